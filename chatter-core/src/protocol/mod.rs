@@ -1,0 +1,7 @@
+//! The wire protocol: serde types of every REST body and WebSocket frame (API.md),
+//! shared by the server and the SDK so the two cannot drift.
+
+pub mod rest;
+pub mod ws;
+
+pub use rest::*;
