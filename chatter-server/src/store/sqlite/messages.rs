@@ -1,0 +1,193 @@
+//! `MessageStore` on SQLite: appends take the next seq and event_seq in one
+//! transaction on the single writer connection.
+
+use super::rows::{self, MESSAGE_COLS, load_message, record_event};
+use super::{SqliteStore, map_err};
+use chatter_core::StoreError;
+use chatter_core::model::{ChatEvent, ChatEventKind, Message};
+use chatter_core::store::{Created, MessageStore, MessageWindow, NewMessage, StoreResult};
+use chatter_core::value::MessageText;
+use chatter_core::{ChatId, MessageId, Timestamp};
+use rusqlite::{OptionalExtension, params};
+
+#[async_trait::async_trait]
+impl MessageStore for SqliteStore {
+    async fn append_message(
+        &self,
+        new: NewMessage,
+    ) -> StoreResult<Created<(Message, Option<ChatEvent>)>> {
+        self.write(move |tx| {
+            let cid = new.chat_id.as_str();
+            if let Some(client_id) = &new.client_id {
+                let existing = tx
+                    .query_row(
+                        &format!("SELECT {MESSAGE_COLS} FROM messages WHERE chat_id = ?1 AND sender_id = ?2 AND client_id = ?3"),
+                        params![cid, new.sender_id.as_str(), client_id.as_str()],
+                        rows::message,
+                    )
+                    .optional()
+                    .map_err(map_err)?;
+                if let Some(m) = existing {
+                    return Ok(Created::Existing((m, None)));
+                }
+            }
+            let seq: i64 = tx
+                .query_row(
+                    "UPDATE chats SET last_seq = last_seq + 1, last_activity_at = max(last_activity_at, ?2)
+                     WHERE id = ?1 RETURNING last_seq",
+                    params![cid, new.created_at.as_micros()],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(map_err)?
+                .ok_or(StoreError::NotFound("chat"))?;
+            tx.execute(
+                "INSERT INTO messages (chat_id, seq, id, sender_id, text, client_id, reply_to, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    cid,
+                    seq,
+                    new.id.as_str(),
+                    new.sender_id.as_str(),
+                    new.text.as_str(),
+                    new.client_id.as_ref().map(|c| c.as_str()),
+                    new.reply_to.as_ref().map(MessageId::as_str),
+                    new.created_at.as_micros()
+                ],
+            )
+            .map_err(map_err)?;
+            let message = load_message(tx, cid, new.id.as_str())?.ok_or(StoreError::NotFound("message"))?;
+            let event = record_event(tx, &new.chat_id, ChatEventKind::MessageCreated { message: message.clone() })?;
+            Ok(Created::New((message, Some(event))))
+        })
+        .await
+    }
+
+    async fn message(&self, chat_id: &ChatId, id: &MessageId) -> StoreResult<Option<Message>> {
+        let (chat_id, id) = (chat_id.to_string(), id.to_string());
+        self.read(move |c| load_message(c, &chat_id, &id)).await
+    }
+
+    async fn messages(
+        &self,
+        chat_id: &ChatId,
+        window: MessageWindow,
+        limit: usize,
+    ) -> StoreResult<Vec<Message>> {
+        let chat_id = chat_id.to_string();
+        self.read(move |c| {
+            let (filter, order, bound) = match window {
+                MessageWindow::Latest => ("", "DESC", 0),
+                MessageWindow::Before(s) => ("AND seq < ?3", "DESC", s as i64),
+                MessageWindow::After(s) => ("AND seq > ?3", "ASC", s as i64),
+            };
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {MESSAGE_COLS} FROM messages WHERE chat_id = ?1 {filter} ORDER BY seq {order} LIMIT ?2"
+                ))
+                .map_err(map_err)?;
+            let rows = if filter.is_empty() {
+                stmt.query_map(params![chat_id, limit as i64], rows::message)
+            } else {
+                stmt.query_map(params![chat_id, limit as i64, bound], rows::message)
+            }
+            .map_err(map_err)?;
+            let mut found = rows.collect::<Result<Vec<_>, _>>().map_err(map_err)?;
+            if order == "DESC" {
+                found.reverse();
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn edit_message(
+        &self,
+        chat_id: &ChatId,
+        id: &MessageId,
+        text: &MessageText,
+        at: Timestamp,
+    ) -> StoreResult<(Message, ChatEvent)> {
+        let (chat_id, id, text) = (chat_id.clone(), id.to_string(), text.as_str().to_owned());
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE messages SET text = ?3, edited_at = ?4 WHERE chat_id = ?1 AND id = ?2",
+                    params![chat_id.as_str(), id, text, at.as_micros()],
+                )
+                .map_err(map_err)?;
+            if n == 0 {
+                return Err(StoreError::NotFound("message"));
+            }
+            let message =
+                load_message(tx, chat_id.as_str(), &id)?.ok_or(StoreError::NotFound("message"))?;
+            let event = record_event(
+                tx,
+                &chat_id,
+                ChatEventKind::MessageEdited {
+                    message: message.clone(),
+                },
+            )?;
+            Ok((message, event))
+        })
+        .await
+    }
+
+    async fn delete_message(
+        &self,
+        chat_id: &ChatId,
+        id: &MessageId,
+    ) -> StoreResult<Option<(Message, ChatEvent)>> {
+        let (chat_id, id) = (chat_id.clone(), id.clone());
+        self.write(move |tx| {
+            let before = load_message(tx, chat_id.as_str(), id.as_str())?
+                .ok_or(StoreError::NotFound("message"))?;
+            if before.deleted {
+                return Ok(None);
+            }
+            tx.execute(
+                "UPDATE messages SET text = '', deleted = 1 WHERE chat_id = ?1 AND id = ?2",
+                params![chat_id.as_str(), id.as_str()],
+            )
+            .map_err(map_err)?;
+            let message = load_message(tx, chat_id.as_str(), id.as_str())?
+                .ok_or(StoreError::NotFound("message"))?;
+            let event = record_event(
+                tx,
+                &chat_id,
+                ChatEventKind::MessageDeleted {
+                    message_id: id,
+                    seq: message.seq,
+                },
+            )?;
+            Ok(Some((message, event)))
+        })
+        .await
+    }
+
+    async fn chat_events(
+        &self,
+        chat_id: &ChatId,
+        after: u64,
+        limit: usize,
+    ) -> StoreResult<Vec<ChatEvent>> {
+        let chat_id = chat_id.to_string();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT event_seq, payload FROM chat_events WHERE chat_id = ?1 AND event_seq > ?2
+                     ORDER BY event_seq LIMIT ?3",
+                )
+                .map_err(map_err)?;
+            let found = stmt
+                .query_map(params![chat_id, after as i64, limit as i64], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                })
+                .map_err(map_err)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(map_err)?;
+            found.iter().map(|(seq, payload)| rows::event(&chat_id, *seq, payload)).collect()
+        })
+        .await
+    }
+}

@@ -1,0 +1,187 @@
+//! Mapping between rows and model types.
+
+use super::map_err;
+use chatter_core::StoreError;
+use chatter_core::model::{
+    Chat, ChatEvent, ChatEventKind, ChatKind, Member, Message, Role, Session, User, Visibility,
+};
+use chatter_core::store::StoreResult;
+use chatter_core::{ChatId, MessageId, SessionId, Timestamp, UserId};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+
+pub(super) const USER_COLS: &str =
+    "id, username, display_name, bio, avatar_url, created_at, deleted";
+pub(super) const SESSION_COLS: &str =
+    "id, user_id, token_hash, device_name, created_at, last_seen_at";
+pub(super) const CHAT_COLS: &str = "c.id, c.kind, c.title, c.visibility, c.owner_id, c.member_count, c.last_seq, c.last_event_seq, c.created_at, c.last_activity_at";
+pub(super) const MEMBER_COLS: &str = "m.chat_id, m.user_id, m.role, m.joined_at, m.read_seq";
+pub(super) const MESSAGE_COLS: &str =
+    "id, chat_id, seq, sender_id, text, client_id, reply_to, created_at, edited_at, deleted";
+
+fn bad(what: &str, value: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        0,
+        rusqlite::types::Type::Text,
+        format!("bad {what}: {value}").into(),
+    )
+}
+
+fn seq(row: &Row<'_>, i: usize) -> rusqlite::Result<u64> {
+    Ok(row.get::<_, i64>(i)? as u64)
+}
+
+fn time(row: &Row<'_>, i: usize) -> rusqlite::Result<Timestamp> {
+    Ok(Timestamp::from_micros(row.get(i)?))
+}
+
+/// A user from `USER_COLS` starting at column `o`.
+pub(super) fn user(row: &Row<'_>, o: usize) -> rusqlite::Result<User> {
+    Ok(User {
+        id: UserId::new(row.get::<_, String>(o)?),
+        username: row.get(o + 1)?,
+        display_name: row.get(o + 2)?,
+        bio: row.get(o + 3)?,
+        avatar_url: row.get(o + 4)?,
+        created_at: time(row, o + 5)?,
+        deleted: row.get(o + 6)?,
+    })
+}
+
+pub(super) fn session(row: &Row<'_>) -> rusqlite::Result<Session> {
+    Ok(Session {
+        id: SessionId::new(row.get::<_, String>(0)?),
+        user_id: UserId::new(row.get::<_, String>(1)?),
+        token_hash: row.get(2)?,
+        device_name: row.get(3)?,
+        created_at: time(row, 4)?,
+        last_seen_at: time(row, 5)?,
+    })
+}
+
+/// A chat from `CHAT_COLS` starting at column 0.
+pub(super) fn chat(row: &Row<'_>) -> rusqlite::Result<Chat> {
+    let kind: String = row.get(1)?;
+    let visibility: String = row.get(3)?;
+    Ok(Chat {
+        id: ChatId::new(row.get::<_, String>(0)?),
+        kind: ChatKind::parse(&kind).ok_or_else(|| bad("kind", &kind))?,
+        title: row.get(2)?,
+        visibility: Visibility::parse(&visibility).ok_or_else(|| bad("visibility", &visibility))?,
+        owner_id: row.get::<_, Option<String>>(4)?.map(UserId::new),
+        member_count: seq(row, 5)?,
+        last_seq: seq(row, 6)?,
+        last_event_seq: seq(row, 7)?,
+        created_at: time(row, 8)?,
+        last_activity_at: time(row, 9)?,
+    })
+}
+
+/// A member from `MEMBER_COLS` starting at column `o`.
+pub(super) fn member(row: &Row<'_>, o: usize) -> rusqlite::Result<Member> {
+    let role: String = row.get(o + 2)?;
+    Ok(Member {
+        chat_id: ChatId::new(row.get::<_, String>(o)?),
+        user_id: UserId::new(row.get::<_, String>(o + 1)?),
+        role: Role::parse(&role).ok_or_else(|| bad("role", &role))?,
+        joined_at: time(row, o + 3)?,
+        read_seq: seq(row, o + 4)?,
+    })
+}
+
+pub(super) fn message(row: &Row<'_>) -> rusqlite::Result<Message> {
+    Ok(Message {
+        id: MessageId::new(row.get::<_, String>(0)?),
+        chat_id: ChatId::new(row.get::<_, String>(1)?),
+        seq: seq(row, 2)?,
+        sender_id: UserId::new(row.get::<_, String>(3)?),
+        text: row.get(4)?,
+        client_id: row.get(5)?,
+        reply_to: row.get::<_, Option<String>>(6)?.map(MessageId::new),
+        created_at: time(row, 7)?,
+        edited_at: row.get::<_, Option<i64>>(8)?.map(Timestamp::from_micros),
+        deleted: row.get(9)?,
+    })
+}
+
+pub(super) fn load_chat(conn: &Connection, id: &str) -> StoreResult<Option<Chat>> {
+    conn.query_row(
+        &format!("SELECT {CHAT_COLS} FROM chats c WHERE c.id = ?1"),
+        [id],
+        chat,
+    )
+    .optional()
+    .map_err(map_err)
+}
+
+pub(super) fn require_chat(conn: &Connection, id: &str) -> StoreResult<Chat> {
+    load_chat(conn, id)?.ok_or(StoreError::NotFound("chat"))
+}
+
+pub(super) fn load_member(
+    conn: &Connection,
+    chat_id: &str,
+    user_id: &str,
+) -> StoreResult<Option<Member>> {
+    conn.query_row(
+        &format!("SELECT {MEMBER_COLS} FROM members m WHERE m.chat_id = ?1 AND m.user_id = ?2"),
+        [chat_id, user_id],
+        |r| member(r, 0),
+    )
+    .optional()
+    .map_err(map_err)
+}
+
+pub(super) fn load_message(
+    conn: &Connection,
+    chat_id: &str,
+    id: &str,
+) -> StoreResult<Option<Message>> {
+    conn.query_row(
+        &format!("SELECT {MESSAGE_COLS} FROM messages WHERE chat_id = ?1 AND id = ?2"),
+        [chat_id, id],
+        message,
+    )
+    .optional()
+    .map_err(map_err)
+}
+
+/// Records the chat's next event inside the caller's transaction.
+pub(super) fn record_event(
+    tx: &Transaction<'_>,
+    chat_id: &ChatId,
+    kind: ChatEventKind,
+) -> StoreResult<ChatEvent> {
+    let event_seq: i64 = tx
+        .query_row(
+            "UPDATE chats SET last_event_seq = last_event_seq + 1 WHERE id = ?1 RETURNING last_event_seq",
+            [chat_id.as_str()],
+            |r| r.get(0),
+        )
+        .map_err(map_err)?;
+    let mut kind = kind;
+    if let ChatEventKind::ChatUpdated { chat } = &mut kind {
+        chat.last_event_seq = event_seq as u64;
+    }
+    let payload = serde_json::to_string(&kind).map_err(|e| StoreError::Other(e.to_string()))?;
+    tx.execute(
+        "INSERT INTO chat_events (chat_id, event_seq, payload) VALUES (?1, ?2, ?3)",
+        params![chat_id.as_str(), event_seq, payload],
+    )
+    .map_err(map_err)?;
+    Ok(ChatEvent {
+        chat_id: chat_id.clone(),
+        event_seq: event_seq as u64,
+        kind,
+    })
+}
+
+/// Parses a stored event payload.
+pub(super) fn event(chat_id: &str, event_seq: i64, payload: &str) -> StoreResult<ChatEvent> {
+    let kind: ChatEventKind = serde_json::from_str(payload)
+        .map_err(|e| StoreError::Other(format!("bad event payload: {e}")))?;
+    Ok(ChatEvent {
+        chat_id: ChatId::new(chat_id),
+        event_seq: event_seq as u64,
+        kind,
+    })
+}
