@@ -1,3 +1,21 @@
-//! Chatter's reference server: the core on axum, with an embedded SQLite store.
+//! Chatter's reference server: the core on axum (hyper), with an embedded SQLite store.
+//!
+//! Embed it by mounting [`router`] in your own axum app, or run it whole with [`run`]:
+//!
+//! ```no_run
+//! # async fn start() -> Result<(), chatter_server::ServerError> {
+//! let config = chatter_server::Config::defaults();
+//! let listener = tokio::net::TcpListener::bind(config.listen).await?;
+//! chatter_server::run(config, listener, std::future::pending()).await
+//! # }
+//! ```
 
+mod app;
+pub mod config;
+pub mod crypto;
+pub mod http;
 pub mod store;
+
+pub use app::{AppState, ServerError, run};
+pub use config::Config;
+pub use http::router;

@@ -1,0 +1,97 @@
+//! Assembling and running a server: the store, the services, the router.
+
+use crate::config::Config;
+use crate::crypto::{Argon2Credentials, RandomIds, SystemClock};
+use crate::http;
+use crate::store::SqliteStore;
+use chatter_core::service::ServiceConfig;
+use chatter_core::store::Store;
+use chatter_core::{Service, StoreError};
+use std::future::Future;
+use std::sync::Arc;
+use thiserror::Error;
+use tokio::net::TcpListener;
+
+/// Why a server could not start or stopped with an error.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The data folder could not be created.
+    #[error("cannot use data dir {path}: {source}")]
+    DataDir {
+        /// The folder.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The store failed to open or migrate.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// Setting up the password hasher failed.
+    #[error("credentials: {0}")]
+    Credentials(chatter_core::Error),
+    /// Serving failed.
+    #[error("serve: {0}")]
+    Serve(#[from] std::io::Error),
+}
+
+/// Everything a request handler needs.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The rules over the store.
+    pub service: Service,
+    /// The configuration the server runs with.
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// Opens the store under the data dir and wires the services.
+    pub async fn open(config: Config) -> Result<Self, ServerError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::DataDir {
+            path: config.data_dir.display().to_string(),
+            source,
+        })?;
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(config.data_dir.join("chatter.db")).await?);
+        Self::with_store(config, store)
+    }
+
+    /// Wires the services over a given store (an embedding host may pass its own).
+    pub fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Self, ServerError> {
+        let workers = config.hash_workers.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        });
+        let credentials =
+            Argon2Credentials::new(workers, config.hash_queue).map_err(ServerError::Credentials)?;
+        let service = Service::new(
+            store,
+            Arc::new(SystemClock),
+            Arc::new(RandomIds),
+            Arc::new(credentials),
+        )
+        .with_config(ServiceConfig {
+            session_idle_ttl_micros: i64::from(config.session_ttl_days) * 86_400_000_000,
+            ..ServiceConfig::default()
+        });
+        Ok(Self {
+            service,
+            config: Arc::new(config),
+        })
+    }
+}
+
+/// Runs a server on `listener` until `shutdown` completes, then drains open requests.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let state = AppState::open(config).await?;
+    let app = http::router(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
