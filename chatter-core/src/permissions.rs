@@ -18,10 +18,11 @@ pub enum Action<'a> {
     AddMember,
     /// Change a member's role.
     ChangeRole,
-    /// Remove a member.
+    /// Remove a member (`None` when the target is not a member: only the caller's
+    /// own right to remove anyone is checked).
     RemoveMember {
         /// The member to remove.
-        target: &'a Member,
+        target: Option<&'a Member>,
     },
     /// Rename or change visibility.
     Update,
@@ -75,12 +76,12 @@ pub fn check(
         Action::ChangeRole if role == Some(Role::Owner) => Ok(()),
         Action::ChangeRole => Err(Error::forbidden("only the owner may change roles")),
         Action::RemoveMember { .. } if direct => Err(not_in_direct("have members removed")),
-        Action::RemoveMember { target } if &target.user_id == me => {
+        Action::RemoveMember { target: Some(t) } if &t.user_id == me => {
             Err(Error::invalid("to remove yourself, leave the chat"))
         }
         Action::RemoveMember { .. } if role == Some(Role::Owner) => Ok(()),
         Action::RemoveMember { target }
-            if role == Some(Role::Admin) && target.role == Role::Member =>
+            if role == Some(Role::Admin) && target.is_none_or(|t| t.role == Role::Member) =>
         {
             Ok(())
         }

@@ -365,13 +365,14 @@ impl Service {
         if !permissions::can_see(&chat, me.as_ref()) {
             return Err(Error::not_found("chat"));
         }
-        let target = self.target_member(chat_id, user_id).await?;
-        permissions::check(
-            &chat,
-            caller.user_id(),
-            me.as_ref(),
-            Action::RemoveMember { target: &target },
-        )?;
+        let target = self.store.member(chat_id, user_id).await?;
+        let action = Action::RemoveMember {
+            target: target.as_ref(),
+        };
+        permissions::check(&chat, caller.user_id(), me.as_ref(), action)?;
+        if target.is_none() {
+            return Err(Error::not_found_in("member", "user_id"));
+        }
         let removal = self
             .store
             .remove_member(chat_id, user_id, LeaveReason::Removed)

@@ -1,0 +1,309 @@
+//! A server started in-process on 127.0.0.1:0 over a temp data dir, and a small client.
+
+use chatter_server::Config;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub struct Server {
+    pub base: String,
+    http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    dir: Option<tempfile::TempDir>,
+    pub data_dir: PathBuf,
+}
+
+/// A registered user: id, username and bearer token.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub id: String,
+    pub username: String,
+    pub token: String,
+}
+
+/// A response: status, headers and the JSON body (Null when empty).
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    /// Asserts the status and returns the body.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(
+            self.status, status,
+            "unexpected status, body: {}",
+            self.body
+        );
+        self.body
+    }
+
+    /// Asserts an error answer with this status and code; returns the error object.
+    #[track_caller]
+    pub fn expect_error(self, status: u16, code: &str) -> Value {
+        assert_eq!(
+            self.status, status,
+            "unexpected status, body: {}",
+            self.body
+        );
+        let error = &self.body["error"];
+        assert_eq!(error["code"], code, "unexpected code, body: {}", self.body);
+        assert!(
+            error["message"].is_string(),
+            "error has a message: {}",
+            self.body
+        );
+        error.clone()
+    }
+}
+
+pub struct Call {
+    rb: reqwest::RequestBuilder,
+}
+
+impl Call {
+    pub fn token(self, token: &str) -> Self {
+        Self {
+            rb: self.rb.bearer_auth(token),
+        }
+    }
+
+    pub fn as_user(self, user: &TestUser) -> Self {
+        self.token(&user.token)
+    }
+
+    pub fn json(self, body: Value) -> Self {
+        Self {
+            rb: self.rb.json(&body),
+        }
+    }
+
+    pub fn header(self, name: &str, value: &str) -> Self {
+        Self {
+            rb: self.rb.header(name, value),
+        }
+    }
+
+    pub fn raw_body(self, content_type: &str, body: impl Into<reqwest::Body>) -> Self {
+        Self {
+            rb: self.rb.header("content-type", content_type).body(body),
+        }
+    }
+
+    pub async fn send(self) -> Resp {
+        let r = self.rb.send().await.expect("request reaches the server");
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let bytes = r.bytes().await.expect("body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+pub fn test_config(data_dir: &Path) -> Config {
+    let mut config = Config::defaults();
+    config.data_dir = data_dir.to_owned();
+    config.listen = "127.0.0.1:0".parse().expect("addr");
+    config
+}
+
+impl Server {
+    /// A server on a fresh temp data dir.
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config = test_config(dir.path());
+        let mut s = Self::start_with(config).await;
+        s.dir = Some(dir);
+        s
+    }
+
+    /// A server with this configuration.
+    pub async fn start_with(config: Config) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let data_dir = config.data_dir.clone();
+        let task = tokio::spawn(async move {
+            chatter_server::run(config, listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        let server = Self {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+            stop: Some(stop),
+            task: Some(task),
+            dir: None,
+            data_dir,
+        };
+        // Wait until it answers.
+        for _ in 0..100 {
+            if let Ok(r) = server
+                .http
+                .get(format!("{}/healthz", server.base))
+                .send()
+                .await
+                && r.status().is_success()
+            {
+                return server;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("server did not start");
+    }
+
+    /// Stops the server (draining requests) and hands back its temp dir.
+    pub async fn stop(mut self) -> Option<tempfile::TempDir> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task ends cleanly");
+        }
+        self.dir.take()
+    }
+
+    /// Restarts on the same data dir (a new process-equivalent: new store, new state).
+    pub async fn restart(self) -> Self {
+        let data_dir = self.data_dir.clone();
+        let dir = self.stop().await;
+        let mut s = Self::start_with(test_config(&data_dir)).await;
+        s.dir = dir;
+        s
+    }
+
+    pub fn call(&self, method: Method, path: &str) -> Call {
+        Call {
+            rb: self.http.request(method, format!("{}{path}", self.base)),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Call {
+        self.call(Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> Call {
+        self.call(Method::POST, path)
+    }
+
+    pub fn patch(&self, path: &str) -> Call {
+        self.call(Method::PATCH, path)
+    }
+
+    pub fn delete(&self, path: &str) -> Call {
+        self.call(Method::DELETE, path)
+    }
+
+    /// Registers `name` with the password `password-<name>`.
+    pub async fn register(&self, name: &str) -> TestUser {
+        let body = self
+            .post("/v1/users")
+            .json(json!({"username": name, "password": format!("password-{name}")}))
+            .send()
+            .await
+            .expect(201);
+        TestUser {
+            id: body["user"]["id"].as_str().expect("id").to_owned(),
+            username: body["user"]["username"]
+                .as_str()
+                .expect("username")
+                .to_owned(),
+            token: body["token"].as_str().expect("token").to_owned(),
+        }
+    }
+
+    /// Creates a group owned by `owner`; returns its id.
+    pub async fn group(&self, owner: &TestUser, title: &str, visibility: &str) -> String {
+        let body = self
+            .post("/v1/chats")
+            .as_user(owner)
+            .json(json!({"kind": "group", "title": title, "visibility": visibility}))
+            .send()
+            .await
+            .expect(201);
+        body["id"].as_str().expect("chat id").to_owned()
+    }
+
+    /// Creates (or finds) the direct chat of `a` and `b`; returns its id.
+    pub async fn direct(&self, a: &TestUser, b: &TestUser) -> String {
+        let r = self
+            .post("/v1/chats")
+            .as_user(a)
+            .json(json!({"kind": "direct", "members": [b.id]}))
+            .send()
+            .await;
+        assert!(
+            r.status == 201 || r.status == 200,
+            "direct chat: {}",
+            r.body
+        );
+        r.body["id"].as_str().expect("chat id").to_owned()
+    }
+
+    /// Adds `user` to `chat` as `by`.
+    pub async fn add(&self, chat: &str, by: &TestUser, user: &TestUser) {
+        self.post(&format!("/v1/chats/{chat}/members"))
+            .as_user(by)
+            .json(json!({"user_id": user.id}))
+            .send()
+            .await
+            .expect(201);
+    }
+
+    /// Makes `user` an admin of `chat` as `owner`.
+    pub async fn make_admin(&self, chat: &str, owner: &TestUser, user: &TestUser) {
+        self.patch(&format!("/v1/chats/{chat}/members/{}", user.id))
+            .as_user(owner)
+            .json(json!({"role": "admin"}))
+            .send()
+            .await
+            .expect(200);
+    }
+
+    /// Posts `text` to `chat` as `user`; returns the message.
+    pub async fn say(&self, chat: &str, user: &TestUser, text: &str) -> Value {
+        self.post(&format!("/v1/chats/{chat}/messages"))
+            .as_user(user)
+            .json(json!({"text": text}))
+            .send()
+            .await
+            .expect(201)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The seqs of a `{messages: [...]}` body.
+pub fn seqs(body: &Value) -> Vec<u64> {
+    body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["seq"].as_u64().expect("seq"))
+        .collect()
+}

@@ -1,0 +1,14 @@
+//! Integration tests: the real server on 127.0.0.1:0, driven over HTTP.
+
+mod api_doc;
+mod chats;
+mod concurrency;
+mod harness;
+mod members;
+mod messages;
+mod pagination;
+mod permissions;
+mod restart;
+mod sessions;
+mod users;
+mod validation;

@@ -1,0 +1,251 @@
+//! `/v1/sessions`: login, listing, logout, revocation, cookies.
+
+use crate::harness::Server;
+use serde_json::json;
+use std::time::Instant;
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_give_the_same_401() {
+    let s = Server::start().await;
+    s.register("alice").await;
+    // Warm up both paths once.
+    for _ in 0..2 {
+        s.post("/v1/sessions")
+            .json(json!({"username": "alice", "password": "x"}))
+            .send()
+            .await;
+    }
+    let t = Instant::now();
+    let wrong = s
+        .post("/v1/sessions")
+        .json(json!({"username": "alice", "password": "wrong password"}))
+        .send()
+        .await;
+    let wrong_time = t.elapsed();
+    let t = Instant::now();
+    let unknown = s
+        .post("/v1/sessions")
+        .json(json!({"username": "nobody", "password": "wrong password"}))
+        .send()
+        .await;
+    let unknown_time = t.elapsed();
+    assert_eq!((wrong.status, unknown.status), (401, 401));
+    assert_eq!(wrong.body, unknown.body, "the same answer for both");
+    assert_eq!(wrong.body["error"]["code"], "unauthenticated");
+    // Both paths hash: neither is an order of magnitude faster (a loose bound, as times
+    // on shared machines are noisy; the benchmark is not here).
+    let (a, b) = (wrong_time.as_secs_f64(), unknown_time.as_secs_f64());
+    assert!(
+        a.max(b) / a.min(b) < 10.0,
+        "wrong {wrong_time:?} vs unknown {unknown_time:?}"
+    );
+}
+
+#[tokio::test]
+async fn login_creates_a_session_listed_with_current_flag() {
+    let s = Server::start().await;
+    let u = s.register("alice").await;
+    let second = s
+        .post("/v1/sessions")
+        .json(json!({"username": "ALICE", "password": "password-alice", "device_name": "phone"}))
+        .send()
+        .await
+        .expect(201);
+    assert_eq!(second["user"]["id"], u.id.as_str());
+    let list = s.get("/v1/sessions").as_user(&u).send().await.expect(200);
+    let sessions = list["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions[0]["current"], true);
+    assert_eq!(sessions[1]["current"], false);
+    assert_eq!(sessions[1]["device_name"], "phone");
+    assert_eq!(sessions[1]["id"], second["session_id"]);
+    assert!(sessions[0]["last_seen_at"].is_string() && sessions[0]["created_at"].is_string());
+}
+
+#[tokio::test]
+async fn logout_makes_the_token_fail_at_once() {
+    let s = Server::start().await;
+    let u = s.register("alice").await;
+    s.delete("/v1/sessions/current")
+        .as_user(&u)
+        .send()
+        .await
+        .expect(204);
+    s.get("/v1/users/me")
+        .as_user(&u)
+        .send()
+        .await
+        .expect_error(401, "unauthenticated");
+    s.delete("/v1/sessions/current")
+        .as_user(&u)
+        .send()
+        .await
+        .expect_error(401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn revoking_a_session_ends_it_and_another_users_session_is_404() {
+    let s = Server::start().await;
+    let alice = s.register("alice").await;
+    let bob = s.register("bob").await;
+    let phone = s
+        .post("/v1/sessions")
+        .json(json!({"username": "alice", "password": "password-alice"}))
+        .send()
+        .await
+        .expect(201);
+    let phone_id = phone["session_id"].as_str().unwrap();
+    s.delete(&format!("/v1/sessions/{phone_id}"))
+        .as_user(&bob)
+        .send()
+        .await
+        .expect_error(404, "not_found");
+    s.get("/v1/users/me")
+        .token(phone["token"].as_str().unwrap())
+        .send()
+        .await
+        .expect(200);
+    s.delete(&format!("/v1/sessions/{phone_id}"))
+        .as_user(&alice)
+        .send()
+        .await
+        .expect(204);
+    s.get("/v1/users/me")
+        .token(phone["token"].as_str().unwrap())
+        .send()
+        .await
+        .expect_error(401, "unauthenticated");
+    s.get("/v1/users/me")
+        .as_user(&alice)
+        .send()
+        .await
+        .expect(200);
+}
+
+#[tokio::test]
+async fn missing_malformed_or_unknown_tokens_are_401() {
+    let s = Server::start().await;
+    s.get("/v1/users/me")
+        .send()
+        .await
+        .expect_error(401, "unauthenticated");
+    s.get("/v1/users/me")
+        .token("not-a-token")
+        .send()
+        .await
+        .expect_error(401, "unauthenticated");
+    s.get("/v1/users/me")
+        .header("authorization", "Basic abc")
+        .send()
+        .await
+        .expect_error(401, "unauthenticated");
+    s.get("/v1/chats")
+        .header("cookie", "chatter_session=bogus")
+        .send()
+        .await
+        .expect_error(401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn cookie_login_authenticates_and_writes_need_an_accepted_origin() {
+    let s = Server::start().await;
+    let r = s
+        .post("/v1/users")
+        .json(json!({"username": "alice", "password": "password-alice", "cookie": true}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201);
+    let set_cookie = r
+        .headers
+        .get("set-cookie")
+        .expect("cookie set")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(set_cookie.starts_with("chatter_session="));
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set_cookie.contains(attr), "{attr} in {set_cookie}");
+    }
+    assert!(!set_cookie.contains("Secure"), "no Secure without TLS");
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    s.get("/v1/users/me")
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect(200);
+    let host = s.base.trim_start_matches("http://").to_owned();
+    let create = json!({"kind": "group", "title": "T", "visibility": "public"});
+    s.post("/v1/chats")
+        .header("cookie", &cookie)
+        .json(create.clone())
+        .send()
+        .await
+        .expect_error(403, "forbidden");
+    s.post("/v1/chats")
+        .header("cookie", &cookie)
+        .header("origin", "https://evil.example")
+        .json(create.clone())
+        .send()
+        .await
+        .expect_error(403, "forbidden");
+    s.post("/v1/chats")
+        .header("cookie", &cookie)
+        .header("origin", &format!("http://{host}"))
+        .json(create)
+        .send()
+        .await
+        .expect(201);
+    let out = s
+        .delete("/v1/sessions/current")
+        .header("cookie", &cookie)
+        .header("origin", &format!("http://{host}"))
+        .send()
+        .await;
+    assert_eq!(out.status, 204);
+    assert!(
+        out.headers
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    s.get("/v1/users/me")
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect_error(401, "unauthenticated");
+}
+
+#[tokio::test]
+async fn a_flood_of_logins_gets_429_with_retry_after_and_others_still_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = crate::harness::test_config(dir.path());
+    config.hash_workers = Some(1);
+    config.hash_queue = 1;
+    let s = Server::start_with(config).await;
+    let u = s.register("alice").await;
+    let chat = s.group(&u, "Team", "public").await;
+    let logins = (0..12).map(|_| {
+        s.post("/v1/sessions")
+            .json(json!({"username": "alice", "password": "password-alice"}))
+            .send()
+    });
+    let (results, history) = tokio::join!(futures::future::join_all(logins), async {
+        s.get(&format!("/v1/chats/{chat}/messages"))
+            .as_user(&u)
+            .send()
+            .await
+    });
+    assert_eq!(
+        history.status, 200,
+        "other requests are served during the flood"
+    );
+    let limited: Vec<_> = results.iter().filter(|r| r.status == 429).collect();
+    assert!(!limited.is_empty(), "some logins are turned away");
+    assert!(results.iter().all(|r| r.status == 201 || r.status == 429));
+    for r in limited {
+        assert_eq!(r.body["error"]["code"], "rate_limited");
+        assert!(r.headers.get("retry-after").is_some());
+    }
+}
