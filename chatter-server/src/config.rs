@@ -61,3 +61,35 @@ impl Config {
         Self::parse_from(["chatter-server"])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_listen_on_localhost_8080_with_data_in_chatter_data() {
+        let c = Config::defaults();
+        assert_eq!(c.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(c.data_dir, PathBuf::from("./chatter-data"));
+        assert_eq!((c.session_ttl_days, c.body_limit), (30, 1024 * 1024));
+        assert!(c.allowed_origins.is_empty() && !c.secure_cookies);
+    }
+
+    #[test]
+    fn flags_override_and_origins_repeat() {
+        let c = Config::parse_from([
+            "chatter-server",
+            "--listen",
+            "0.0.0.0:9000",
+            "--data-dir",
+            "/tmp/x",
+            "--allowed-origin",
+            "https://a.example",
+            "--allowed-origin",
+            "https://b.example",
+        ]);
+        assert_eq!(c.listen, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(c.allowed_origins, ["https://a.example", "https://b.example"]);
+    }
+}

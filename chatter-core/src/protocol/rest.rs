@@ -213,7 +213,7 @@ impl From<ChatSummary> for ChatSummaryView {
 #[serde(untagged)]
 pub enum ChatView {
     /// The caller is a member.
-    Member(ChatSummaryView),
+    Member(Box<ChatSummaryView>),
     /// The caller may see the chat but is not in it.
     Visitor(Chat),
 }

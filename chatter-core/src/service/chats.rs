@@ -176,7 +176,7 @@ impl Service {
             return Ok(ChatView::Visitor(chat));
         }
         match self.store.chat_summary(chat_id, caller.user_id()).await? {
-            Some(s) => Ok(ChatView::Member(s.into())),
+            Some(s) => Ok(ChatView::Member(Box::new(s.into()))),
             None => Ok(ChatView::Visitor(chat)),
         }
     }

@@ -2,6 +2,8 @@
 //! [`store_conformance_tests!`](crate::store_conformance_tests) with an async expression
 //! that makes a fresh, empty store (and a guard to keep alive, such as a temp dir).
 
+#![allow(clippy::unwrap_used)] // test code: a failed step is a failed test
+
 use super::*;
 use crate::model::{ChatEventKind, DELETED_USER_NAME};
 use crate::value::Password;

@@ -416,7 +416,7 @@ impl ChatStore for MemoryStore {
             .filter(|r| after.as_ref().is_none_or(|a| &key(&r.chat) < a))
             .filter_map(|r| r.summary(user_id))
             .collect();
-        found.sort_by(|a, b| key(&b.chat).cmp(&key(&a.chat)));
+        found.sort_by_key(|s| std::cmp::Reverse(key(&s.chat)));
         found.truncate(limit);
         Ok(found)
     }

@@ -14,7 +14,7 @@ impl IdGenerator for RandomIds {
     fn new_id(&self) -> String {
         let millis = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u128)
+            .map(|d| d.as_millis())
             .unwrap_or(0);
         let random: u128 = rand::rng().random::<u128>() & ((1u128 << 80) - 1);
         let value = (millis << 80) | random;

@@ -10,7 +10,7 @@ async fn group_creation_answers_the_chat_with_members_added() {
     let bob = s.register("bob").await;
     let chat = s
         .post("/v1/chats")
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"kind": "group", "title": "  Team  ", "visibility": "private", "members": [bob.id]}))
         .send()
         .await
@@ -30,27 +30,27 @@ async fn group_creation_answers_the_chat_with_members_added() {
     let id = chat["id"].as_str().unwrap();
     let seen = s
         .get(&format!("/v1/chats/{id}"))
-        .as_user(&bob)
+        .by(&bob)
         .send()
         .await
         .expect(200);
     assert_eq!(seen["role"], "member");
     let e = s
         .post("/v1/chats")
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"kind": "group", "title": "X", "visibility": "public", "members": ["nobody"]}))
         .send()
         .await
         .expect_error(404, "not_found");
     assert_eq!(e["field"], "members");
     s.post("/v1/chats")
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"kind": "group", "title": "X", "visibility": "secret"}))
         .send()
         .await
         .expect_error(400, "invalid_request");
     s.post("/v1/chats")
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"kind": "channel", "title": "X"}))
         .send()
         .await
@@ -64,7 +64,7 @@ async fn direct_chat_is_unique_per_pair_and_has_no_title_or_owner() {
     let bob = s.register("bob").await;
     let first = s
         .post("/v1/chats")
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"kind": "direct", "members": [bob.id]}))
         .send()
         .await
@@ -79,7 +79,7 @@ async fn direct_chat_is_unique_per_pair_and_has_no_title_or_owner() {
     );
     let again = s
         .post("/v1/chats")
-        .as_user(&bob)
+        .by(&bob)
         .json(json!({"kind": "direct", "members": [alice.id]}))
         .send()
         .await
@@ -87,20 +87,20 @@ async fn direct_chat_is_unique_per_pair_and_has_no_title_or_owner() {
     assert_eq!(again["id"], first["id"]);
     let e = s
         .post("/v1/chats")
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"kind": "direct", "members": [alice.id]}))
         .send()
         .await
         .expect_error(400, "validation_failed");
     assert_eq!(e["field"], "members");
     s.post("/v1/chats")
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"kind": "direct", "members": []}))
         .send()
         .await
         .expect_error(400, "validation_failed");
     s.post("/v1/chats")
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"kind": "direct", "members": [bob.id], "title": "no"}))
         .send()
         .await
@@ -116,7 +116,7 @@ async fn get_chat_is_a_summary_for_members_and_the_chat_for_visitors() {
     s.say(&chat, &alice, "hello").await;
     let mine = s
         .get(&format!("/v1/chats/{chat}"))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);
@@ -131,14 +131,14 @@ async fn get_chat_is_a_summary_for_members_and_the_chat_for_visitors() {
     assert_eq!(mine["last_message"]["text"], "hello");
     let theirs = s
         .get(&format!("/v1/chats/{chat}"))
-        .as_user(&bob)
+        .by(&bob)
         .send()
         .await
         .expect(200);
     assert_eq!(theirs["title"], "Open");
     assert!(theirs.get("role").is_none() && theirs.get("unread_count").is_none());
     s.get("/v1/chats/nope")
-        .as_user(&bob)
+        .by(&bob)
         .send()
         .await
         .expect_error(404, "not_found");
@@ -151,7 +151,7 @@ async fn update_renames_and_changes_visibility() {
     let chat = s.group(&alice, "Old", "public").await;
     let updated = s
         .patch(&format!("/v1/chats/{chat}"))
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"title": "New", "visibility": "private"}))
         .send()
         .await
@@ -163,7 +163,7 @@ async fn update_renames_and_changes_visibility() {
     assert_eq!(updated["last_event_seq"], 1);
     let e = s
         .patch(&format!("/v1/chats/{chat}"))
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"title": ""}))
         .send()
         .await
@@ -182,7 +182,7 @@ async fn join_answers_the_newest_page_and_again_is_a_no_op() {
     }
     let joined = s
         .post(&format!("/v1/chats/{chat}/join"))
-        .as_user(&bob)
+        .by(&bob)
         .send()
         .await
         .expect(200);
@@ -195,7 +195,7 @@ async fn join_answers_the_newest_page_and_again_is_a_no_op() {
     );
     let again = s
         .post(&format!("/v1/chats/{chat}/join"))
-        .as_user(&bob)
+        .by(&bob)
         .send()
         .await
         .expect(200);
@@ -217,13 +217,13 @@ async fn owner_leaving_hands_over_and_the_last_one_out_deletes_the_chat() {
     s.add(&chat, &alice, &carol).await;
     s.make_admin(&chat, &alice, &carol).await;
     s.post(&format!("/v1/chats/{chat}/leave"))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(204);
     let seen = s
         .get(&format!("/v1/chats/{chat}"))
-        .as_user(&carol)
+        .by(&carol)
         .send()
         .await
         .expect(200);
@@ -232,18 +232,18 @@ async fn owner_leaving_hands_over_and_the_last_one_out_deletes_the_chat() {
         (Some(carol.id.as_str()), Some("owner"))
     );
     s.get(&format!("/v1/chats/{chat}"))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect_error(404, "not_found");
     s.post(&format!("/v1/chats/{chat}/leave"))
-        .as_user(&carol)
+        .by(&carol)
         .send()
         .await
         .expect(204);
     let seen = s
         .get(&format!("/v1/chats/{chat}"))
-        .as_user(&bob)
+        .by(&bob)
         .send()
         .await
         .expect(200);
@@ -253,12 +253,12 @@ async fn owner_leaving_hands_over_and_the_last_one_out_deletes_the_chat() {
         "no admin left: the oldest member"
     );
     s.post(&format!("/v1/chats/{chat}/leave"))
-        .as_user(&bob)
+        .by(&bob)
         .send()
         .await
         .expect(204);
     s.get(&format!("/v1/chats/{chat}"))
-        .as_user(&bob)
+        .by(&bob)
         .send()
         .await
         .expect_error(404, "not_found");
@@ -280,7 +280,7 @@ async fn chat_list_is_ordered_by_activity_with_unread_counts_and_read_markers() 
     }
     s.say(&b, &bob, "b0").await;
     s.say(&a, &alice, "mine").await;
-    let list = s.get("/v1/chats").as_user(&alice).send().await.expect(200);
+    let list = s.get("/v1/chats").by(&alice).send().await.expect(200);
     let chats = list["chats"].as_array().unwrap();
     let order: Vec<_> = chats.iter().map(|c| c["id"].as_str().unwrap()).collect();
     assert_eq!(order, [a.as_str(), b.as_str(), c.as_str()]);
@@ -292,12 +292,12 @@ async fn chat_list_is_ordered_by_activity_with_unread_counts_and_read_markers() 
     assert_eq!(chats[0]["last_message"]["text"], "mine");
     assert_eq!(chats[0]["role"], "owner");
     s.post(&format!("/v1/chats/{a}/read"))
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"seq": 2}))
         .send()
         .await
         .expect(204);
-    let list = s.get("/v1/chats").as_user(&alice).send().await.expect(200);
+    let list = s.get("/v1/chats").by(&alice).send().await.expect(200);
     assert_eq!(
         (
             list["chats"][0]["read_seq"].as_u64(),
@@ -307,14 +307,14 @@ async fn chat_list_is_ordered_by_activity_with_unread_counts_and_read_markers() 
     );
     // The marker never moves back.
     s.post(&format!("/v1/chats/{a}/read"))
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"seq": 1}))
         .send()
         .await
         .expect(204);
     let one = s
         .get(&format!("/v1/chats/{a}"))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);
@@ -322,26 +322,26 @@ async fn chat_list_is_ordered_by_activity_with_unread_counts_and_read_markers() 
     // A deleted message is not unread.
     let last_b = s
         .get(&format!("/v1/chats/{b}/messages"))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);
     let id = last_b["messages"][0]["id"].as_str().unwrap();
     s.delete(&format!("/v1/chats/{b}/messages/{id}"))
-        .as_user(&bob)
+        .by(&bob)
         .send()
         .await
         .expect(204);
     let one = s
         .get(&format!("/v1/chats/{b}"))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);
     assert_eq!(one["unread_count"], 0);
     let e = s
         .post(&format!("/v1/chats/{a}/read"))
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"seq": 99}))
         .send()
         .await
@@ -358,7 +358,7 @@ async fn public_search_finds_public_groups_by_title_only() {
     s.group(&alice, "Cooking", "public").await;
     let found = s
         .get("/v1/chats/public?q=rust")
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);
@@ -371,7 +371,7 @@ async fn public_search_finds_public_groups_by_title_only() {
     assert_eq!(titles, ["Rust users"]);
     let all = s
         .get("/v1/chats/public")
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);

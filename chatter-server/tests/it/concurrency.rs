@@ -12,7 +12,7 @@ async fn twenty_senders_of_fifty_messages_get_seqs_one_to_a_thousand() {
     for n in 0..20 {
         let u = s.register(&format!("sender{n:02}")).await;
         s.post(&format!("/v1/chats/{chat}/join"))
-            .as_user(&u)
+            .by(&u)
             .send()
             .await
             .expect(200);
@@ -25,7 +25,7 @@ async fn twenty_senders_of_fifty_messages_get_seqs_one_to_a_thousand() {
             for i in 0..50 {
                 let m = s
                     .post(&format!("/v1/chats/{chat}/messages"))
-                    .as_user(u)
+                    .by(u)
                     .json(json!({"text": format!("{} #{i}", u.username), "client_id": format!("{}-{i}", u.username)}))
                     .send()
                     .await
@@ -51,7 +51,7 @@ async fn twenty_senders_of_fifty_messages_get_seqs_one_to_a_thousand() {
             .get(&format!(
                 "/v1/chats/{chat}/messages?after_seq={after}&limit=200"
             ))
-            .as_user(&owner)
+            .by(&owner)
             .send()
             .await
             .expect(200);
@@ -65,7 +65,7 @@ async fn twenty_senders_of_fifty_messages_get_seqs_one_to_a_thousand() {
     assert_eq!(read, (1..=1000).collect::<Vec<_>>());
     let chat_now = s
         .get(&format!("/v1/chats/{chat}"))
-        .as_user(&owner)
+        .by(&owner)
         .send()
         .await
         .expect(200);

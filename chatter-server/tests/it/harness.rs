@@ -74,7 +74,7 @@ impl Call {
         }
     }
 
-    pub fn as_user(self, user: &TestUser) -> Self {
+    pub fn by(self, user: &TestUser) -> Self {
         self.token(&user.token)
     }
 
@@ -235,7 +235,7 @@ impl Server {
     pub async fn group(&self, owner: &TestUser, title: &str, visibility: &str) -> String {
         let body = self
             .post("/v1/chats")
-            .as_user(owner)
+            .by(owner)
             .json(json!({"kind": "group", "title": title, "visibility": visibility}))
             .send()
             .await
@@ -247,7 +247,7 @@ impl Server {
     pub async fn direct(&self, a: &TestUser, b: &TestUser) -> String {
         let r = self
             .post("/v1/chats")
-            .as_user(a)
+            .by(a)
             .json(json!({"kind": "direct", "members": [b.id]}))
             .send()
             .await;
@@ -262,7 +262,7 @@ impl Server {
     /// Adds `user` to `chat` as `by`.
     pub async fn add(&self, chat: &str, by: &TestUser, user: &TestUser) {
         self.post(&format!("/v1/chats/{chat}/members"))
-            .as_user(by)
+            .by(by)
             .json(json!({"user_id": user.id}))
             .send()
             .await
@@ -272,7 +272,7 @@ impl Server {
     /// Makes `user` an admin of `chat` as `owner`.
     pub async fn make_admin(&self, chat: &str, owner: &TestUser, user: &TestUser) {
         self.patch(&format!("/v1/chats/{chat}/members/{}", user.id))
-            .as_user(owner)
+            .by(owner)
             .json(json!({"role": "admin"}))
             .send()
             .await
@@ -282,7 +282,7 @@ impl Server {
     /// Posts `text` to `chat` as `user`; returns the message.
     pub async fn say(&self, chat: &str, user: &TestUser, text: &str) -> Value {
         self.post(&format!("/v1/chats/{chat}/messages"))
-            .as_user(user)
+            .by(user)
             .json(json!({"text": text}))
             .send()
             .await

@@ -1,7 +1,10 @@
+#![allow(clippy::unwrap_used)] // test code: a failed step is a failed test
+
 //! Integration tests: the real server on 127.0.0.1:0, driven over HTTP.
 
 mod api_doc;
 mod chats;
+mod cli;
 mod concurrency;
 mod harness;
 mod members;

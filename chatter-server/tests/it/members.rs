@@ -11,7 +11,7 @@ async fn members_are_listed_with_roles_and_adding_again_is_200() {
     let chat = s.group(&alice, "Team", "private").await;
     let added = s
         .post(&format!("/v1/chats/{chat}/members"))
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"user_id": bob.id}))
         .send()
         .await
@@ -23,7 +23,7 @@ async fn members_are_listed_with_roles_and_adding_again_is_200() {
     assert!(added["joined_at"].is_string());
     let again = s
         .post(&format!("/v1/chats/{chat}/members"))
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"user_id": bob.id}))
         .send()
         .await
@@ -31,7 +31,7 @@ async fn members_are_listed_with_roles_and_adding_again_is_200() {
     assert_eq!(again["joined_at"], added["joined_at"]);
     let e = s
         .post(&format!("/v1/chats/{chat}/members"))
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"user_id": "nobody"}))
         .send()
         .await
@@ -39,7 +39,7 @@ async fn members_are_listed_with_roles_and_adding_again_is_200() {
     assert_eq!(e["field"], "user_id");
     let list = s
         .get(&format!("/v1/chats/{chat}/members"))
-        .as_user(&bob)
+        .by(&bob)
         .send()
         .await
         .expect(200);
@@ -66,7 +66,7 @@ async fn roles_change_only_between_admin_and_member() {
     s.add(&chat, &alice, &bob).await;
     let m = s
         .patch(&format!("/v1/chats/{chat}/members/{}", bob.id))
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"role": "admin"}))
         .send()
         .await
@@ -74,20 +74,20 @@ async fn roles_change_only_between_admin_and_member() {
     assert_eq!(m["role"], "admin");
     let e = s
         .patch(&format!("/v1/chats/{chat}/members/{}", bob.id))
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"role": "owner"}))
         .send()
         .await
         .expect_error(400, "validation_failed");
     assert_eq!(e["field"], "role");
     s.patch(&format!("/v1/chats/{chat}/members/{}", alice.id))
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"role": "member"}))
         .send()
         .await
         .expect_error(400, "invalid_request");
     s.patch(&format!("/v1/chats/{chat}/members/nobody"))
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"role": "member"}))
         .send()
         .await
@@ -103,30 +103,30 @@ async fn a_removed_member_loses_access_at_once() {
     s.add(&chat, &alice, &bob).await;
     let m = s.say(&chat, &bob, "mine").await;
     s.get(&format!("/v1/chats/{chat}/messages"))
-        .as_user(&bob)
+        .by(&bob)
         .send()
         .await
         .expect(200);
     s.delete(&format!("/v1/chats/{chat}/members/{}", bob.id))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(204);
     for r in [
         s.get(&format!("/v1/chats/{chat}"))
-            .as_user(&bob)
+            .by(&bob)
             .send()
             .await,
         s.get(&format!("/v1/chats/{chat}/messages"))
-            .as_user(&bob)
+            .by(&bob)
             .send()
             .await,
         s.get(&format!("/v1/chats/{chat}/members"))
-            .as_user(&bob)
+            .by(&bob)
             .send()
             .await,
         s.post(&format!("/v1/chats/{chat}/messages"))
-            .as_user(&bob)
+            .by(&bob)
             .json(json!({"text": "x"}))
             .send()
             .await,
@@ -134,17 +134,17 @@ async fn a_removed_member_loses_access_at_once() {
             "/v1/chats/{chat}/messages/{}",
             m["id"].as_str().unwrap()
         ))
-        .as_user(&bob)
+        .by(&bob)
         .json(json!({"text": "x"}))
         .send()
         .await,
     ] {
         r.expect_error(404, "not_found");
     }
-    let list = s.get("/v1/chats").as_user(&bob).send().await.expect(200);
+    let list = s.get("/v1/chats").by(&bob).send().await.expect(200);
     assert_eq!(list["chats"], json!([]));
     s.delete(&format!("/v1/chats/{chat}/members/{}", bob.id))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect_error(404, "not_found");
@@ -156,7 +156,7 @@ async fn removing_yourself_is_400_use_leave() {
     let alice = s.register("alice").await;
     let chat = s.group(&alice, "Team", "private").await;
     s.delete(&format!("/v1/chats/{chat}/members/{}", alice.id))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect_error(400, "invalid_request");

@@ -29,7 +29,7 @@ async fn send_answers_the_message_with_seq_and_fields() {
     assert_eq!(first["deleted"], false);
     let reply = s
         .post(&format!("/v1/chats/{chat}/messages"))
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"text": "re", "reply_to": first["id"], "client_id": "c-1"}))
         .send()
         .await
@@ -40,7 +40,7 @@ async fn send_answers_the_message_with_seq_and_fields() {
     );
     assert_eq!(reply["client_id"], "c-1");
     s.post("/v1/chats/nope/messages")
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"text": "x"}))
         .send()
         .await
@@ -55,20 +55,20 @@ async fn the_same_client_id_twice_gives_the_first_message_with_200() {
     let path = format!("/v1/chats/{chat}/messages");
     let first = s
         .post(&path)
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"text": "once", "client_id": "k1"}))
         .send()
         .await
         .expect(201);
     let again = s
         .post(&path)
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"text": "once", "client_id": "k1"}))
         .send()
         .await
         .expect(200);
     assert_eq!(first, again);
-    let history = s.get(&path).as_user(&alice).send().await.expect(200);
+    let history = s.get(&path).by(&alice).send().await.expect(200);
     assert_eq!(crate::harness::seqs(&history), [1]);
 }
 
@@ -80,7 +80,7 @@ async fn concurrent_sends_with_one_client_id_make_one_message() {
     let path = format!("/v1/chats/{chat}/messages");
     let sends = (0..16).map(|_| {
         s.post(&path)
-            .as_user(&alice)
+            .by(&alice)
             .json(json!({"text": "once", "client_id": "same"}))
             .send()
     });
@@ -91,7 +91,7 @@ async fn concurrent_sends_with_one_client_id_make_one_message() {
     let ids: std::collections::HashSet<_> =
         results.iter().map(|r| r.body["id"].to_string()).collect();
     assert_eq!(ids.len(), 1);
-    let history = s.get(&path).as_user(&alice).send().await.expect(200);
+    let history = s.get(&path).by(&alice).send().await.expect(200);
     assert_eq!(crate::harness::seqs(&history), [1]);
 }
 
@@ -106,7 +106,7 @@ async fn edit_changes_text_and_sets_edited_at_only_for_the_sender() {
     let path = format!("/v1/chats/{chat}/messages/{}", m["id"].as_str().unwrap());
     let edited = s
         .patch(&path)
-        .as_user(&bob)
+        .by(&bob)
         .json(json!({"text": "final"}))
         .send()
         .await
@@ -117,14 +117,14 @@ async fn edit_changes_text_and_sets_edited_at_only_for_the_sender() {
     );
     assert!(edited["edited_at"].is_string());
     s.patch(&path)
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"text": "hijack"}))
         .send()
         .await
         .expect_error(403, "forbidden");
     let e = s
         .patch(&path)
-        .as_user(&bob)
+        .by(&bob)
         .json(json!({"text": "  "}))
         .send()
         .await
@@ -141,11 +141,11 @@ async fn deletion_keeps_the_seq_with_empty_text_and_blocks_edits() {
     let two = s.say(&chat, &alice, "two").await;
     s.say(&chat, &alice, "three").await;
     let path = format!("/v1/chats/{chat}/messages/{}", two["id"].as_str().unwrap());
-    s.delete(&path).as_user(&alice).send().await.expect(204);
-    s.delete(&path).as_user(&alice).send().await.expect(204);
+    s.delete(&path).by(&alice).send().await.expect(204);
+    s.delete(&path).by(&alice).send().await.expect(204);
     let history = s
         .get(&format!("/v1/chats/{chat}/messages"))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);
@@ -156,14 +156,14 @@ async fn deletion_keeps_the_seq_with_empty_text_and_blocks_edits() {
         (Some(true), Some(""))
     );
     s.patch(&path)
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"text": "back"}))
         .send()
         .await
         .expect_error(400, "invalid_request");
     let chat_now = s
         .get(&format!("/v1/chats/{chat}"))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);
@@ -183,30 +183,30 @@ async fn a_non_member_of_a_private_chat_gets_404_for_every_message_call() {
     let m = s.say(&chat, &alice, "hidden").await;
     let mpath = format!("/v1/chats/{chat}/messages/{}", m["id"].as_str().unwrap());
     s.get(&format!("/v1/chats/{chat}/messages"))
-        .as_user(&eve)
+        .by(&eve)
         .send()
         .await
         .expect_error(404, "not_found");
     s.post(&format!("/v1/chats/{chat}/messages"))
-        .as_user(&eve)
+        .by(&eve)
         .json(json!({"text": "x"}))
         .send()
         .await
         .expect_error(404, "not_found");
     s.patch(&mpath)
-        .as_user(&eve)
+        .by(&eve)
         .json(json!({"text": "x"}))
         .send()
         .await
         .expect_error(404, "not_found");
     s.delete(&mpath)
-        .as_user(&eve)
+        .by(&eve)
         .send()
         .await
         .expect_error(404, "not_found");
     let e = s
         .get(&format!("/v1/chats/{chat}"))
-        .as_user(&eve)
+        .by(&eve)
         .send()
         .await
         .expect_error(404, "not_found");

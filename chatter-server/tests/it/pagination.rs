@@ -13,7 +13,7 @@ async fn message_windows_are_exactly_as_the_contract_says() {
     }
     let get = |q: &str| {
         s.get(&format!("/v1/chats/{chat}/messages{q}"))
-            .as_user(&alice)
+            .by(&alice)
             .send()
     };
     assert_eq!(
@@ -84,7 +84,7 @@ async fn cursors_walk_a_list_of_120_users_completely() {
             Some(c) => format!("/v1/users?q=user&limit=25&cursor={c}"),
             None => "/v1/users?q=user&limit=25".to_owned(),
         };
-        let page = s.get(&q).as_user(&me).send().await.expect(200);
+        let page = s.get(&q).by(&me).send().await.expect(200);
         pages += 1;
         seen.extend(
             page["users"]
@@ -102,13 +102,13 @@ async fn cursors_walk_a_list_of_120_users_completely() {
     assert_eq!(seen, expected, "every user once, in order");
     let e = s
         .get("/v1/users?q=user&cursor=%%%")
-        .as_user(&me)
+        .by(&me)
         .send()
         .await;
     assert_eq!(e.status, 400);
     let e = s
         .get("/v1/users?q=user&cursor=bm90LWEtY3Vyc29y!")
-        .as_user(&me)
+        .by(&me)
         .send()
         .await
         .expect_error(400, "validation_failed");
@@ -132,7 +132,7 @@ async fn chat_list_and_members_page_with_cursors() {
             .unwrap_or_default();
         let page = s
             .get(&format!("/v1/chats?limit=3{q}"))
-            .as_user(&alice)
+            .by(&alice)
             .send()
             .await
             .expect(200);
@@ -159,14 +159,14 @@ async fn chat_list_and_members_page_with_cursors() {
     }
     let first = s
         .get(&format!("/v1/chats/{chat}/members?limit=4"))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);
     let c = first["next_cursor"].as_str().expect("more members");
     let rest = s
         .get(&format!("/v1/chats/{chat}/members?limit=4&cursor={c}"))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);

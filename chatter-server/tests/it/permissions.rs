@@ -48,7 +48,7 @@ struct Fixture {
 async fn group_fixture(s: &Server, cast: &Cast, visibility: &str, actor: &TestUser) -> Fixture {
     let body = s
         .post("/v1/chats")
-        .as_user(&cast.owner)
+        .by(&cast.owner)
         .json(
             json!({"kind": "group", "title": "Perm", "visibility": visibility,
             "members": [cast.admin.id, cast.member.id, cast.author.id, cast.admin2.id]}),
@@ -118,108 +118,108 @@ async fn perform(s: &Server, cast: &Cast, f: &Fixture, actor: &TestUser, act: Ac
         .clone()
         .unwrap_or_else(|| f.others_message.clone());
     let r = match act {
-        Act::See => s.get(&format!("/v1/chats/{c}")).as_user(actor).send().await,
+        Act::See => s.get(&format!("/v1/chats/{c}")).by(actor).send().await,
         Act::ReadHistory => {
             s.get(&format!("/v1/chats/{c}/messages"))
-                .as_user(actor)
+                .by(actor)
                 .send()
                 .await
         }
         Act::ListMembers => {
             s.get(&format!("/v1/chats/{c}/members"))
-                .as_user(actor)
+                .by(actor)
                 .send()
                 .await
         }
         Act::Post => {
             s.post(&format!("/v1/chats/{c}/messages"))
-                .as_user(actor)
+                .by(actor)
                 .json(json!({"text": "hi"}))
                 .send()
                 .await
         }
         Act::MarkRead => {
             s.post(&format!("/v1/chats/{c}/read"))
-                .as_user(actor)
+                .by(actor)
                 .json(json!({"seq": 1}))
                 .send()
                 .await
         }
         Act::Join => {
             s.post(&format!("/v1/chats/{c}/join"))
-                .as_user(actor)
+                .by(actor)
                 .send()
                 .await
         }
         Act::AddMember => {
             s.post(&format!("/v1/chats/{c}/members"))
-                .as_user(actor)
+                .by(actor)
                 .json(json!({"user_id": cast.newcomer.id}))
                 .send()
                 .await
         }
         Act::ChangeRole => {
             s.patch(&format!("/v1/chats/{c}/members/{}", cast.author.id))
-                .as_user(actor)
+                .by(actor)
                 .json(json!({"role": "admin"}))
                 .send()
                 .await
         }
         Act::RemovePlainMember => {
             s.delete(&format!("/v1/chats/{c}/members/{}", cast.author.id))
-                .as_user(actor)
+                .by(actor)
                 .send()
                 .await
         }
         Act::RemoveAdmin => {
             s.delete(&format!("/v1/chats/{c}/members/{}", cast.admin2.id))
-                .as_user(actor)
+                .by(actor)
                 .send()
                 .await
         }
         Act::Rename => {
             s.patch(&format!("/v1/chats/{c}"))
-                .as_user(actor)
+                .by(actor)
                 .json(json!({"title": "Renamed"}))
                 .send()
                 .await
         }
         Act::ChangeVisibility => {
             s.patch(&format!("/v1/chats/{c}"))
-                .as_user(actor)
+                .by(actor)
                 .json(json!({"visibility": "private"}))
                 .send()
                 .await
         }
         Act::Leave => {
             s.post(&format!("/v1/chats/{c}/leave"))
-                .as_user(actor)
+                .by(actor)
                 .send()
                 .await
         }
         Act::EditOwnMessage => {
             s.patch(&format!("/v1/chats/{c}/messages/{own}"))
-                .as_user(actor)
+                .by(actor)
                 .json(json!({"text": "edited"}))
                 .send()
                 .await
         }
         Act::EditOthersMessage => {
             s.patch(&format!("/v1/chats/{c}/messages/{}", f.others_message))
-                .as_user(actor)
+                .by(actor)
                 .json(json!({"text": "edited"}))
                 .send()
                 .await
         }
         Act::DeleteOwnMessage => {
             s.delete(&format!("/v1/chats/{c}/messages/{own}"))
-                .as_user(actor)
+                .by(actor)
                 .send()
                 .await
         }
         Act::DeleteOthersMessage => {
             s.delete(&format!("/v1/chats/{c}/messages/{}", f.others_message))
-                .as_user(actor)
+                .by(actor)
                 .send()
                 .await
         }
@@ -381,20 +381,20 @@ async fn a_message_id_from_another_chat_is_404_even_for_an_admin() {
     let id = m["id"].as_str().unwrap();
     for who in [&owner, &admin] {
         s.patch(&format!("/v1/chats/{two}/messages/{id}"))
-            .as_user(who)
+            .by(who)
             .json(json!({"text": "x"}))
             .send()
             .await
             .expect_error(404, "not_found");
         s.delete(&format!("/v1/chats/{two}/messages/{id}"))
-            .as_user(who)
+            .by(who)
             .send()
             .await
             .expect_error(404, "not_found");
     }
     let e = s
         .post(&format!("/v1/chats/{two}/messages"))
-        .as_user(&owner)
+        .by(&owner)
         .json(json!({"text": "reply", "reply_to": id}))
         .send()
         .await

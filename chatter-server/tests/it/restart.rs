@@ -16,14 +16,14 @@ async fn a_restart_keeps_users_sessions_chats_and_messages() {
         s.say(&chat, &bob, &format!("m{n}")).await;
     }
     s.post(&format!("/v1/chats/{chat}/read"))
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"seq": 3}))
         .send()
         .await
         .expect(204);
     let before = s
         .get(&format!("/v1/chats/{chat}"))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);
@@ -31,21 +31,21 @@ async fn a_restart_keeps_users_sessions_chats_and_messages() {
     // The old tokens still work: sessions survived.
     let me = s
         .get("/v1/users/me")
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);
     assert_eq!(me["username"], "alice");
     let after = s
         .get(&format!("/v1/chats/{chat}"))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);
     assert_eq!(after, before);
     let history = s
         .get(&format!("/v1/chats/{chat}/messages"))
-        .as_user(&bob)
+        .by(&bob)
         .send()
         .await
         .expect(200);
@@ -79,7 +79,7 @@ async fn a_locked_store_answers_503_within_two_seconds_and_a_retry_loses_nothing
     let t = Instant::now();
     let r = s
         .post(&format!("/v1/chats/{chat}/messages"))
-        .as_user(&alice)
+        .by(&alice)
         .json(send.clone())
         .send()
         .await;
@@ -90,20 +90,20 @@ async fn a_locked_store_answers_503_within_two_seconds_and_a_retry_loses_nothing
     release_tx.send(()).expect("release");
     holder.join().expect("holder");
     s.post(&format!("/v1/chats/{chat}/messages"))
-        .as_user(&alice)
+        .by(&alice)
         .json(send.clone())
         .send()
         .await
         .expect(201);
     s.post(&format!("/v1/chats/{chat}/messages"))
-        .as_user(&alice)
+        .by(&alice)
         .json(send)
         .send()
         .await
         .expect(200);
     let history = s
         .get(&format!("/v1/chats/{chat}/messages"))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);

@@ -52,7 +52,7 @@ async fn login_creates_a_session_listed_with_current_flag() {
         .await
         .expect(201);
     assert_eq!(second["user"]["id"], u.id.as_str());
-    let list = s.get("/v1/sessions").as_user(&u).send().await.expect(200);
+    let list = s.get("/v1/sessions").by(&u).send().await.expect(200);
     let sessions = list["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 2);
     assert_eq!(sessions[0]["current"], true);
@@ -67,17 +67,17 @@ async fn logout_makes_the_token_fail_at_once() {
     let s = Server::start().await;
     let u = s.register("alice").await;
     s.delete("/v1/sessions/current")
-        .as_user(&u)
+        .by(&u)
         .send()
         .await
         .expect(204);
     s.get("/v1/users/me")
-        .as_user(&u)
+        .by(&u)
         .send()
         .await
         .expect_error(401, "unauthenticated");
     s.delete("/v1/sessions/current")
-        .as_user(&u)
+        .by(&u)
         .send()
         .await
         .expect_error(401, "unauthenticated");
@@ -96,7 +96,7 @@ async fn revoking_a_session_ends_it_and_another_users_session_is_404() {
         .expect(201);
     let phone_id = phone["session_id"].as_str().unwrap();
     s.delete(&format!("/v1/sessions/{phone_id}"))
-        .as_user(&bob)
+        .by(&bob)
         .send()
         .await
         .expect_error(404, "not_found");
@@ -106,7 +106,7 @@ async fn revoking_a_session_ends_it_and_another_users_session_is_404() {
         .await
         .expect(200);
     s.delete(&format!("/v1/sessions/{phone_id}"))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(204);
@@ -116,7 +116,7 @@ async fn revoking_a_session_ends_it_and_another_users_session_is_404() {
         .await
         .expect_error(401, "unauthenticated");
     s.get("/v1/users/me")
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);
@@ -233,7 +233,7 @@ async fn a_flood_of_logins_gets_429_with_retry_after_and_others_still_answer() {
     });
     let (results, history) = tokio::join!(futures::future::join_all(logins), async {
         s.get(&format!("/v1/chats/{chat}/messages"))
-            .as_user(&u)
+            .by(&u)
             .send()
             .await
     });

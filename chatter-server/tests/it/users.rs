@@ -40,7 +40,7 @@ async fn register_answers_user_token_and_session_without_secrets() {
 async fn display_name_defaults_to_the_username() {
     let s = Server::start().await;
     let u = s.register("bob").await;
-    let me = s.get("/v1/users/me").as_user(&u).send().await.expect(200);
+    let me = s.get("/v1/users/me").by(&u).send().await.expect(200);
     assert_eq!(me["display_name"], "bob");
 }
 
@@ -61,7 +61,7 @@ async fn profile_update_changes_given_fields_and_validates() {
     let u = s.register("alice").await;
     let body = s
         .patch("/v1/users/me")
-        .as_user(&u)
+        .by(&u)
         .json(json!({"bio": "hi there", "avatar_url": "https://img.example/a.png"}))
         .send()
         .await
@@ -73,7 +73,7 @@ async fn profile_update_changes_given_fields_and_validates() {
     assert_eq!(body["avatar_url"], "https://img.example/a.png");
     let e = s
         .patch("/v1/users/me")
-        .as_user(&u)
+        .by(&u)
         .json(json!({"avatar_url": "http://img.example/a.png"}))
         .send()
         .await
@@ -81,7 +81,7 @@ async fn profile_update_changes_given_fields_and_validates() {
     assert_eq!(e["field"], "avatar_url");
     let body = s
         .patch("/v1/users/me")
-        .as_user(&u)
+        .by(&u)
         .json(json!({"avatar_url": ""}))
         .send()
         .await
@@ -89,13 +89,13 @@ async fn profile_update_changes_given_fields_and_validates() {
     assert_eq!(body["avatar_url"], "");
     let other = s
         .get(&format!("/v1/users/{}", u.id))
-        .as_user(&u)
+        .by(&u)
         .send()
         .await
         .expect(200);
     assert_eq!(other["bio"], "hi there");
     s.get("/v1/users/nobody")
-        .as_user(&u)
+        .by(&u)
         .send()
         .await
         .expect_error(404, "not_found");
@@ -113,21 +113,21 @@ async fn password_change_revokes_other_sessions_and_needs_the_old_password() {
         .expect(201);
     let other_token = other["token"].as_str().unwrap();
     s.post("/v1/users/me/password")
-        .as_user(&u)
+        .by(&u)
         .json(json!({"old_password": "wrong password", "new_password": "new password 1"}))
         .send()
         .await
         .expect_error(403, "wrong_password");
     let e = s
         .post("/v1/users/me/password")
-        .as_user(&u)
+        .by(&u)
         .json(json!({"old_password": "password-alice", "new_password": "short"}))
         .send()
         .await
         .expect_error(400, "validation_failed");
     assert_eq!(e["field"], "new_password");
     s.post("/v1/users/me/password")
-        .as_user(&u)
+        .by(&u)
         .json(json!({"old_password": "password-alice", "new_password": "new password 1"}))
         .send()
         .await
@@ -137,7 +137,7 @@ async fn password_change_revokes_other_sessions_and_needs_the_old_password() {
         .send()
         .await
         .expect_error(401, "unauthenticated");
-    s.get("/v1/users/me").as_user(&u).send().await.expect(200);
+    s.get("/v1/users/me").by(&u).send().await.expect(200);
     s.post("/v1/sessions")
         .json(json!({"username": "alice", "password": "password-alice"}))
         .send()
@@ -166,19 +166,19 @@ async fn account_deletion_revokes_sessions_keeps_messages_and_hides_the_profile(
         .await
         .expect(201);
     s.delete("/v1/users/me")
-        .as_user(&bob)
+        .by(&bob)
         .json(json!({"password": "nope nope"}))
         .send()
         .await
         .expect_error(403, "wrong_password");
     s.delete("/v1/users/me")
-        .as_user(&bob)
+        .by(&bob)
         .json(json!({"password": "password-bob"}))
         .send()
         .await
         .expect(204);
     s.get("/v1/users/me")
-        .as_user(&bob)
+        .by(&bob)
         .send()
         .await
         .expect_error(401, "unauthenticated");
@@ -194,7 +194,7 @@ async fn account_deletion_revokes_sessions_keeps_messages_and_hides_the_profile(
         .expect_error(401, "unauthenticated");
     let history = s
         .get(&format!("/v1/chats/{chat}/messages"))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);
@@ -202,7 +202,7 @@ async fn account_deletion_revokes_sessions_keeps_messages_and_hides_the_profile(
     assert_eq!(history["messages"][0]["text"], "from bob");
     let profile = s
         .get(&format!("/v1/users/{}", bob.id))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);
@@ -215,14 +215,14 @@ async fn account_deletion_revokes_sessions_keeps_messages_and_hides_the_profile(
     );
     let found = s
         .get("/v1/users?q=bo")
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);
     assert_eq!(found["users"], json!([]));
     let members = s
         .get(&format!("/v1/chats/{chat}/members"))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);
@@ -233,7 +233,7 @@ async fn account_deletion_revokes_sessions_keeps_messages_and_hides_the_profile(
     );
     let direct = s
         .get(&format!("/v1/chats/{dm}"))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);
@@ -256,14 +256,14 @@ async fn user_search_matches_username_or_display_name_prefix() {
     s.register("alfred").await;
     let carol = s.register("carol").await;
     s.patch("/v1/users/me")
-        .as_user(&carol)
+        .by(&carol)
         .json(json!({"display_name": "Alina Carol"}))
         .send()
         .await
         .expect(200);
     let found = s
         .get("/v1/users?q=AL")
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);
@@ -277,13 +277,13 @@ async fn user_search_matches_username_or_display_name_prefix() {
     assert_eq!(found["next_cursor"], serde_json::Value::Null);
     let e = s
         .get("/v1/users?q=a")
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect_error(400, "validation_failed");
     assert_eq!(e["field"], "q");
     s.get("/v1/users")
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect_error(400, "validation_failed");

@@ -50,7 +50,7 @@ async fn message_text_lengths_count_scalar_values_and_reject_controls() {
     ] {
         let e = s
             .post(&path)
-            .as_user(&alice)
+            .by(&alice)
             .json(json!({"text": text}))
             .send()
             .await
@@ -60,7 +60,7 @@ async fn message_text_lengths_count_scalar_values_and_reject_controls() {
     // 4000 four-byte characters are 16000 bytes but 4000 scalar values: accepted.
     let m = s
         .post(&path)
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"text": "😀".repeat(4000)}))
         .send()
         .await
@@ -85,7 +85,7 @@ async fn display_names_titles_bios_and_client_ids_are_checked() {
     ] {
         let e = s
             .patch("/v1/users/me")
-            .as_user(&alice)
+            .by(&alice)
             .json(body.clone())
             .send()
             .await
@@ -94,7 +94,7 @@ async fn display_names_titles_bios_and_client_ids_are_checked() {
     }
     let ok = s
         .patch("/v1/users/me")
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"display_name": "é".repeat(64)}))
         .send()
         .await
@@ -102,7 +102,7 @@ async fn display_names_titles_bios_and_client_ids_are_checked() {
     assert_eq!(ok["display_name"].as_str().unwrap().chars().count(), 64);
     let e = s
         .post("/v1/chats")
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"kind": "group", "title": "t".repeat(101), "visibility": "public"}))
         .send()
         .await
@@ -111,7 +111,7 @@ async fn display_names_titles_bios_and_client_ids_are_checked() {
     let chat = s.group(&alice, "Team", "private").await;
     let e = s
         .post(&format!("/v1/chats/{chat}/messages"))
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"text": "x", "client_id": "k".repeat(65)}))
         .send()
         .await
@@ -144,7 +144,7 @@ async fn malformed_json_unknown_and_missing_fields_are_invalid_requests() {
         .await
         .expect_error(400, "invalid_request");
     s.patch("/v1/users/me")
-        .as_user(&alice)
+        .by(&alice)
         .json(json!({"username": "new"}))
         .send()
         .await
@@ -155,7 +155,7 @@ async fn malformed_json_unknown_and_missing_fields_are_invalid_requests() {
         .expect_error(404, "not_found");
     let r = s
         .call(reqwest::Method::PUT, "/v1/users/me")
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await;
     assert_eq!(r.status, 405);
@@ -169,14 +169,14 @@ async fn a_body_over_the_limit_is_413_and_nothing_is_stored() {
     let chat = s.group(&alice, "Team", "private").await;
     let big = format!("{{\"text\": \"{}\"}}", "x".repeat(1024 * 1024 + 10));
     s.post(&format!("/v1/chats/{chat}/messages"))
-        .as_user(&alice)
+        .by(&alice)
         .raw_body("application/json", big)
         .send()
         .await
         .expect_error(413, "payload_too_large");
     let history = s
         .get(&format!("/v1/chats/{chat}/messages"))
-        .as_user(&alice)
+        .by(&alice)
         .send()
         .await
         .expect(200);

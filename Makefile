@@ -1,0 +1,19 @@
+# Thin targets: the logic lives in the crates and in scripts/.
+.PHONY: run test check fmt clippy wasm
+
+# Runs the server with its embedded defaults: http://127.0.0.1:8080, data in ./chatter-data.
+run:
+	cargo run --release -p chatter-server
+
+# Runs the whole test suite, installing what it needs first.
+test:
+	./scripts/test.sh
+
+fmt:
+	cargo fmt --all
+
+clippy:
+	cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+wasm:
+	cargo build -p chatter-core -p chatter-sdk --target wasm32-unknown-unknown
