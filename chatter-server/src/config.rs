@@ -90,6 +90,9 @@ mod tests {
         ]);
         assert_eq!(c.listen, "0.0.0.0:9000".parse().unwrap());
         assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
-        assert_eq!(c.allowed_origins, ["https://a.example", "https://b.example"]);
+        assert_eq!(
+            c.allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
     }
 }

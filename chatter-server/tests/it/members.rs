@@ -113,10 +113,7 @@ async fn a_removed_member_loses_access_at_once() {
         .await
         .expect(204);
     for r in [
-        s.get(&format!("/v1/chats/{chat}"))
-            .by(&bob)
-            .send()
-            .await,
+        s.get(&format!("/v1/chats/{chat}")).by(&bob).send().await,
         s.get(&format!("/v1/chats/{chat}/messages"))
             .by(&bob)
             .send()

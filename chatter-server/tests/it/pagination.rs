@@ -100,11 +100,7 @@ async fn cursors_walk_a_list_of_120_users_completely() {
     }
     assert_eq!(pages, 5);
     assert_eq!(seen, expected, "every user once, in order");
-    let e = s
-        .get("/v1/users?q=user&cursor=%%%")
-        .by(&me)
-        .send()
-        .await;
+    let e = s.get("/v1/users?q=user&cursor=%%%").by(&me).send().await;
     assert_eq!(e.status, 400);
     let e = s
         .get("/v1/users?q=user&cursor=bm90LWEtY3Vyc29y!")

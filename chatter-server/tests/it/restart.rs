@@ -29,12 +29,7 @@ async fn a_restart_keeps_users_sessions_chats_and_messages() {
         .expect(200);
     let s = s.restart().await;
     // The old tokens still work: sessions survived.
-    let me = s
-        .get("/v1/users/me")
-        .by(&alice)
-        .send()
-        .await
-        .expect(200);
+    let me = s.get("/v1/users/me").by(&alice).send().await.expect(200);
     assert_eq!(me["username"], "alice");
     let after = s
         .get(&format!("/v1/chats/{chat}"))

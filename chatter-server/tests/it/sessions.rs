@@ -115,11 +115,7 @@ async fn revoking_a_session_ends_it_and_another_users_session_is_404() {
         .send()
         .await
         .expect_error(401, "unauthenticated");
-    s.get("/v1/users/me")
-        .by(&alice)
-        .send()
-        .await
-        .expect(200);
+    s.get("/v1/users/me").by(&alice).send().await.expect(200);
 }
 
 #[tokio::test]

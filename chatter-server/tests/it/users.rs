@@ -213,12 +213,7 @@ async fn account_deletion_revokes_sessions_keeps_messages_and_hides_the_profile(
         ),
         (Some(true), Some("Deleted user"))
     );
-    let found = s
-        .get("/v1/users?q=bo")
-        .by(&alice)
-        .send()
-        .await
-        .expect(200);
+    let found = s.get("/v1/users?q=bo").by(&alice).send().await.expect(200);
     assert_eq!(found["users"], json!([]));
     let members = s
         .get(&format!("/v1/chats/{chat}/members"))
@@ -261,12 +256,7 @@ async fn user_search_matches_username_or_display_name_prefix() {
         .send()
         .await
         .expect(200);
-    let found = s
-        .get("/v1/users?q=AL")
-        .by(&alice)
-        .send()
-        .await
-        .expect(200);
+    let found = s.get("/v1/users?q=AL").by(&alice).send().await.expect(200);
     let names: Vec<_> = found["users"]
         .as_array()
         .unwrap()
