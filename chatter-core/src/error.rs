@@ -63,18 +63,12 @@ pub enum Error {
 impl Error {
     /// A validation error on `field`.
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Validation {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self::Validation { field: field.into(), message: message.into() }
     }
 
     /// A request that makes no sense.
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self::InvalidRequest {
-            message: message.into(),
-            field: None,
-        }
+        Self::InvalidRequest { message: message.into(), field: None }
     }
 
     /// `what` does not exist or may not be seen.
@@ -84,10 +78,7 @@ impl Error {
 
     /// `what`, named by the input `field`, does not exist.
     pub fn not_found_in(what: &'static str, field: impl Into<String>) -> Self {
-        Self::NotFound {
-            what,
-            field: Some(field.into()),
-        }
+        Self::NotFound { what, field: Some(field.into()) }
     }
 
     /// The caller may not do this.

@@ -32,11 +32,7 @@ impl<T> Page<T> {
     pub fn from_fetched(mut items: Vec<T>, limit: usize, cursor_of: impl Fn(&T) -> Cursor) -> Self {
         let more = items.len() > limit;
         items.truncate(limit);
-        let next_cursor = if more {
-            items.last().map(|last| cursor_of(last).encode())
-        } else {
-            None
-        };
+        let next_cursor = if more { items.last().map(|last| cursor_of(last).encode()) } else { None };
         Self { items, next_cursor }
     }
 }
@@ -76,10 +72,7 @@ impl Cursor {
 
     /// Part `i` parsed as an integer.
     pub fn int(&self, i: usize) -> Result<i64, Error> {
-        self.0
-            .get(i)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| Error::validation("cursor", "is not a valid cursor"))
+        self.0.get(i).and_then(|s| s.parse().ok()).ok_or_else(|| Error::validation("cursor", "is not a valid cursor"))
     }
 }
 

@@ -49,12 +49,7 @@ pub fn can_see(chat: &Chat, membership: Option<&Member>) -> bool {
 }
 
 /// Decides whether `me`, with `membership` in `chat` (or none), may do `action`.
-pub fn check(
-    chat: &Chat,
-    me: &UserId,
-    membership: Option<&Member>,
-    action: Action<'_>,
-) -> Result<(), Error> {
+pub fn check(chat: &Chat, me: &UserId, membership: Option<&Member>, action: Action<'_>) -> Result<(), Error> {
     if !can_see(chat, membership) {
         return Err(Error::not_found("chat"));
     }
@@ -69,9 +64,7 @@ pub fn check(
         Action::Join => Ok(()),
         Action::AddMember if direct => Err(not_in_direct("have members added")),
         Action::AddMember if is_admin => Ok(()),
-        Action::AddMember => Err(Error::forbidden(
-            "only the owner and admins may add members",
-        )),
+        Action::AddMember => Err(Error::forbidden("only the owner and admins may add members")),
         Action::ChangeRole if direct => Err(not_in_direct("have roles")),
         Action::ChangeRole if role == Some(Role::Owner) => Ok(()),
         Action::ChangeRole => Err(Error::forbidden("only the owner may change roles")),
@@ -85,32 +78,22 @@ pub fn check(
         {
             Ok(())
         }
-        Action::RemoveMember { .. } => Err(Error::forbidden(
-            "the owner may remove anyone, admins only plain members",
-        )),
+        Action::RemoveMember { .. } => Err(Error::forbidden("the owner may remove anyone, admins only plain members")),
         Action::Update if direct => Err(not_in_direct("be renamed")),
         Action::Update if is_admin => Ok(()),
-        Action::Update => Err(Error::forbidden(
-            "only the owner and admins may change the chat",
-        )),
+        Action::Update => Err(Error::forbidden("only the owner and admins may change the chat")),
         Action::Leave if direct => Err(not_in_direct("be left")),
         Action::Leave => member_only(role, "you are not a member of this chat"),
         Action::EditMessage { sender } => {
             member_only(role, "only members may edit messages")?;
-            if sender == me {
-                Ok(())
-            } else {
-                Err(Error::forbidden("only the sender may edit a message"))
-            }
+            if sender == me { Ok(()) } else { Err(Error::forbidden("only the sender may edit a message")) }
         }
         Action::DeleteMessage { sender } => {
             member_only(role, "only members may delete messages")?;
             if sender == me || (!direct && is_admin) {
                 Ok(())
             } else {
-                Err(Error::forbidden(
-                    "only the sender, the owner and admins may delete a message",
-                ))
+                Err(Error::forbidden("only the sender, the owner and admins may delete a message"))
             }
         }
     }

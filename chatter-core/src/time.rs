@@ -26,16 +26,12 @@ impl Timestamp {
 
     /// Formats as RFC 3339 in UTC, e.g. `2026-11-25T20:26:43.123456Z`.
     pub fn to_rfc3339(self) -> String {
-        DateTime::<Utc>::from_timestamp_micros(self.0)
-            .unwrap_or_default()
-            .to_rfc3339_opts(SecondsFormat::Micros, true)
+        DateTime::<Utc>::from_timestamp_micros(self.0).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Micros, true)
     }
 
     /// Parses an RFC 3339 string.
     pub fn parse_rfc3339(s: &str) -> Option<Self> {
-        DateTime::parse_from_rfc3339(s)
-            .ok()
-            .map(|t| Self(t.with_timezone(&Utc).timestamp_micros()))
+        DateTime::parse_from_rfc3339(s).ok().map(|t| Self(t.with_timezone(&Utc).timestamp_micros()))
     }
 }
 

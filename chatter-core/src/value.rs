@@ -6,9 +6,7 @@ use crate::error::Error;
 use serde::{Deserialize, Serialize};
 
 fn check_controls(field: &str, s: &str, multiline: bool) -> Result<(), Error> {
-    let bad = s
-        .chars()
-        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t')));
+    let bad = s.chars().any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t')));
     if bad {
         let allowed = if multiline {
             "control characters other than newline and tab are not allowed"
@@ -104,14 +102,8 @@ impl Username {
         const FIELD: &str = "username";
         let s = raw.to_lowercase();
         check_len(FIELD, &s, 3, 32)?;
-        if !s
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'))
-        {
-            return Err(Error::validation(
-                FIELD,
-                "may contain only a-z, 0-9, '_', '.' and '-'",
-            ));
+        if !s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-')) {
+            return Err(Error::validation(FIELD, "may contain only a-z, 0-9, '_', '.' and '-'"));
         }
         Ok(Self(s))
     }
@@ -148,9 +140,8 @@ impl AvatarUrl {
         if raw.is_empty() {
             return Ok(Self(String::new()));
         }
-        let rest = raw
-            .strip_prefix("https://")
-            .ok_or_else(|| Error::validation(FIELD, "must be an https:// URL or empty"))?;
+        let rest =
+            raw.strip_prefix("https://").ok_or_else(|| Error::validation(FIELD, "must be an https:// URL or empty"))?;
         let host = rest.split(['/', '?', '#']).next().unwrap_or("");
         if host.is_empty() || raw.chars().any(char::is_whitespace) {
             return Err(Error::validation(FIELD, "must be an https:// URL or empty"));
@@ -239,10 +230,7 @@ mod tests {
 
     #[test]
     fn username_is_lowercased_and_restricted() {
-        assert_eq!(
-            Username::parse("Alice_1.x-Y").unwrap().as_str(),
-            "alice_1.x-y"
-        );
+        assert_eq!(Username::parse("Alice_1.x-Y").unwrap().as_str(), "alice_1.x-y");
         assert!(Username::parse("ab").is_err());
         assert!(Username::parse(&"a".repeat(33)).is_err());
         assert!(Username::parse(&"a".repeat(32)).is_ok());

@@ -47,38 +47,23 @@ pub struct AppState {
 impl AppState {
     /// Opens the store under the data dir and wires the services.
     pub async fn open(config: Config) -> Result<Self, ServerError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::DataDir {
-            path: config.data_dir.display().to_string(),
-            source,
-        })?;
-        let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open(config.data_dir.join("chatter.db")).await?);
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|source| ServerError::DataDir { path: config.data_dir.display().to_string(), source })?;
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(config.data_dir.join("chatter.db")).await?);
         Self::with_store(config, store)
     }
 
     /// Wires the services over a given store (an embedding host may pass its own).
     pub fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Self, ServerError> {
-        let workers = config.hash_workers.unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2)
-        });
-        let credentials =
-            Argon2Credentials::new(workers, config.hash_queue).map_err(ServerError::Credentials)?;
-        let service = Service::new(
-            store,
-            Arc::new(SystemClock),
-            Arc::new(RandomIds),
-            Arc::new(credentials),
-        )
-        .with_config(ServiceConfig {
-            session_idle_ttl_micros: i64::from(config.session_ttl_days) * 86_400_000_000,
-            ..ServiceConfig::default()
-        });
-        Ok(Self {
-            service,
-            config: Arc::new(config),
-        })
+        let workers =
+            config.hash_workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+        let credentials = Argon2Credentials::new(workers, config.hash_queue).map_err(ServerError::Credentials)?;
+        let service = Service::new(store, Arc::new(SystemClock), Arc::new(RandomIds), Arc::new(credentials))
+            .with_config(ServiceConfig {
+                session_idle_ttl_micros: i64::from(config.session_ttl_days) * 86_400_000_000,
+                ..ServiceConfig::default()
+            });
+        Ok(Self { service, config: Arc::new(config) })
     }
 }
 
@@ -90,8 +75,6 @@ pub async fn run(
 ) -> Result<(), ServerError> {
     let state = AppState::open(config).await?;
     let app = http::router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     Ok(())
 }

@@ -23,11 +23,7 @@ pub struct Config {
 
     /// An Origin allowed for cookie-authenticated writes besides the server's own
     /// (repeatable; the env var takes a comma-separated list).
-    #[arg(
-        long = "allowed-origin",
-        env = "CHATTER_ALLOWED_ORIGINS",
-        value_delimiter = ','
-    )]
+    #[arg(long = "allowed-origin", env = "CHATTER_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
 
     /// Mark the session cookie `Secure` (set this when TLS ends at a proxy in front).
@@ -90,9 +86,6 @@ mod tests {
         ]);
         assert_eq!(c.listen, "0.0.0.0:9000".parse().unwrap());
         assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
-        assert_eq!(
-            c.allowed_origins,
-            ["https://a.example", "https://b.example"]
-        );
+        assert_eq!(c.allowed_origins, ["https://a.example", "https://b.example"]);
     }
 }

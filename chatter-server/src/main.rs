@@ -21,10 +21,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let url = listener
-        .local_addr()
-        .map(|a| format!("http://{a}"))
-        .unwrap_or_else(|_| config.listen.to_string());
+    let url = listener.local_addr().map(|a| format!("http://{a}")).unwrap_or_else(|_| config.listen.to_string());
     tracing::info!(data_dir = %config.data_dir.display(), "Chatter is serving at {url}");
     match chatter_server::run(config, listener, shutdown_signal()).await {
         Ok(()) => {

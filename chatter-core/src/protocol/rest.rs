@@ -258,11 +258,7 @@ pub struct MemberView {
 
 impl From<MemberEntry> for MemberView {
     fn from(e: MemberEntry) -> Self {
-        Self {
-            user: e.user,
-            role: e.member.role,
-            joined_at: e.member.joined_at,
-        }
+        Self { user: e.user, role: e.member.role, joined_at: e.member.joined_at }
     }
 }
 

@@ -285,10 +285,7 @@ mod tests {
             event: ChatEvent {
                 chat_id: ChatId::new("c1"),
                 event_seq: 7,
-                kind: ChatEventKind::MemberLeft {
-                    user_id: UserId::new("u1"),
-                    reason: LeaveReason::Removed,
-                },
+                kind: ChatEventKind::MemberLeft { user_id: UserId::new("u1"), reason: LeaveReason::Removed },
             },
             reference: Some("r1".into()),
         });
@@ -317,22 +314,13 @@ mod tests {
 
     #[test]
     fn client_frames_parse() {
-        let f: ClientFrame = serde_json::from_str(
-            r#"{"type":"send","ref":"1","chat_id":"c","text":"hi","client_id":"k"}"#,
-        )
-        .unwrap();
+        let f: ClientFrame =
+            serde_json::from_str(r#"{"type":"send","ref":"1","chat_id":"c","text":"hi","client_id":"k"}"#).unwrap();
         assert!(matches!(f, ClientFrame::Send { .. }));
         let f: ClientFrame = serde_json::from_str(r#"{"type":"resume","chats":{"c":3}}"#).unwrap();
-        assert_eq!(
-            f,
-            ClientFrame::Resume {
-                chats: [(ChatId::new("c"), 3)].into()
-            }
-        );
-        let f: ClientFrame = serde_json::from_str(
-            r#"{"type":"call.mute","call_id":"k","track_id":"t","muted":true}"#,
-        )
-        .unwrap();
+        assert_eq!(f, ClientFrame::Resume { chats: [(ChatId::new("c"), 3)].into() });
+        let f: ClientFrame =
+            serde_json::from_str(r#"{"type":"call.mute","call_id":"k","track_id":"t","muted":true}"#).unwrap();
         assert!(matches!(f, ClientFrame::Call(CallSignal::Mute { .. })));
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"nope"}"#).is_err());
     }

@@ -54,12 +54,7 @@ impl Service {
         };
         let device = parse_device(input.device_name.as_deref())?;
         // Fail fast on a taken name before paying for a hash; the store re-checks.
-        if self
-            .store
-            .credentials_by_username(&username)
-            .await?
-            .is_some()
-        {
+        if self.store.credentials_by_username(&username).await?.is_some() {
             return Err(Error::UsernameTaken);
         }
         let password_hash = self.credentials.hash_password(&password).await?;
@@ -78,12 +73,7 @@ impl Service {
 
     /// Logs in. An unknown username and a wrong password fail alike, in about the same
     /// time.
-    pub async fn login(
-        &self,
-        username: &str,
-        password: &str,
-        device_name: Option<&str>,
-    ) -> Result<Login, Error> {
+    pub async fn login(&self, username: &str, password: &str, device_name: Option<&str>) -> Result<Login, Error> {
         let device = parse_device(device_name)?;
         let password = Password::for_check(password);
         let creds = match Username::parse(username) {
@@ -110,73 +100,45 @@ impl Service {
             last_seen_at: now,
         };
         self.store.create_session(session.clone()).await?;
-        Ok(Login {
-            user,
-            token,
-            session,
-        })
+        Ok(Login { user, token, session })
     }
 
     /// Finds who a bearer token belongs to. Expired sessions are deleted on sight.
     pub async fn authenticate(&self, token: &str) -> Result<Caller, Error> {
         let hash = self.credentials.token_hash(token);
-        let session = self
-            .store
-            .session_by_token_hash(&hash)
-            .await?
-            .ok_or(Error::Unauthenticated)?;
+        let session = self.store.session_by_token_hash(&hash).await?.ok_or(Error::Unauthenticated)?;
         let now = self.now();
-        if now.as_micros() - session.last_seen_at.as_micros() > self.config.session_idle_ttl_micros
-        {
-            self.store
-                .delete_session(&session.user_id, &session.id)
-                .await?;
+        if now.as_micros() - session.last_seen_at.as_micros() > self.config.session_idle_ttl_micros {
+            self.store.delete_session(&session.user_id, &session.id).await?;
             return Err(Error::Unauthenticated);
         }
-        let user = self
-            .store
-            .user(&session.user_id)
-            .await?
-            .ok_or(Error::Unauthenticated)?;
+        let user = self.store.user(&session.user_id).await?.ok_or(Error::Unauthenticated)?;
         if user.deleted {
             return Err(Error::Unauthenticated);
         }
-        if now.as_micros() - session.last_seen_at.as_micros()
-            > self.config.session_touch_interval_micros
-        {
+        if now.as_micros() - session.last_seen_at.as_micros() > self.config.session_touch_interval_micros {
             self.store.touch_session(&session.id, now).await?;
         }
-        Ok(Caller {
-            user,
-            session_id: session.id,
-        })
+        Ok(Caller { user, session_id: session.id })
     }
 
     /// Ends the caller's session.
     pub async fn logout(&self, caller: &Caller) -> Result<(), Error> {
-        self.store
-            .delete_session(caller.user_id(), &caller.session_id)
-            .await?;
+        self.store.delete_session(caller.user_id(), &caller.session_id).await?;
         self.revoked(caller.user_id(), vec![caller.session_id.clone()]);
         Ok(())
     }
 
     fn revoked(&self, user_id: &UserId, session_ids: Vec<SessionId>) {
         if !session_ids.is_empty() {
-            self.publish(Notice::SessionsRevoked {
-                user_id: user_id.clone(),
-                session_ids,
-            });
+            self.publish(Notice::SessionsRevoked { user_id: user_id.clone(), session_ids });
         }
     }
 
     /// The caller's sessions, oldest first.
     pub async fn sessions(&self, caller: &Caller) -> Result<Vec<SessionInfo>, Error> {
         let sessions = self.store.sessions_of_user(caller.user_id()).await?;
-        Ok(sessions
-            .into_iter()
-            .map(|s| SessionInfo::new(s, &caller.session_id))
-            .collect())
+        Ok(sessions.into_iter().map(|s| SessionInfo::new(s, &caller.session_id)).collect())
     }
 
     /// Revokes one of the caller's own sessions (another user's is "not found").
@@ -189,23 +151,11 @@ impl Service {
     }
 
     /// Changes the caller's profile fields that are given.
-    pub async fn update_profile(
-        &self,
-        caller: &Caller,
-        req: UpdateProfileRequest,
-    ) -> Result<User, Error> {
+    pub async fn update_profile(&self, caller: &Caller, req: UpdateProfileRequest) -> Result<User, Error> {
         let update = ProfileUpdate {
-            display_name: req
-                .display_name
-                .as_deref()
-                .map(DisplayName::parse)
-                .transpose()?,
+            display_name: req.display_name.as_deref().map(DisplayName::parse).transpose()?,
             bio: req.bio.as_deref().map(Bio::parse).transpose()?,
-            avatar_url: req
-                .avatar_url
-                .as_deref()
-                .map(AvatarUrl::parse)
-                .transpose()?,
+            avatar_url: req.avatar_url.as_deref().map(AvatarUrl::parse).transpose()?,
         };
         Ok(self.store.update_profile(caller.user_id(), update).await?)
     }
@@ -213,11 +163,7 @@ impl Service {
     async fn reauthenticate(&self, caller: &Caller, password: &str) -> Result<(), Error> {
         let creds = self.store.credentials_by_id(caller.user_id()).await?;
         let hash = creds.as_ref().and_then(|c| c.password_hash.as_deref());
-        if self
-            .credentials
-            .verify_password(&Password::for_check(password), hash)
-            .await?
-        {
+        if self.credentials.verify_password(&Password::for_check(password), hash).await? {
             Ok(())
         } else {
             Err(Error::WrongPassword)
@@ -225,22 +171,12 @@ impl Service {
     }
 
     /// Changes the password; every other session of the user is revoked.
-    pub async fn change_password(
-        &self,
-        caller: &Caller,
-        old: &str,
-        new: &str,
-    ) -> Result<(), Error> {
+    pub async fn change_password(&self, caller: &Caller, old: &str, new: &str) -> Result<(), Error> {
         let new = Password::parse("new_password", new)?;
         self.reauthenticate(caller, old).await?;
         let hash = self.credentials.hash_password(&new).await?;
-        self.store
-            .set_password_hash(caller.user_id(), &hash)
-            .await?;
-        let gone = self
-            .store
-            .delete_sessions_of_user(caller.user_id(), Some(&caller.session_id))
-            .await?;
+        self.store.set_password_hash(caller.user_id(), &hash).await?;
+        let gone = self.store.delete_sessions_of_user(caller.user_id(), Some(&caller.session_id)).await?;
         self.revoked(caller.user_id(), gone);
         Ok(())
     }
@@ -259,10 +195,7 @@ impl Service {
             if chat.kind == ChatKind::Direct {
                 continue;
             }
-            let removal = self
-                .store
-                .remove_member(&chat_id, me, LeaveReason::Deleted)
-                .await?;
+            let removal = self.store.remove_member(&chat_id, me, LeaveReason::Deleted).await?;
             self.publish_events(removal.events);
         }
         self.store.mark_user_deleted(me).await?;
@@ -272,32 +205,17 @@ impl Service {
 
     /// A user's profile (deleted accounts show blanked).
     pub async fn user(&self, id: &UserId) -> Result<User, Error> {
-        self.store
-            .user(id)
-            .await?
-            .ok_or_else(|| Error::not_found("user"))
+        self.store.user(id).await?.ok_or_else(|| Error::not_found("user"))
     }
 
     /// Users whose username or display name starts with `q` (at least 2 characters).
-    pub async fn search_users(
-        &self,
-        q: Option<&str>,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<User>, Error> {
+    pub async fn search_users(&self, q: Option<&str>, limit: usize, cursor: Option<&str>) -> Result<Page<User>, Error> {
         let q = search_key(q.unwrap_or("").trim());
         if q.chars().count() < 2 {
             return Err(Error::validation("q", "must be at least 2 characters"));
         }
-        let after = cursor
-            .map(|c| Cursor::decode(c, 1).map(|c| c.parts()[0].clone()))
-            .transpose()?;
-        let found = self
-            .store
-            .search_users(&q, after.as_deref(), limit + 1)
-            .await?;
-        Ok(Page::from_fetched(found, limit, |u| {
-            Cursor::new([u.username.clone()])
-        }))
+        let after = cursor.map(|c| Cursor::decode(c, 1).map(|c| c.parts()[0].clone())).transpose()?;
+        let found = self.store.search_users(&q, after.as_deref(), limit + 1).await?;
+        Ok(Page::from_fetched(found, limit, |u| Cursor::new([u.username.clone()])))
     }
 }

@@ -4,9 +4,7 @@
 use super::{Caller, Notice, Service};
 use crate::error::Error;
 use crate::id::{ChatId, UserId};
-use crate::model::{
-    Chat, ChatKind, LeaveReason, Member, MemberEntry, Message, Role, User, Visibility,
-};
+use crate::model::{Chat, ChatKind, LeaveReason, Member, MemberEntry, Message, Role, User, Visibility};
 use crate::paging::{Cursor, DEFAULT_LIMIT, Page, search_key};
 use crate::permissions::{self, Action};
 use crate::protocol::{ChatSummaryView, ChatView, UpdateChatRequest};
@@ -42,19 +40,11 @@ impl Service {
     }
 
     /// Creates a chat. A direct chat that exists already is returned as `Existing`.
-    pub async fn create_chat(
-        &self,
-        caller: &Caller,
-        req: CreateChat,
-    ) -> Result<Created<Chat>, Error> {
+    pub async fn create_chat(&self, caller: &Caller, req: CreateChat) -> Result<Created<Chat>, Error> {
         let me = caller.user_id().clone();
         let now = self.now();
         let new = match req {
-            CreateChat::Group {
-                title,
-                visibility,
-                members,
-            } => {
+            CreateChat::Group { title, visibility, members } => {
                 let title = ChatTitle::parse(&title)?;
                 let mut all = vec![(me.clone(), Role::Owner)];
                 for id in members {
@@ -76,16 +66,10 @@ impl Service {
             }
             CreateChat::Direct { members } => {
                 let [other] = members.as_slice() else {
-                    return Err(Error::validation(
-                        "members",
-                        "a direct chat needs exactly one other user",
-                    ));
+                    return Err(Error::validation("members", "a direct chat needs exactly one other user"));
                 };
                 if other == &me {
-                    return Err(Error::validation(
-                        "members",
-                        "a direct chat needs another user",
-                    ));
+                    return Err(Error::validation("members", "a direct chat needs another user"));
                 }
                 self.live_user(other, "members").await?;
                 NewChat {
@@ -103,10 +87,7 @@ impl Service {
         let created = self.store.create_chat(new).await?;
         if let Created::New(chat) = &created {
             for user_id in member_ids {
-                self.publish(Notice::ChatAdded {
-                    user_id,
-                    chat: chat.clone(),
-                });
+                self.publish(Notice::ChatAdded { user_id, chat: chat.clone() });
             }
         }
         Ok(created)
@@ -122,27 +103,15 @@ impl Service {
         let after = match cursor {
             Some(c) => {
                 let c = Cursor::decode(c, 2)?;
-                Some((
-                    Timestamp::from_micros(c.int(0)?),
-                    ChatId::new(c.parts()[1].clone()),
-                ))
+                Some((Timestamp::from_micros(c.int(0)?), ChatId::new(c.parts()[1].clone())))
             }
             None => None,
         };
-        let found = self
-            .store
-            .chats_of_user(caller.user_id(), after, limit + 1)
-            .await?;
+        let found = self.store.chats_of_user(caller.user_id(), after, limit + 1).await?;
         let page = Page::from_fetched(found, limit, |s| {
-            Cursor::new([
-                s.chat.last_activity_at.as_micros().to_string(),
-                s.chat.id.to_string(),
-            ])
+            Cursor::new([s.chat.last_activity_at.as_micros().to_string(), s.chat.id.to_string()])
         });
-        Ok(Page {
-            items: page.items.into_iter().map(Into::into).collect(),
-            next_cursor: page.next_cursor,
-        })
+        Ok(Page { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor })
     }
 
     /// Public groups whose title contains `q` (all of them without `q`).
@@ -162,10 +131,7 @@ impl Service {
         };
         let found = self.store.search_public_chats(&q, after, limit + 1).await?;
         Ok(Page::from_fetched(found, limit, |c| {
-            Cursor::new([
-                search_key(c.title.as_deref().unwrap_or("")),
-                c.id.to_string(),
-            ])
+            Cursor::new([search_key(c.title.as_deref().unwrap_or("")), c.id.to_string()])
         }))
     }
 
@@ -182,21 +148,11 @@ impl Service {
     }
 
     /// Renames a group or changes its visibility.
-    pub async fn update_chat(
-        &self,
-        caller: &Caller,
-        chat_id: &ChatId,
-        req: UpdateChatRequest,
-    ) -> Result<Chat, Error> {
-        let update = ChatUpdate {
-            title: req.title.as_deref().map(ChatTitle::parse).transpose()?,
-            visibility: req.visibility,
-        };
+    pub async fn update_chat(&self, caller: &Caller, chat_id: &ChatId, req: UpdateChatRequest) -> Result<Chat, Error> {
+        let update =
+            ChatUpdate { title: req.title.as_deref().map(ChatTitle::parse).transpose()?, visibility: req.visibility };
         let (chat, _) = self.authorize(caller, chat_id, Action::Update).await?;
-        let unchanged = update
-            .title
-            .as_ref()
-            .is_none_or(|t| chat.title.as_deref() == Some(t.as_str()))
+        let unchanged = update.title.as_ref().is_none_or(|t| chat.title.as_deref() == Some(t.as_str()))
             && update.visibility.is_none_or(|v| v == chat.visibility);
         if unchanged {
             return Ok(chat);
@@ -208,55 +164,32 @@ impl Service {
 
     /// Joins a public group; answers the chat and its newest page of messages. Joining
     /// again changes nothing.
-    pub async fn join(
-        &self,
-        caller: &Caller,
-        chat_id: &ChatId,
-    ) -> Result<(Chat, Vec<Message>), Error> {
+    pub async fn join(&self, caller: &Caller, chat_id: &ChatId) -> Result<(Chat, Vec<Message>), Error> {
         let (_, member) = self.authorize(caller, chat_id, Action::Join).await?;
         if member.is_none()
-            && let Some((_, event)) = self
-                .store
-                .add_member(chat_id, &caller.user, Role::Member, self.now())
-                .await?
+            && let Some((_, event)) = self.store.add_member(chat_id, &caller.user, Role::Member, self.now()).await?
         {
             self.publish(Notice::Chat(event));
             if let Some(chat) = self.store.chat(chat_id).await? {
-                self.publish(Notice::ChatAdded {
-                    user_id: caller.user_id().clone(),
-                    chat,
-                });
+                self.publish(Notice::ChatAdded { user_id: caller.user_id().clone(), chat });
             }
         }
-        let chat = self
-            .store
-            .chat(chat_id)
-            .await?
-            .ok_or_else(|| Error::not_found("chat"))?;
-        let messages = self
-            .store
-            .messages(chat_id, MessageWindow::Latest, DEFAULT_LIMIT)
-            .await?;
+        let chat = self.store.chat(chat_id).await?.ok_or_else(|| Error::not_found("chat"))?;
+        let messages = self.store.messages(chat_id, MessageWindow::Latest, DEFAULT_LIMIT).await?;
         Ok((chat, messages))
     }
 
     /// Leaves a group. An owner hands over ownership; the last one out deletes it.
     pub async fn leave(&self, caller: &Caller, chat_id: &ChatId) -> Result<(), Error> {
         self.authorize(caller, chat_id, Action::Leave).await?;
-        let removal = self
-            .store
-            .remove_member(chat_id, caller.user_id(), LeaveReason::Left)
-            .await?;
+        let removal = self.store.remove_member(chat_id, caller.user_id(), LeaveReason::Left).await?;
         self.after_removal(chat_id, caller.user_id(), removal);
         Ok(())
     }
 
     fn after_removal(&self, chat_id: &ChatId, user_id: &UserId, removal: Removal) {
         self.publish_events(removal.events);
-        self.publish(Notice::ChatRemoved {
-            user_id: user_id.clone(),
-            chat_id: chat_id.clone(),
-        });
+        self.publish(Notice::ChatRemoved { user_id: user_id.clone(), chat_id: chat_id.clone() });
     }
 
     /// A page of members, oldest first.
@@ -271,19 +204,13 @@ impl Service {
         let after = match cursor {
             Some(c) => {
                 let c = Cursor::decode(c, 2)?;
-                Some((
-                    Timestamp::from_micros(c.int(0)?),
-                    UserId::new(c.parts()[1].clone()),
-                ))
+                Some((Timestamp::from_micros(c.int(0)?), UserId::new(c.parts()[1].clone())))
             }
             None => None,
         };
         let found = self.store.members(chat_id, after, limit + 1).await?;
         Ok(Page::from_fetched(found, limit, |e| {
-            Cursor::new([
-                e.member.joined_at.as_micros().to_string(),
-                e.user.id.to_string(),
-            ])
+            Cursor::new([e.member.joined_at.as_micros().to_string(), e.user.id.to_string()])
         }))
     }
 
@@ -296,18 +223,11 @@ impl Service {
     ) -> Result<Created<MemberEntry>, Error> {
         self.authorize(caller, chat_id, Action::AddMember).await?;
         let user = self.live_user(user_id, "user_id").await?;
-        match self
-            .store
-            .add_member(chat_id, &user, Role::Member, self.now())
-            .await?
-        {
+        match self.store.add_member(chat_id, &user, Role::Member, self.now()).await? {
             Some((member, event)) => {
                 self.publish(Notice::Chat(event));
                 if let Some(chat) = self.store.chat(chat_id).await? {
-                    self.publish(Notice::ChatAdded {
-                        user_id: user_id.clone(),
-                        chat,
-                    });
+                    self.publish(Notice::ChatAdded { user_id: user_id.clone(), chat });
                 }
                 Ok(Created::New(MemberEntry { user, member }))
             }
@@ -319,10 +239,7 @@ impl Service {
     }
 
     async fn target_member(&self, chat_id: &ChatId, user_id: &UserId) -> Result<Member, Error> {
-        self.store
-            .member(chat_id, user_id)
-            .await?
-            .ok_or_else(|| Error::not_found_in("member", "user_id"))
+        self.store.member(chat_id, user_id).await?.ok_or_else(|| Error::not_found_in("member", "user_id"))
     }
 
     /// Makes a member an admin or a plain member (owner only).
@@ -344,10 +261,7 @@ impl Service {
         }
         let user = self.user(user_id).await?;
         if target.role == role {
-            return Ok(MemberEntry {
-                user,
-                member: target,
-            });
+            return Ok(MemberEntry { user, member: target });
         }
         let (member, event) = self.store.set_role(chat_id, user_id, role).await?;
         self.publish(Notice::Chat(event));
@@ -355,59 +269,32 @@ impl Service {
     }
 
     /// Removes a member (owner: anyone; admins: plain members).
-    pub async fn remove_member(
-        &self,
-        caller: &Caller,
-        chat_id: &ChatId,
-        user_id: &UserId,
-    ) -> Result<(), Error> {
+    pub async fn remove_member(&self, caller: &Caller, chat_id: &ChatId, user_id: &UserId) -> Result<(), Error> {
         let (chat, me) = self.chat_and_membership(caller, chat_id).await?;
         if !permissions::can_see(&chat, me.as_ref()) {
             return Err(Error::not_found("chat"));
         }
         let target = self.store.member(chat_id, user_id).await?;
-        let action = Action::RemoveMember {
-            target: target.as_ref(),
-        };
+        let action = Action::RemoveMember { target: target.as_ref() };
         permissions::check(&chat, caller.user_id(), me.as_ref(), action)?;
         if target.is_none() {
             return Err(Error::not_found_in("member", "user_id"));
         }
-        let removal = self
-            .store
-            .remove_member(chat_id, user_id, LeaveReason::Removed)
-            .await?;
+        let removal = self.store.remove_member(chat_id, user_id, LeaveReason::Removed).await?;
         self.after_removal(chat_id, user_id, removal);
         Ok(())
     }
 
     /// Moves the caller's read marker up to `seq` (never back).
-    pub async fn mark_read(
-        &self,
-        caller: &Caller,
-        chat_id: &ChatId,
-        seq: u64,
-    ) -> Result<(), Error> {
+    pub async fn mark_read(&self, caller: &Caller, chat_id: &ChatId, seq: u64) -> Result<(), Error> {
         let (chat, _) = self.authorize(caller, chat_id, Action::Post).await?;
         if seq > chat.last_seq {
-            return Err(Error::validation(
-                "seq",
-                "is beyond the chat's newest message",
-            ));
+            return Err(Error::validation("seq", "is beyond the chat's newest message"));
         }
-        let before = self
-            .store
-            .member(chat_id, caller.user_id())
-            .await?
-            .map(|m| m.read_seq)
-            .unwrap_or(0);
+        let before = self.store.member(chat_id, caller.user_id()).await?.map(|m| m.read_seq).unwrap_or(0);
         let now = self.store.mark_read(chat_id, caller.user_id(), seq).await?;
         if now > before {
-            self.publish(Notice::Read {
-                chat_id: chat_id.clone(),
-                user_id: caller.user_id().clone(),
-                seq: now,
-            });
+            self.publish(Notice::Read { chat_id: chat_id.clone(), user_id: caller.user_id().clone(), seq: now });
         }
         Ok(())
     }

@@ -29,11 +29,7 @@ impl Service {
         input: SendInput,
     ) -> Result<Created<Message>, Error> {
         let text = MessageText::parse(&input.text)?;
-        let client_id = input
-            .client_id
-            .as_deref()
-            .map(ClientId::parse)
-            .transpose()?;
+        let client_id = input.client_id.as_deref().map(ClientId::parse).transpose()?;
         self.authorize(caller, chat_id, Action::Post).await?;
         if let Some(reply) = &input.reply_to
             && self.store.message(chat_id, reply).await?.is_none()
@@ -86,11 +82,7 @@ impl Service {
         if !permissions::can_see(&chat, member.as_ref()) {
             return Err(Error::not_found("chat"));
         }
-        let message = self
-            .store
-            .message(chat_id, id)
-            .await?
-            .ok_or_else(|| Error::not_found("message"))?;
+        let message = self.store.message(chat_id, id).await?.ok_or_else(|| Error::not_found("message"))?;
         permissions::check(&chat, caller.user_id(), member.as_ref(), action(&message))?;
         Ok(message)
     }
@@ -104,37 +96,22 @@ impl Service {
         text: &str,
     ) -> Result<Message, Error> {
         let text = MessageText::parse(text)?;
-        let message = self
-            .message_for(caller, chat_id, id, |m| Action::EditMessage {
-                sender: &m.sender_id,
-            })
-            .await?;
+        let message = self.message_for(caller, chat_id, id, |m| Action::EditMessage { sender: &m.sender_id }).await?;
         if message.deleted {
             return Err(Error::invalid("a deleted message cannot be edited"));
         }
         if message.text == text.as_str() {
             return Ok(message);
         }
-        let (message, event) = self
-            .store
-            .edit_message(chat_id, id, &text, self.now())
-            .await?;
+        let (message, event) = self.store.edit_message(chat_id, id, &text, self.now()).await?;
         self.publish(Notice::Chat(event));
         Ok(message)
     }
 
     /// Deletes a message (its sender, or a group's owner and admins). Deleting again is
     /// a no-op.
-    pub async fn delete_message(
-        &self,
-        caller: &Caller,
-        chat_id: &ChatId,
-        id: &MessageId,
-    ) -> Result<(), Error> {
-        self.message_for(caller, chat_id, id, |m| Action::DeleteMessage {
-            sender: &m.sender_id,
-        })
-        .await?;
+    pub async fn delete_message(&self, caller: &Caller, chat_id: &ChatId, id: &MessageId) -> Result<(), Error> {
+        self.message_for(caller, chat_id, id, |m| Action::DeleteMessage { sender: &m.sender_id }).await?;
         if let Some((_, event)) = self.store.delete_message(chat_id, id).await? {
             self.publish(Notice::Chat(event));
         }

@@ -42,8 +42,7 @@ pub trait Credentials: crate::store::SendSync {
     /// Checks a password against a hash. With `None` it still does the same work
     /// against a dummy hash and answers false, so timing does not reveal whether a
     /// user exists.
-    async fn verify_password(&self, password: &Password, hash: Option<&str>)
-    -> Result<bool, Error>;
+    async fn verify_password(&self, password: &Password, hash: Option<&str>) -> Result<bool, Error>;
     /// A new random bearer token.
     fn new_token(&self) -> String;
     /// The hash under which a token is stored and looked up.
@@ -129,10 +128,7 @@ pub struct ServiceConfig {
 impl Default for ServiceConfig {
     fn default() -> Self {
         const DAY: i64 = 86_400_000_000;
-        Self {
-            session_idle_ttl_micros: 30 * DAY,
-            session_touch_interval_micros: 60_000_000,
-        }
+        Self { session_idle_ttl_micros: 30 * DAY, session_touch_interval_micros: 60_000_000 }
     }
 }
 
@@ -149,9 +145,7 @@ pub struct Service {
 
 impl std::fmt::Debug for Service {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Service")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
+        f.debug_struct("Service").field("config", &self.config).finish_non_exhaustive()
     }
 }
 
@@ -163,14 +157,7 @@ impl Service {
         ids: Arc<dyn IdGenerator>,
         credentials: Arc<dyn Credentials>,
     ) -> Self {
-        Self {
-            store,
-            clock,
-            ids,
-            credentials,
-            sink: Arc::new(NoSink),
-            config: ServiceConfig::default(),
-        }
+        Self { store, clock, ids, credentials, sink: Arc::new(NoSink), config: ServiceConfig::default() }
     }
 
     /// Sends notices to `sink` instead of dropping them.
@@ -217,16 +204,8 @@ impl Service {
         Ok((chat, member))
     }
 
-    async fn chat_and_membership(
-        &self,
-        caller: &Caller,
-        chat_id: &ChatId,
-    ) -> Result<(Chat, Option<Member>), Error> {
-        let chat = self
-            .store
-            .chat(chat_id)
-            .await?
-            .ok_or_else(|| Error::not_found("chat"))?;
+    async fn chat_and_membership(&self, caller: &Caller, chat_id: &ChatId) -> Result<(Chat, Option<Member>), Error> {
+        let chat = self.store.chat(chat_id).await?.ok_or_else(|| Error::not_found("chat"))?;
         let member = self.store.member(chat_id, caller.user_id()).await?;
         Ok((chat, member))
     }

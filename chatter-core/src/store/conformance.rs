@@ -88,11 +88,7 @@ async fn group(store: &dyn Store, id: &str, title: &str, owner: &User, at: Times
 
 fn new_message(chat: &ChatId, sender: &User, n: usize, client_id: Option<&str>) -> NewMessage {
     NewMessage {
-        id: MessageId::new(format!(
-            "{chat}-{}-{n}-{}",
-            sender.id,
-            client_id.unwrap_or("-")
-        )),
+        id: MessageId::new(format!("{chat}-{}-{n}-{}", sender.id, client_id.unwrap_or("-"))),
         chat_id: chat.clone(),
         sender_id: sender.id.clone(),
         text: MessageText::parse(&format!("message {n}")).expect("valid text"),
@@ -103,11 +99,7 @@ fn new_message(chat: &ChatId, sender: &User, n: usize, client_id: Option<&str>) 
 }
 
 async fn send(store: &dyn Store, chat: &ChatId, sender: &User, n: usize) -> Message {
-    match store
-        .append_message(new_message(chat, sender, n, None))
-        .await
-        .expect("append")
-    {
+    match store.append_message(new_message(chat, sender, n, None)).await.expect("append") {
         Created::New((m, _)) => m,
         Created::Existing(_) => panic!("a send without client_id is never a repeat"),
     }
@@ -119,27 +111,14 @@ pub async fn users_are_found_by_id_and_username(store: &dyn Store) {
     assert_eq!(alice.username, "alice");
     assert_eq!(alice.display_name, "The alice");
     assert_eq!(store.user(&alice.id).await.unwrap(), Some(alice.clone()));
-    let creds = store
-        .credentials_by_username(&Username::parse("ALICE").unwrap())
-        .await
-        .unwrap()
-        .expect("found by username");
+    let creds =
+        store.credentials_by_username(&Username::parse("ALICE").unwrap()).await.unwrap().expect("found by username");
     assert_eq!(creds.user, alice);
     assert_eq!(creds.password_hash.as_deref(), Some("hash-of-alice"));
-    let by_id = store
-        .credentials_by_id(&alice.id)
-        .await
-        .unwrap()
-        .expect("by id");
+    let by_id = store.credentials_by_id(&alice.id).await.unwrap().expect("by id");
     assert_eq!(by_id.user, alice);
     assert_eq!(store.user(&UserId::new("nobody")).await.unwrap(), None);
-    assert!(
-        store
-            .credentials_by_username(&Username::parse("bob").unwrap())
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(store.credentials_by_username(&Username::parse("bob").unwrap()).await.unwrap().is_none());
 }
 
 /// A taken username cannot be registered again, even once its owner deleted the account.
@@ -152,38 +131,19 @@ pub async fn usernames_stay_unique_even_after_deletion(store: &dyn Store) {
         password_hash: "h".into(),
         created_at: t(1),
     };
-    assert_eq!(
-        store.create_user(again.clone()).await,
-        Err(StoreError::UsernameTaken)
-    );
+    assert_eq!(store.create_user(again.clone()).await, Err(StoreError::UsernameTaken));
     store.mark_user_deleted(&alice.id).await.unwrap();
-    assert_eq!(
-        store.create_user(again).await,
-        Err(StoreError::UsernameTaken)
-    );
+    assert_eq!(store.create_user(again).await, Err(StoreError::UsernameTaken));
 }
 
 /// Only the fields given in an update change.
 pub async fn profile_update_changes_only_given_fields(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let u = store
-        .update_profile(
-            &alice.id,
-            ProfileUpdate {
-                bio: Some(Bio::parse("hello").unwrap()),
-                ..Default::default()
-            },
-        )
+        .update_profile(&alice.id, ProfileUpdate { bio: Some(Bio::parse("hello").unwrap()), ..Default::default() })
         .await
         .unwrap();
-    assert_eq!(
-        (
-            u.display_name.as_str(),
-            u.bio.as_str(),
-            u.avatar_url.as_str()
-        ),
-        ("The alice", "hello", "")
-    );
+    assert_eq!((u.display_name.as_str(), u.bio.as_str(), u.avatar_url.as_str()), ("The alice", "hello", ""));
     let u = store
         .update_profile(
             &alice.id,
@@ -197,15 +157,10 @@ pub async fn profile_update_changes_only_given_fields(store: &dyn Store) {
         .unwrap();
     assert_eq!((u.display_name.as_str(), u.bio.as_str()), ("Al", "hello"));
     assert_eq!(store.user(&alice.id).await.unwrap(), Some(u));
-    store
-        .set_password_hash(&alice.id, "new-hash")
-        .await
-        .unwrap();
+    store.set_password_hash(&alice.id, "new-hash").await.unwrap();
     let creds = store.credentials_by_id(&alice.id).await.unwrap().unwrap();
     assert_eq!(creds.password_hash.as_deref(), Some("new-hash"));
-    let missing = store
-        .update_profile(&UserId::new("nobody"), ProfileUpdate::default())
-        .await;
+    let missing = store.update_profile(&UserId::new("nobody"), ProfileUpdate::default()).await;
     assert_eq!(missing, Err(StoreError::NotFound("user")));
 }
 
@@ -213,13 +168,7 @@ pub async fn profile_update_changes_only_given_fields(store: &dyn Store) {
 pub async fn deleted_user_is_blanked_and_left_out_of_search(store: &dyn Store) {
     let alice = user(store, "alice").await;
     store
-        .update_profile(
-            &alice.id,
-            ProfileUpdate {
-                bio: Some(Bio::parse("b").unwrap()),
-                ..Default::default()
-            },
-        )
+        .update_profile(&alice.id, ProfileUpdate { bio: Some(Bio::parse("b").unwrap()), ..Default::default() })
         .await
         .unwrap();
     let gone = store.mark_user_deleted(&alice.id).await.unwrap();
@@ -239,23 +188,11 @@ pub async fn user_search_matches_prefixes_and_pages_by_username(store: &dyn Stor
         user(store, name).await;
     }
     let names = |us: Vec<User>| us.into_iter().map(|u| u.username).collect::<Vec<_>>();
-    assert_eq!(
-        names(store.search_users("al", None, 10).await.unwrap()),
-        ["alfred", "alice"]
-    );
+    assert_eq!(names(store.search_users("al", None, 10).await.unwrap()), ["alfred", "alice"]);
     // Display names are "The <name>": a display-name prefix matches every user.
-    assert_eq!(
-        names(store.search_users("the ", None, 2).await.unwrap()),
-        ["alfred", "alice"]
-    );
-    assert_eq!(
-        names(store.search_users("the ", Some("alice"), 2).await.unwrap()),
-        ["bob", "carol"]
-    );
-    assert_eq!(
-        names(store.search_users("the ", Some("carol"), 2).await.unwrap()),
-        ["zed"]
-    );
+    assert_eq!(names(store.search_users("the ", None, 2).await.unwrap()), ["alfred", "alice"]);
+    assert_eq!(names(store.search_users("the ", Some("alice"), 2).await.unwrap()), ["bob", "carol"]);
+    assert_eq!(names(store.search_users("the ", Some("carol"), 2).await.unwrap()), ["zed"]);
     assert!(store.search_users("xy", None, 10).await.unwrap().is_empty());
 }
 
@@ -271,57 +208,23 @@ pub async fn sessions_are_found_by_token_hash_and_revoked(store: &dyn Store) {
         created_at: t(n),
         last_seen_at: t(n),
     };
-    for (id, u, n) in [
-        ("s1", &alice, 1),
-        ("s2", &alice, 2),
-        ("s3", &alice, 3),
-        ("s4", &bob, 4),
-    ] {
+    for (id, u, n) in [("s1", &alice, 1), ("s2", &alice, 2), ("s3", &alice, 3), ("s4", &bob, 4)] {
         store.create_session(session(id, u, n)).await.unwrap();
     }
-    assert_eq!(
-        store.session_by_token_hash("hash-s1").await.unwrap(),
-        Some(session("s1", &alice, 1))
-    );
+    assert_eq!(store.session_by_token_hash("hash-s1").await.unwrap(), Some(session("s1", &alice, 1)));
     assert_eq!(store.session_by_token_hash("nope").await.unwrap(), None);
     let ids = |ss: Vec<Session>| ss.into_iter().map(|s| s.id.to_string()).collect::<Vec<_>>();
-    assert_eq!(
-        ids(store.sessions_of_user(&alice.id).await.unwrap()),
-        ["s1", "s2", "s3"]
-    );
-    store
-        .touch_session(&SessionId::new("s2"), t(50))
-        .await
-        .unwrap();
-    let s2 = store
-        .session_by_token_hash("hash-s2")
-        .await
-        .unwrap()
-        .unwrap();
+    assert_eq!(ids(store.sessions_of_user(&alice.id).await.unwrap()), ["s1", "s2", "s3"]);
+    store.touch_session(&SessionId::new("s2"), t(50)).await.unwrap();
+    let s2 = store.session_by_token_hash("hash-s2").await.unwrap().unwrap();
     assert_eq!(s2.last_seen_at, t(50));
     // Another user's session cannot be deleted.
-    assert!(
-        !store
-            .delete_session(&bob.id, &SessionId::new("s1"))
-            .await
-            .unwrap()
-    );
-    assert!(
-        store
-            .delete_session(&alice.id, &SessionId::new("s1"))
-            .await
-            .unwrap()
-    );
+    assert!(!store.delete_session(&bob.id, &SessionId::new("s1")).await.unwrap());
+    assert!(store.delete_session(&alice.id, &SessionId::new("s1")).await.unwrap());
     assert_eq!(store.session_by_token_hash("hash-s1").await.unwrap(), None);
-    let gone = store
-        .delete_sessions_of_user(&alice.id, Some(&SessionId::new("s3")))
-        .await
-        .unwrap();
+    let gone = store.delete_sessions_of_user(&alice.id, Some(&SessionId::new("s3"))).await.unwrap();
     assert_eq!(gone, vec![SessionId::new("s2")]);
-    assert_eq!(
-        ids(store.sessions_of_user(&alice.id).await.unwrap()),
-        ["s3"]
-    );
+    assert_eq!(ids(store.sessions_of_user(&alice.id).await.unwrap()), ["s3"]);
     assert_eq!(ids(store.sessions_of_user(&bob.id).await.unwrap()), ["s4"]);
 }
 
@@ -344,16 +247,10 @@ pub async fn direct_chat_is_unique_per_pair(store: &dyn Store) {
     assert_eq!(first.kind, ChatKind::Direct);
     assert_eq!(first.member_count, 2);
     assert_eq!(first.title, None);
-    assert_eq!(
-        store.create_chat(new("d2", &b, &a)).await.unwrap(),
-        Created::Existing(first.clone())
-    );
+    assert_eq!(store.create_chat(new("d2", &b, &a)).await.unwrap(), Created::Existing(first.clone()));
     assert_eq!(store.chat(&ChatId::new("d2")).await.unwrap(), None);
     let c = user(store, "carol").await;
-    assert!(matches!(
-        store.create_chat(new("d3", &a, &c)).await.unwrap(),
-        Created::New(_)
-    ));
+    assert!(matches!(store.create_chat(new("d3", &a, &c)).await.unwrap(), Created::New(_)));
 }
 
 /// Adding a member records `member_joined`; adding them again changes nothing.
@@ -361,171 +258,65 @@ pub async fn members_are_added_once_with_events(store: &dyn Store) {
     let a = user(store, "alice").await;
     let b = user(store, "bob").await;
     let chat = group(store, "g", "Group", &a, t(1)).await;
-    let (m, ev) = store
-        .add_member(&chat.id, &b, Role::Member, t(2))
-        .await
-        .unwrap()
-        .expect("added");
+    let (m, ev) = store.add_member(&chat.id, &b, Role::Member, t(2)).await.unwrap().expect("added");
     assert_eq!((m.role, m.joined_at, m.read_seq), (Role::Member, t(2), 0));
     assert_eq!(ev.event_seq, 1);
-    assert_eq!(
-        ev.kind,
-        ChatEventKind::MemberJoined {
-            user: b.clone(),
-            role: Role::Member
-        }
-    );
-    assert_eq!(
-        store
-            .add_member(&chat.id, &b, Role::Admin, t(3))
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(ev.kind, ChatEventKind::MemberJoined { user: b.clone(), role: Role::Member });
+    assert_eq!(store.add_member(&chat.id, &b, Role::Admin, t(3)).await.unwrap(), None);
     assert_eq!(store.member(&chat.id, &b.id).await.unwrap(), Some(m));
     let chat = store.chat(&chat.id).await.unwrap().unwrap();
     assert_eq!((chat.member_count, chat.last_event_seq), (2, 1));
     let (m, ev) = store.set_role(&chat.id, &b.id, Role::Admin).await.unwrap();
     assert_eq!(m.role, Role::Admin);
-    assert_eq!(
-        (ev.event_seq, ev.kind),
-        (
-            2,
-            ChatEventKind::MemberRole {
-                user_id: b.id.clone(),
-                role: Role::Admin
-            }
-        )
-    );
+    assert_eq!((ev.event_seq, ev.kind), (2, ChatEventKind::MemberRole { user_id: b.id.clone(), role: Role::Admin }));
     let members = store.members(&chat.id, None, 10).await.unwrap();
-    let names: Vec<_> = members
-        .iter()
-        .map(|e| (e.user.username.as_str(), e.member.role))
-        .collect();
+    let names: Vec<_> = members.iter().map(|e| (e.user.username.as_str(), e.member.role)).collect();
     assert_eq!(names, [("alice", Role::Owner), ("bob", Role::Admin)]);
-    let after_first = store
-        .members(&chat.id, Some((t(1), a.id.clone())), 10)
-        .await
-        .unwrap();
+    let after_first = store.members(&chat.id, Some((t(1), a.id.clone())), 10).await.unwrap();
     assert_eq!(after_first.len(), 1);
     assert_eq!(after_first[0].user, b);
-    assert_eq!(
-        store.chat_ids_of_user(&b.id).await.unwrap(),
-        vec![chat.id.clone()]
-    );
-    let removed = store
-        .remove_member(&chat.id, &b.id, LeaveReason::Removed)
-        .await
-        .unwrap();
+    assert_eq!(store.chat_ids_of_user(&b.id).await.unwrap(), vec![chat.id.clone()]);
+    let removed = store.remove_member(&chat.id, &b.id, LeaveReason::Removed).await.unwrap();
     assert!(!removed.chat_deleted);
     assert_eq!(removed.events.len(), 1);
     assert_eq!(removed.events[0].event_seq, 3);
     assert_eq!(
         removed.events[0].kind,
-        ChatEventKind::MemberLeft {
-            user_id: b.id.clone(),
-            reason: LeaveReason::Removed
-        }
+        ChatEventKind::MemberLeft { user_id: b.id.clone(), reason: LeaveReason::Removed }
     );
     assert_eq!(store.member(&chat.id, &b.id).await.unwrap(), None);
     assert!(store.chat_ids_of_user(&b.id).await.unwrap().is_empty());
-    assert_eq!(
-        store
-            .remove_member(&chat.id, &b.id, LeaveReason::Left)
-            .await,
-        Err(StoreError::NotFound("member"))
-    );
+    assert_eq!(store.remove_member(&chat.id, &b.id, LeaveReason::Left).await, Err(StoreError::NotFound("member")));
 }
 
 /// When the owner leaves, the oldest admin becomes owner; with no admin, the oldest member.
 pub async fn owner_leaving_hands_over_to_oldest_admin_else_oldest_member(store: &dyn Store) {
-    let [a, b, c, d] = [
-        user(store, "alice").await,
-        user(store, "bob").await,
-        user(store, "carol").await,
-        user(store, "dave").await,
-    ];
+    let [a, b, c, d] =
+        [user(store, "alice").await, user(store, "bob").await, user(store, "carol").await, user(store, "dave").await];
     let chat = group(store, "g", "Group", &a, t(1)).await;
-    store
-        .add_member(&chat.id, &b, Role::Member, t(2))
-        .await
-        .unwrap();
-    store
-        .add_member(&chat.id, &c, Role::Admin, t(3))
-        .await
-        .unwrap();
-    store
-        .add_member(&chat.id, &d, Role::Admin, t(4))
-        .await
-        .unwrap();
-    let r = store
-        .remove_member(&chat.id, &a.id, LeaveReason::Left)
-        .await
-        .unwrap();
+    store.add_member(&chat.id, &b, Role::Member, t(2)).await.unwrap();
+    store.add_member(&chat.id, &c, Role::Admin, t(3)).await.unwrap();
+    store.add_member(&chat.id, &d, Role::Admin, t(4)).await.unwrap();
+    let r = store.remove_member(&chat.id, &a.id, LeaveReason::Left).await.unwrap();
     assert_eq!(r.new_owner, Some(c.id.clone()));
-    let kinds: Vec<_> = r
-        .events
-        .iter()
-        .map(|e| (e.event_seq, e.kind.clone()))
-        .collect();
-    assert_eq!(
-        kinds[0],
-        (
-            4,
-            ChatEventKind::MemberLeft {
-                user_id: a.id.clone(),
-                reason: LeaveReason::Left
-            }
-        )
-    );
-    assert_eq!(
-        kinds[1],
-        (
-            5,
-            ChatEventKind::MemberRole {
-                user_id: c.id.clone(),
-                role: Role::Owner
-            }
-        )
-    );
-    let ChatEventKind::ChatUpdated { chat: updated } = &kinds[2].1 else {
-        panic!("third event is chat.updated")
-    };
-    assert_eq!(
-        (kinds[2].0, updated.owner_id.clone(), updated.last_event_seq),
-        (6, Some(c.id.clone()), 6)
-    );
+    let kinds: Vec<_> = r.events.iter().map(|e| (e.event_seq, e.kind.clone())).collect();
+    assert_eq!(kinds[0], (4, ChatEventKind::MemberLeft { user_id: a.id.clone(), reason: LeaveReason::Left }));
+    assert_eq!(kinds[1], (5, ChatEventKind::MemberRole { user_id: c.id.clone(), role: Role::Owner }));
+    let ChatEventKind::ChatUpdated { chat: updated } = &kinds[2].1 else { panic!("third event is chat.updated") };
+    assert_eq!((kinds[2].0, updated.owner_id.clone(), updated.last_event_seq), (6, Some(c.id.clone()), 6));
     let now = store.chat(&chat.id).await.unwrap().unwrap();
-    assert_eq!(
-        (now.owner_id, now.member_count, now.last_event_seq),
-        (Some(c.id.clone()), 3, 6)
-    );
-    assert_eq!(
-        store.member(&chat.id, &c.id).await.unwrap().unwrap().role,
-        Role::Owner
-    );
+    assert_eq!((now.owner_id, now.member_count, now.last_event_seq), (Some(c.id.clone()), 3, 6));
+    assert_eq!(store.member(&chat.id, &c.id).await.unwrap().unwrap().role, Role::Owner);
     // c leaves: d is the only admin left.
-    let r = store
-        .remove_member(&chat.id, &c.id, LeaveReason::Left)
-        .await
-        .unwrap();
+    let r = store.remove_member(&chat.id, &c.id, LeaveReason::Left).await.unwrap();
     assert_eq!(r.new_owner, Some(d.id.clone()));
     store.set_role(&chat.id, &b.id, Role::Member).await.unwrap();
     // d leaves: no admin, the oldest member (b) takes over.
-    let r = store
-        .remove_member(&chat.id, &d.id, LeaveReason::Left)
-        .await
-        .unwrap();
+    let r = store.remove_member(&chat.id, &d.id, LeaveReason::Left).await.unwrap();
     assert_eq!(r.new_owner, Some(b.id.clone()));
     // A plain member leaving hands nothing over.
-    store
-        .add_member(&chat.id, &a, Role::Member, t(9))
-        .await
-        .unwrap();
-    let r = store
-        .remove_member(&chat.id, &a.id, LeaveReason::Left)
-        .await
-        .unwrap();
+    store.add_member(&chat.id, &a, Role::Member, t(9)).await.unwrap();
+    let r = store.remove_member(&chat.id, &a.id, LeaveReason::Left).await.unwrap();
     assert_eq!((r.new_owner, r.events.len()), (None, 1));
 }
 
@@ -534,22 +325,13 @@ pub async fn last_member_leaving_deletes_the_chat(store: &dyn Store) {
     let a = user(store, "alice").await;
     let chat = group(store, "g", "Group", &a, t(1)).await;
     let m = send(store, &chat.id, &a, 1).await;
-    let r = store
-        .remove_member(&chat.id, &a.id, LeaveReason::Left)
-        .await
-        .unwrap();
+    let r = store.remove_member(&chat.id, &a.id, LeaveReason::Left).await.unwrap();
     assert!(r.chat_deleted);
     assert!(r.events.is_empty());
     assert_eq!(store.chat(&chat.id).await.unwrap(), None);
     assert_eq!(store.message(&chat.id, &m.id).await.unwrap(), None);
     assert!(store.chat_events(&chat.id, 0, 10).await.unwrap().is_empty());
-    assert!(
-        store
-            .chats_of_user(&a.id, None, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.chats_of_user(&a.id, None, 10).await.unwrap().is_empty());
 }
 
 /// Each append takes the next seq and the next event_seq, and bumps activity.
@@ -557,37 +339,20 @@ pub async fn appends_get_gap_free_seqs_and_event_seqs(store: &dyn Store) {
     let a = user(store, "alice").await;
     let b = user(store, "bob").await;
     let chat = group(store, "g", "Group", &a, t(1)).await;
-    store
-        .add_member(&chat.id, &b, Role::Member, t(2))
-        .await
-        .unwrap();
+    store.add_member(&chat.id, &b, Role::Member, t(2)).await.unwrap();
     for n in 1..=5 {
-        let Created::New((m, Some(ev))) = store
-            .append_message(new_message(&chat.id, &a, n, None))
-            .await
-            .unwrap()
+        let Created::New((m, Some(ev))) = store.append_message(new_message(&chat.id, &a, n, None)).await.unwrap()
         else {
             panic!("new message with its event");
         };
         assert_eq!(m.seq, n as u64);
         assert_eq!(ev.event_seq, n as u64 + 1);
-        assert_eq!(
-            ev.kind,
-            ChatEventKind::MessageCreated { message: m.clone() }
-        );
-        assert_eq!(
-            (m.text.clone(), m.deleted, m.edited_at),
-            (format!("message {n}"), false, None)
-        );
+        assert_eq!(ev.kind, ChatEventKind::MessageCreated { message: m.clone() });
+        assert_eq!((m.text.clone(), m.deleted, m.edited_at), (format!("message {n}"), false, None));
     }
     let chat = store.chat(&chat.id).await.unwrap().unwrap();
-    assert_eq!(
-        (chat.last_seq, chat.last_event_seq, chat.last_activity_at),
-        (5, 6, t(105))
-    );
-    let missing = store
-        .append_message(new_message(&ChatId::new("nope"), &a, 1, None))
-        .await;
+    assert_eq!((chat.last_seq, chat.last_event_seq, chat.last_activity_at), (5, 6, t(105)));
+    let missing = store.append_message(new_message(&ChatId::new("nope"), &a, 1, None)).await;
     assert_eq!(missing, Err(StoreError::NotFound("chat")));
 }
 
@@ -597,28 +362,14 @@ pub async fn append_is_idempotent_by_client_id_per_sender(store: &dyn Store) {
     let a = user(store, "alice").await;
     let b = user(store, "bob").await;
     let chat = group(store, "g", "Group", &a, t(1)).await;
-    store
-        .add_member(&chat.id, &b, Role::Member, t(2))
-        .await
-        .unwrap();
-    let Created::New((first, _)) = store
-        .append_message(new_message(&chat.id, &a, 1, Some("c1")))
-        .await
-        .unwrap()
-    else {
+    store.add_member(&chat.id, &b, Role::Member, t(2)).await.unwrap();
+    let Created::New((first, _)) = store.append_message(new_message(&chat.id, &a, 1, Some("c1"))).await.unwrap() else {
         panic!("first is new");
     };
     let mut again = new_message(&chat.id, &a, 2, Some("c1"));
     again.id = MessageId::new("another-id");
-    assert_eq!(
-        store.append_message(again).await.unwrap(),
-        Created::Existing((first.clone(), None))
-    );
-    let Created::New((other, _)) = store
-        .append_message(new_message(&chat.id, &b, 3, Some("c1")))
-        .await
-        .unwrap()
-    else {
+    assert_eq!(store.append_message(again).await.unwrap(), Created::Existing((first.clone(), None)));
+    let Created::New((other, _)) = store.append_message(new_message(&chat.id, &b, 3, Some("c1"))).await.unwrap() else {
         panic!("another sender's client_id is new");
     };
     assert_eq!((first.seq, other.seq), (1, 2));
@@ -664,10 +415,7 @@ pub async fn concurrent_sends_with_one_client_id_make_one_message(store: &dyn St
         store.append_message(new)
     });
     let results = join_all(tries).await;
-    let new_count = results
-        .iter()
-        .filter(|r| matches!(r, Ok(Created::New(_))))
-        .count();
+    let new_count = results.iter().filter(|r| matches!(r, Ok(Created::New(_)))).count();
     assert_eq!(new_count, 1);
     let ids: std::collections::HashSet<_> = results
         .into_iter()
@@ -689,34 +437,16 @@ pub async fn message_windows_are_ascending_and_bounded(store: &dyn Store) {
     let seqs = |ms: Vec<Message>| ms.into_iter().map(|m| m.seq).collect::<Vec<_>>();
     let w = |window, limit| store.messages(&chat.id, window, limit);
     assert_eq!(seqs(w(MessageWindow::Latest, 3).await.unwrap()), [8, 9, 10]);
-    assert_eq!(
-        seqs(w(MessageWindow::Latest, 50).await.unwrap()),
-        (1..=10).collect::<Vec<_>>()
-    );
-    assert_eq!(
-        seqs(w(MessageWindow::Before(8), 3).await.unwrap()),
-        [5, 6, 7]
-    );
+    assert_eq!(seqs(w(MessageWindow::Latest, 50).await.unwrap()), (1..=10).collect::<Vec<_>>());
+    assert_eq!(seqs(w(MessageWindow::Before(8), 3).await.unwrap()), [5, 6, 7]);
     assert_eq!(seqs(w(MessageWindow::Before(3), 5).await.unwrap()), [1, 2]);
     assert!(w(MessageWindow::Before(1), 5).await.unwrap().is_empty());
-    assert_eq!(
-        seqs(w(MessageWindow::Before(100), 2).await.unwrap()),
-        [9, 10]
-    );
-    assert_eq!(
-        seqs(w(MessageWindow::After(2), 3).await.unwrap()),
-        [3, 4, 5]
-    );
+    assert_eq!(seqs(w(MessageWindow::Before(100), 2).await.unwrap()), [9, 10]);
+    assert_eq!(seqs(w(MessageWindow::After(2), 3).await.unwrap()), [3, 4, 5]);
     assert_eq!(seqs(w(MessageWindow::After(8), 5).await.unwrap()), [9, 10]);
     assert_eq!(seqs(w(MessageWindow::After(0), 1).await.unwrap()), [1]);
     assert!(w(MessageWindow::After(10), 5).await.unwrap().is_empty());
-    assert!(
-        store
-            .messages(&ChatId::new("nope"), MessageWindow::Latest, 5)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.messages(&ChatId::new("nope"), MessageWindow::Latest, 5).await.unwrap().is_empty());
 }
 
 /// Edits and deletions record events; a deleted message keeps its seq, loses its text.
@@ -726,53 +456,18 @@ pub async fn edit_and_delete_record_events_and_keep_tombstones(store: &dyn Store
     let m1 = send(store, &chat.id, &a, 1).await;
     let m2 = send(store, &chat.id, &a, 2).await;
     let text = MessageText::parse("edited").unwrap();
-    let (edited, ev) = store
-        .edit_message(&chat.id, &m1.id, &text, t(200))
-        .await
-        .unwrap();
-    assert_eq!(
-        (edited.text.as_str(), edited.edited_at, edited.seq),
-        ("edited", Some(t(200)), 1)
-    );
-    assert_eq!(
-        (ev.event_seq, ev.kind),
-        (
-            3,
-            ChatEventKind::MessageEdited {
-                message: edited.clone()
-            }
-        )
-    );
-    let (deleted, ev) = store
-        .delete_message(&chat.id, &m2.id)
-        .await
-        .unwrap()
-        .expect("deleted");
-    assert_eq!(
-        (deleted.text.as_str(), deleted.deleted, deleted.seq),
-        ("", true, 2)
-    );
-    assert_eq!(
-        (ev.event_seq, ev.kind),
-        (
-            4,
-            ChatEventKind::MessageDeleted {
-                message_id: m2.id.clone(),
-                seq: 2
-            }
-        )
-    );
+    let (edited, ev) = store.edit_message(&chat.id, &m1.id, &text, t(200)).await.unwrap();
+    assert_eq!((edited.text.as_str(), edited.edited_at, edited.seq), ("edited", Some(t(200)), 1));
+    assert_eq!((ev.event_seq, ev.kind), (3, ChatEventKind::MessageEdited { message: edited.clone() }));
+    let (deleted, ev) = store.delete_message(&chat.id, &m2.id).await.unwrap().expect("deleted");
+    assert_eq!((deleted.text.as_str(), deleted.deleted, deleted.seq), ("", true, 2));
+    assert_eq!((ev.event_seq, ev.kind), (4, ChatEventKind::MessageDeleted { message_id: m2.id.clone(), seq: 2 }));
     assert_eq!(store.delete_message(&chat.id, &m2.id).await.unwrap(), None);
-    assert_eq!(
-        store.message(&chat.id, &m2.id).await.unwrap(),
-        Some(deleted)
-    );
+    assert_eq!(store.message(&chat.id, &m2.id).await.unwrap(), Some(deleted));
     assert_eq!(store.message(&chat.id, &m1.id).await.unwrap(), Some(edited));
     let chat = store.chat(&chat.id).await.unwrap().unwrap();
     assert_eq!((chat.last_seq, chat.last_event_seq), (2, 4));
-    let missing = store
-        .edit_message(&chat.id, &MessageId::new("nope"), &text, t(1))
-        .await;
+    let missing = store.edit_message(&chat.id, &MessageId::new("nope"), &text, t(1)).await;
     assert_eq!(missing, Err(StoreError::NotFound("message")));
 }
 
@@ -784,14 +479,8 @@ pub async fn message_of_another_chat_is_not_found(store: &dyn Store) {
     let m = send(store, &g1.id, &a, 1).await;
     assert_eq!(store.message(&g2.id, &m.id).await.unwrap(), None);
     let text = MessageText::parse("x").unwrap();
-    assert_eq!(
-        store.edit_message(&g2.id, &m.id, &text, t(3)).await,
-        Err(StoreError::NotFound("message"))
-    );
-    assert_eq!(
-        store.delete_message(&g2.id, &m.id).await,
-        Err(StoreError::NotFound("message"))
-    );
+    assert_eq!(store.edit_message(&g2.id, &m.id, &text, t(3)).await, Err(StoreError::NotFound("message")));
+    assert_eq!(store.delete_message(&g2.id, &m.id).await, Err(StoreError::NotFound("message")));
 }
 
 /// The read marker only moves forward; unread counts others' live messages above it.
@@ -799,61 +488,24 @@ pub async fn read_marker_never_moves_back_and_drives_unread_count(store: &dyn St
     let a = user(store, "alice").await;
     let b = user(store, "bob").await;
     let chat = group(store, "g", "Group", &a, t(1)).await;
-    store
-        .add_member(&chat.id, &b, Role::Member, t(2))
-        .await
-        .unwrap();
+    store.add_member(&chat.id, &b, Role::Member, t(2)).await.unwrap();
     for n in 1..=4 {
         send(store, &chat.id, &a, n).await;
     }
     send(store, &chat.id, &b, 5).await;
-    let third = store
-        .messages(&chat.id, MessageWindow::After(2), 1)
-        .await
-        .unwrap()
-        .remove(0);
+    let third = store.messages(&chat.id, MessageWindow::After(2), 1).await.unwrap().remove(0);
     store.delete_message(&chat.id, &third.id).await.unwrap();
     let summary = store.chat_summary(&chat.id, &b.id).await.unwrap().unwrap();
-    assert_eq!(
-        (summary.unread_count, summary.read_seq, summary.role),
-        (3, 0, Role::Member)
-    );
+    assert_eq!((summary.unread_count, summary.read_seq, summary.role), (3, 0, Role::Member));
     assert_eq!(summary.last_message.map(|m| m.seq), Some(5));
     assert_eq!(store.mark_read(&chat.id, &b.id, 2).await.unwrap(), 2);
-    assert_eq!(
-        store
-            .chat_summary(&chat.id, &b.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .unread_count,
-        1
-    );
+    assert_eq!(store.chat_summary(&chat.id, &b.id).await.unwrap().unwrap().unread_count, 1);
     assert_eq!(store.mark_read(&chat.id, &b.id, 1).await.unwrap(), 2);
-    assert_eq!(
-        store
-            .member(&chat.id, &b.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .read_seq,
-        2
-    );
-    assert_eq!(
-        store
-            .chat_summary(&chat.id, &a.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .unread_count,
-        1
-    );
+    assert_eq!(store.member(&chat.id, &b.id).await.unwrap().unwrap().read_seq, 2);
+    assert_eq!(store.chat_summary(&chat.id, &a.id).await.unwrap().unwrap().unread_count, 1);
     let c = user(store, "carol").await;
     assert_eq!(store.chat_summary(&chat.id, &c.id).await.unwrap(), None);
-    assert_eq!(
-        store.mark_read(&chat.id, &c.id, 1).await,
-        Err(StoreError::NotFound("member"))
-    );
+    assert_eq!(store.mark_read(&chat.id, &c.id, 1).await, Err(StoreError::NotFound("member")));
 }
 
 /// A user's chats come most recently active first and page without gaps.
@@ -862,11 +514,7 @@ pub async fn chats_of_user_are_ordered_by_activity_and_paged(store: &dyn Store) 
     let b = user(store, "bob").await;
     let mut ids = Vec::new();
     for n in 0..5 {
-        ids.push(
-            group(store, &format!("g{n}"), &format!("G{n}"), &a, t(n))
-                .await
-                .id,
-        );
+        ids.push(group(store, &format!("g{n}"), &format!("G{n}"), &a, t(n)).await.id);
     }
     group(store, "other", "Other", &b, t(9)).await;
     // g1 gets a message last: it moves to the front.
@@ -877,10 +525,7 @@ pub async fn chats_of_user_are_ordered_by_activity_and_paged(store: &dyn Store) 
     let first = store.chats_of_user(&a.id, None, 2).await.unwrap();
     assert_eq!(order(&first), ["g1", "g4"]);
     let last = &first[1].chat;
-    let next = store
-        .chats_of_user(&a.id, Some((last.last_activity_at, last.id.clone())), 2)
-        .await
-        .unwrap();
+    let next = store.chats_of_user(&a.id, Some((last.last_activity_at, last.id.clone())), 2).await.unwrap();
     assert_eq!(order(&next), ["g3", "g2"]);
     assert_eq!(all[0].last_message.as_ref().map(|m| m.seq), Some(1));
     assert_eq!(all[0].chat.last_activity_at, t(101));
@@ -889,65 +534,33 @@ pub async fn chats_of_user_are_ordered_by_activity_and_paged(store: &dyn Store) 
 /// Public group search matches title substrings, case-insensitively, in title order.
 pub async fn public_chat_search_matches_titles_and_pages(store: &dyn Store) {
     let a = user(store, "alice").await;
-    for (id, title) in [
-        ("g1", "Rust Users"),
-        ("g2", "rustaceans"),
-        ("g3", "Go Users"),
-        ("g4", "Trusty"),
-    ] {
+    for (id, title) in [("g1", "Rust Users"), ("g2", "rustaceans"), ("g3", "Go Users"), ("g4", "Trusty")] {
         group(store, id, title, &a, t(1)).await;
     }
     let hidden = group(store, "g5", "Rust secret", &a, t(1)).await;
     store
-        .update_chat(
-            &hidden.id,
-            ChatUpdate {
-                visibility: Some(Visibility::Private),
-                ..Default::default()
-            },
-        )
+        .update_chat(&hidden.id, ChatUpdate { visibility: Some(Visibility::Private), ..Default::default() })
         .await
         .unwrap();
-    let titles = |cs: Vec<Chat>| {
-        cs.into_iter()
-            .map(|c| c.title.unwrap_or_default())
-            .collect::<Vec<_>>()
-    };
+    let titles = |cs: Vec<Chat>| cs.into_iter().map(|c| c.title.unwrap_or_default()).collect::<Vec<_>>();
     assert_eq!(
         titles(store.search_public_chats("rust", None, 10).await.unwrap()),
         ["Rust Users", "rustaceans", "Trusty"]
     );
-    assert_eq!(
-        titles(store.search_public_chats("", None, 2).await.unwrap()),
-        ["Go Users", "Rust Users"]
-    );
+    assert_eq!(titles(store.search_public_chats("", None, 2).await.unwrap()), ["Go Users", "Rust Users"]);
     let after = Some(("rust users".to_owned(), ChatId::new("g1")));
-    assert_eq!(
-        titles(store.search_public_chats("", after, 10).await.unwrap()),
-        ["rustaceans", "Trusty"]
-    );
+    assert_eq!(titles(store.search_public_chats("", after, 10).await.unwrap()), ["rustaceans", "Trusty"]);
     let (renamed, ev) = store
         .update_chat(
             &ChatId::new("g3"),
-            ChatUpdate {
-                title: Some(ChatTitle::parse("Gophers").unwrap()),
-                ..Default::default()
-            },
+            ChatUpdate { title: Some(ChatTitle::parse("Gophers").unwrap()), ..Default::default() },
         )
         .await
         .unwrap();
     assert_eq!(renamed.title.as_deref(), Some("Gophers"));
-    assert_eq!(
-        ev.kind,
-        ChatEventKind::ChatUpdated {
-            chat: renamed.clone()
-        }
-    );
+    assert_eq!(ev.kind, ChatEventKind::ChatUpdated { chat: renamed.clone() });
     assert_eq!(renamed.last_event_seq, ev.event_seq);
-    assert_eq!(
-        titles(store.search_public_chats("users", None, 10).await.unwrap()),
-        ["Rust Users"]
-    );
+    assert_eq!(titles(store.search_public_chats("users", None, 10).await.unwrap()), ["Rust Users"]);
 }
 
 /// Chat events replay in order after any event_seq, with limits.
@@ -955,22 +568,13 @@ pub async fn chat_events_replay_after_an_event_seq(store: &dyn Store) {
     let a = user(store, "alice").await;
     let b = user(store, "bob").await;
     let chat = group(store, "g", "Group", &a, t(1)).await;
-    store
-        .add_member(&chat.id, &b, Role::Member, t(2))
-        .await
-        .unwrap();
+    store.add_member(&chat.id, &b, Role::Member, t(2)).await.unwrap();
     for n in 1..=3 {
         send(store, &chat.id, &b, n).await;
     }
-    store
-        .remove_member(&chat.id, &b.id, LeaveReason::Left)
-        .await
-        .unwrap();
+    store.remove_member(&chat.id, &b.id, LeaveReason::Left).await.unwrap();
     let all = store.chat_events(&chat.id, 0, 100).await.unwrap();
-    assert_eq!(
-        all.iter().map(|e| e.event_seq).collect::<Vec<_>>(),
-        [1, 2, 3, 4, 5]
-    );
+    assert_eq!(all.iter().map(|e| e.event_seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
     assert!(matches!(all[0].kind, ChatEventKind::MemberJoined { .. }));
     assert!(matches!(all[4].kind, ChatEventKind::MemberLeft { .. }));
     let tail = store.chat_events(&chat.id, 2, 2).await.unwrap();
@@ -988,21 +592,10 @@ pub async fn data_survives_reading_back_every_field(store: &dyn Store) {
     let mut reply = new_message(&chat.id, &a, 2, Some("cid-2"));
     reply.text = MessageText::parse("héllo\n\twörld 😀").unwrap();
     reply.reply_to = Some(first.id.clone());
-    let Created::New((m, _)) = store.append_message(reply).await.unwrap() else {
-        panic!("new")
-    };
+    let Created::New((m, _)) = store.append_message(reply).await.unwrap() else { panic!("new") };
     assert_eq!(m.reply_to, Some(first.id.clone()));
     assert_eq!(m.text, "héllo\n\twörld 😀");
-    assert_eq!(
-        store.message(&chat.id, &m.id).await.unwrap(),
-        Some(m.clone())
-    );
-    assert_eq!(
-        store
-            .messages(&chat.id, MessageWindow::Latest, 1)
-            .await
-            .unwrap(),
-        vec![m]
-    );
+    assert_eq!(store.message(&chat.id, &m.id).await.unwrap(), Some(m.clone()));
+    assert_eq!(store.messages(&chat.id, MessageWindow::Latest, 1).await.unwrap(), vec![m]);
     store.ping().await.unwrap();
 }

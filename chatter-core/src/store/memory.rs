@@ -45,11 +45,7 @@ impl ChatRow {
         if let ChatEventKind::ChatUpdated { chat } = &mut kind {
             chat.last_event_seq = self.chat.last_event_seq;
         }
-        let event = ChatEvent {
-            chat_id: self.chat.id.clone(),
-            event_seq: self.chat.last_event_seq,
-            kind,
-        };
+        let event = ChatEvent { chat_id: self.chat.id.clone(), event_seq: self.chat.last_event_seq, kind };
         self.events.push(event.clone());
         event
     }
@@ -60,11 +56,7 @@ impl ChatRow {
             chat: self.chat.clone(),
             role: member.role,
             last_message: self.messages.last().cloned(),
-            unread_count: self
-                .messages
-                .iter()
-                .filter(|m| is_unread(m, user_id, member.read_seq))
-                .count() as u64,
+            unread_count: self.messages.iter().filter(|m| is_unread(m, user_id, member.read_seq)).count() as u64,
             read_seq: member.read_seq,
         })
     }
@@ -85,9 +77,7 @@ impl MemoryStore {
     }
 
     fn lock(&self) -> StoreResult<MutexGuard<'_, Inner>> {
-        self.inner
-            .lock()
-            .map_err(|_| StoreError::Other("memory store lock poisoned".into()))
+        self.inner.lock().map_err(|_| StoreError::Other("memory store lock poisoned".into()))
     }
 }
 
@@ -112,16 +102,8 @@ impl UserStore for MemoryStore {
             created_at: new.created_at,
             deleted: false,
         };
-        inner
-            .usernames
-            .insert(user.username.clone(), new.id.clone());
-        inner.users.insert(
-            new.id,
-            UserCredentials {
-                user: user.clone(),
-                password_hash: Some(new.password_hash),
-            },
-        );
+        inner.usernames.insert(user.username.clone(), new.id.clone());
+        inner.users.insert(new.id, UserCredentials { user: user.clone(), password_hash: Some(new.password_hash) });
         Ok(user)
     }
 
@@ -129,16 +111,9 @@ impl UserStore for MemoryStore {
         Ok(self.lock()?.users.get(id).map(|c| c.user.clone()))
     }
 
-    async fn credentials_by_username(
-        &self,
-        username: &Username,
-    ) -> StoreResult<Option<UserCredentials>> {
+    async fn credentials_by_username(&self, username: &Username) -> StoreResult<Option<UserCredentials>> {
         let inner = self.lock()?;
-        Ok(inner
-            .usernames
-            .get(username.as_str())
-            .and_then(|id| inner.users.get(id))
-            .cloned())
+        Ok(inner.usernames.get(username.as_str()).and_then(|id| inner.users.get(id)).cloned())
     }
 
     async fn credentials_by_id(&self, id: &UserId) -> StoreResult<Option<UserCredentials>> {
@@ -147,10 +122,7 @@ impl UserStore for MemoryStore {
 
     async fn update_profile(&self, id: &UserId, update: ProfileUpdate) -> StoreResult<User> {
         let mut inner = self.lock()?;
-        let creds = inner
-            .users
-            .get_mut(id)
-            .ok_or(StoreError::NotFound("user"))?;
+        let creds = inner.users.get_mut(id).ok_or(StoreError::NotFound("user"))?;
         let user = &mut creds.user;
         if let Some(v) = update.display_name {
             user.display_name = v.into_string();
@@ -166,20 +138,14 @@ impl UserStore for MemoryStore {
 
     async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()> {
         let mut inner = self.lock()?;
-        let creds = inner
-            .users
-            .get_mut(id)
-            .ok_or(StoreError::NotFound("user"))?;
+        let creds = inner.users.get_mut(id).ok_or(StoreError::NotFound("user"))?;
         creds.password_hash = Some(hash.to_owned());
         Ok(())
     }
 
     async fn mark_user_deleted(&self, id: &UserId) -> StoreResult<User> {
         let mut inner = self.lock()?;
-        let creds = inner
-            .users
-            .get_mut(id)
-            .ok_or(StoreError::NotFound("user"))?;
+        let creds = inner.users.get_mut(id).ok_or(StoreError::NotFound("user"))?;
         creds.password_hash = None;
         let user = &mut creds.user;
         user.display_name = DELETED_USER_NAME.to_owned();
@@ -189,21 +155,14 @@ impl UserStore for MemoryStore {
         Ok(user.clone())
     }
 
-    async fn search_users(
-        &self,
-        prefix: &str,
-        after_username: Option<&str>,
-        limit: usize,
-    ) -> StoreResult<Vec<User>> {
+    async fn search_users(&self, prefix: &str, after_username: Option<&str>, limit: usize) -> StoreResult<Vec<User>> {
         let inner = self.lock()?;
         let mut found: Vec<User> = inner
             .users
             .values()
             .map(|c| &c.user)
             .filter(|u| !u.deleted)
-            .filter(|u| {
-                u.username.starts_with(prefix) || search_key(&u.display_name).starts_with(prefix)
-            })
+            .filter(|u| u.username.starts_with(prefix) || search_key(&u.display_name).starts_with(prefix))
             .filter(|u| after_username.is_none_or(|a| u.username.as_str() > a))
             .cloned()
             .collect();
@@ -222,22 +181,12 @@ impl SessionStore for MemoryStore {
     }
 
     async fn session_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Session>> {
-        Ok(self
-            .lock()?
-            .sessions
-            .values()
-            .find(|s| s.token_hash == token_hash)
-            .cloned())
+        Ok(self.lock()?.sessions.values().find(|s| s.token_hash == token_hash).cloned())
     }
 
     async fn sessions_of_user(&self, user_id: &UserId) -> StoreResult<Vec<Session>> {
         let inner = self.lock()?;
-        let mut found: Vec<Session> = inner
-            .sessions
-            .values()
-            .filter(|s| &s.user_id == user_id)
-            .cloned()
-            .collect();
+        let mut found: Vec<Session> = inner.sessions.values().filter(|s| &s.user_id == user_id).cloned().collect();
         found.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
         Ok(found)
     }
@@ -292,10 +241,7 @@ impl ChatStore for MemoryStore {
             _ => None,
         };
         if let Some(existing) = direct_key.as_ref().and_then(|k| inner.direct_pairs.get(k)) {
-            let row = inner
-                .chats
-                .get(existing)
-                .ok_or(StoreError::NotFound("chat"))?;
+            let row = inner.chats.get(existing).ok_or(StoreError::NotFound("chat"))?;
             return Ok(Created::Existing(row.chat.clone()));
         }
         let chat = Chat {
@@ -347,12 +293,7 @@ impl ChatStore for MemoryStore {
     }
 
     async fn member(&self, chat_id: &ChatId, user_id: &UserId) -> StoreResult<Option<Member>> {
-        Ok(self
-            .lock()?
-            .chats
-            .get(chat_id)
-            .and_then(|r| r.members.get(user_id))
-            .cloned())
+        Ok(self.lock()?.chats.get(chat_id).and_then(|r| r.members.get(user_id)).cloned())
     }
 
     async fn members(
@@ -368,11 +309,7 @@ impl ChatStore for MemoryStore {
         let mut found: Vec<&Member> = row
             .members
             .values()
-            .filter(|m| {
-                after
-                    .as_ref()
-                    .is_none_or(|(t, id)| (m.joined_at, &m.user_id) > (*t, id))
-            })
+            .filter(|m| after.as_ref().is_none_or(|(t, id)| (m.joined_at, &m.user_id) > (*t, id)))
             .collect();
         found.sort_by(|a, b| (a.joined_at, &a.user_id).cmp(&(b.joined_at, &b.user_id)));
         found
@@ -384,22 +321,14 @@ impl ChatStore for MemoryStore {
                     .get(&m.user_id)
                     .map(|c| c.user.clone())
                     .ok_or(StoreError::Other("member without a user".into()))?;
-                Ok(MemberEntry {
-                    user,
-                    member: m.clone(),
-                })
+                Ok(MemberEntry { user, member: m.clone() })
             })
             .collect()
     }
 
     async fn chat_ids_of_user(&self, user_id: &UserId) -> StoreResult<Vec<ChatId>> {
         let inner = self.lock()?;
-        Ok(inner
-            .chats
-            .values()
-            .filter(|r| r.members.contains_key(user_id))
-            .map(|r| r.chat.id.clone())
-            .collect())
+        Ok(inner.chats.values().filter(|r| r.members.contains_key(user_id)).map(|r| r.chat.id.clone()).collect())
     }
 
     async fn chats_of_user(
@@ -421,16 +350,8 @@ impl ChatStore for MemoryStore {
         Ok(found)
     }
 
-    async fn chat_summary(
-        &self,
-        chat_id: &ChatId,
-        user_id: &UserId,
-    ) -> StoreResult<Option<ChatSummary>> {
-        Ok(self
-            .lock()?
-            .chats
-            .get(chat_id)
-            .and_then(|r| r.summary(user_id)))
+    async fn chat_summary(&self, chat_id: &ChatId, user_id: &UserId) -> StoreResult<Option<ChatSummary>> {
+        Ok(self.lock()?.chats.get(chat_id).and_then(|r| r.summary(user_id)))
     }
 
     async fn search_public_chats(
@@ -464,9 +385,7 @@ impl ChatStore for MemoryStore {
         if let Some(v) = update.visibility {
             row.chat.visibility = v;
         }
-        let event = row.record(ChatEventKind::ChatUpdated {
-            chat: row.chat.clone(),
-        });
+        let event = row.record(ChatEventKind::ChatUpdated { chat: row.chat.clone() });
         Ok((row.chat.clone(), event))
     }
 
@@ -482,55 +401,27 @@ impl ChatStore for MemoryStore {
         if row.members.contains_key(&user.id) {
             return Ok(None);
         }
-        let member = Member {
-            chat_id: chat_id.clone(),
-            user_id: user.id.clone(),
-            role,
-            joined_at: at,
-            read_seq: 0,
-        };
+        let member = Member { chat_id: chat_id.clone(), user_id: user.id.clone(), role, joined_at: at, read_seq: 0 };
         row.members.insert(user.id.clone(), member.clone());
         row.chat.member_count += 1;
-        let event = row.record(ChatEventKind::MemberJoined {
-            user: user.clone(),
-            role,
-        });
+        let event = row.record(ChatEventKind::MemberJoined { user: user.clone(), role });
         Ok(Some((member, event)))
     }
 
-    async fn set_role(
-        &self,
-        chat_id: &ChatId,
-        user_id: &UserId,
-        role: Role,
-    ) -> StoreResult<(Member, ChatEvent)> {
+    async fn set_role(&self, chat_id: &ChatId, user_id: &UserId, role: Role) -> StoreResult<(Member, ChatEvent)> {
         let mut inner = self.lock()?;
         let row = chat_mut(&mut inner, chat_id)?;
-        let member = row
-            .members
-            .get_mut(user_id)
-            .ok_or(StoreError::NotFound("member"))?;
+        let member = row.members.get_mut(user_id).ok_or(StoreError::NotFound("member"))?;
         member.role = role;
         let member = member.clone();
-        let event = row.record(ChatEventKind::MemberRole {
-            user_id: user_id.clone(),
-            role,
-        });
+        let event = row.record(ChatEventKind::MemberRole { user_id: user_id.clone(), role });
         Ok((member, event))
     }
 
-    async fn remove_member(
-        &self,
-        chat_id: &ChatId,
-        user_id: &UserId,
-        reason: LeaveReason,
-    ) -> StoreResult<Removal> {
+    async fn remove_member(&self, chat_id: &ChatId, user_id: &UserId, reason: LeaveReason) -> StoreResult<Removal> {
         let mut inner = self.lock()?;
         let row = chat_mut(&mut inner, chat_id)?;
-        let gone = row
-            .members
-            .remove(user_id)
-            .ok_or(StoreError::NotFound("member"))?;
+        let gone = row.members.remove(user_id).ok_or(StoreError::NotFound("member"))?;
         row.chat.member_count -= 1;
         if row.members.is_empty() {
             let key = row.direct_key.clone();
@@ -538,16 +429,9 @@ impl ChatStore for MemoryStore {
             if let Some(k) = key {
                 inner.direct_pairs.remove(&k);
             }
-            return Ok(Removal {
-                events: Vec::new(),
-                new_owner: None,
-                chat_deleted: true,
-            });
+            return Ok(Removal { events: Vec::new(), new_owner: None, chat_deleted: true });
         }
-        let mut events = vec![row.record(ChatEventKind::MemberLeft {
-            user_id: user_id.clone(),
-            reason,
-        })];
+        let mut events = vec![row.record(ChatEventKind::MemberLeft { user_id: user_id.clone(), reason })];
         let mut new_owner = None;
         if gone.role == Role::Owner {
             let heir = row
@@ -558,20 +442,11 @@ impl ChatStore for MemoryStore {
                 m.role = Role::Owner;
             }
             row.chat.owner_id = Some(heir.clone());
-            events.push(row.record(ChatEventKind::MemberRole {
-                user_id: heir.clone(),
-                role: Role::Owner,
-            }));
-            events.push(row.record(ChatEventKind::ChatUpdated {
-                chat: row.chat.clone(),
-            }));
+            events.push(row.record(ChatEventKind::MemberRole { user_id: heir.clone(), role: Role::Owner }));
+            events.push(row.record(ChatEventKind::ChatUpdated { chat: row.chat.clone() }));
             new_owner = Some(heir);
         }
-        Ok(Removal {
-            events,
-            new_owner,
-            chat_deleted: false,
-        })
+        Ok(Removal { events, new_owner, chat_deleted: false })
     }
 }
 
@@ -581,10 +456,7 @@ impl ReadMarkerStore for MemoryStore {
     async fn mark_read(&self, chat_id: &ChatId, user_id: &UserId, seq: u64) -> StoreResult<u64> {
         let mut inner = self.lock()?;
         let row = chat_mut(&mut inner, chat_id)?;
-        let member = row
-            .members
-            .get_mut(user_id)
-            .ok_or(StoreError::NotFound("member"))?;
+        let member = row.members.get_mut(user_id).ok_or(StoreError::NotFound("member"))?;
         member.read_seq = member.read_seq.max(seq);
         Ok(member.read_seq)
     }
@@ -593,16 +465,10 @@ impl ReadMarkerStore for MemoryStore {
 #[cfg_attr(target_family = "wasm", async_trait(?Send))]
 #[cfg_attr(not(target_family = "wasm"), async_trait)]
 impl MessageStore for MemoryStore {
-    async fn append_message(
-        &self,
-        new: NewMessage,
-    ) -> StoreResult<Created<(Message, Option<ChatEvent>)>> {
+    async fn append_message(&self, new: NewMessage) -> StoreResult<Created<(Message, Option<ChatEvent>)>> {
         let mut inner = self.lock()?;
         let row = chat_mut(&mut inner, &new.chat_id)?;
-        let idem_key = new
-            .client_id
-            .as_ref()
-            .map(|c| (new.sender_id.clone(), c.as_str().to_owned()));
+        let idem_key = new.client_id.as_ref().map(|c| (new.sender_id.clone(), c.as_str().to_owned()));
         if let Some(&i) = idem_key.as_ref().and_then(|k| row.client_ids.get(k)) {
             return Ok(Created::Existing((row.messages[i].clone(), None)));
         }
@@ -626,26 +492,16 @@ impl MessageStore for MemoryStore {
         if let Some(k) = idem_key {
             row.client_ids.insert(k, index);
         }
-        let event = row.record(ChatEventKind::MessageCreated {
-            message: message.clone(),
-        });
+        let event = row.record(ChatEventKind::MessageCreated { message: message.clone() });
         Ok(Created::New((message, Some(event))))
     }
 
     async fn message(&self, chat_id: &ChatId, id: &MessageId) -> StoreResult<Option<Message>> {
         let inner = self.lock()?;
-        Ok(inner
-            .chats
-            .get(chat_id)
-            .and_then(|r| r.message_index.get(id).map(|&i| r.messages[i].clone())))
+        Ok(inner.chats.get(chat_id).and_then(|r| r.message_index.get(id).map(|&i| r.messages[i].clone())))
     }
 
-    async fn messages(
-        &self,
-        chat_id: &ChatId,
-        window: MessageWindow,
-        limit: usize,
-    ) -> StoreResult<Vec<Message>> {
+    async fn messages(&self, chat_id: &ChatId, window: MessageWindow, limit: usize) -> StoreResult<Vec<Message>> {
         let inner = self.lock()?;
         let Some(row) = inner.chats.get(chat_id) else {
             return Ok(Vec::new());
@@ -675,31 +531,19 @@ impl MessageStore for MemoryStore {
     ) -> StoreResult<(Message, ChatEvent)> {
         let mut inner = self.lock()?;
         let row = chat_mut(&mut inner, chat_id)?;
-        let &i = row
-            .message_index
-            .get(id)
-            .ok_or(StoreError::NotFound("message"))?;
+        let &i = row.message_index.get(id).ok_or(StoreError::NotFound("message"))?;
         let message = &mut row.messages[i];
         message.text = text.as_str().to_owned();
         message.edited_at = Some(at);
         let message = message.clone();
-        let event = row.record(ChatEventKind::MessageEdited {
-            message: message.clone(),
-        });
+        let event = row.record(ChatEventKind::MessageEdited { message: message.clone() });
         Ok((message, event))
     }
 
-    async fn delete_message(
-        &self,
-        chat_id: &ChatId,
-        id: &MessageId,
-    ) -> StoreResult<Option<(Message, ChatEvent)>> {
+    async fn delete_message(&self, chat_id: &ChatId, id: &MessageId) -> StoreResult<Option<(Message, ChatEvent)>> {
         let mut inner = self.lock()?;
         let row = chat_mut(&mut inner, chat_id)?;
-        let &i = row
-            .message_index
-            .get(id)
-            .ok_or(StoreError::NotFound("message"))?;
+        let &i = row.message_index.get(id).ok_or(StoreError::NotFound("message"))?;
         let message = &mut row.messages[i];
         if message.deleted {
             return Ok(None);
@@ -707,19 +551,11 @@ impl MessageStore for MemoryStore {
         message.deleted = true;
         message.text.clear();
         let message = message.clone();
-        let event = row.record(ChatEventKind::MessageDeleted {
-            message_id: id.clone(),
-            seq: message.seq,
-        });
+        let event = row.record(ChatEventKind::MessageDeleted { message_id: id.clone(), seq: message.seq });
         Ok(Some((message, event)))
     }
 
-    async fn chat_events(
-        &self,
-        chat_id: &ChatId,
-        after: u64,
-        limit: usize,
-    ) -> StoreResult<Vec<ChatEvent>> {
+    async fn chat_events(&self, chat_id: &ChatId, after: u64, limit: usize) -> StoreResult<Vec<ChatEvent>> {
         let inner = self.lock()?;
         let Some(row) = inner.chats.get(chat_id) else {
             return Ok(Vec::new());

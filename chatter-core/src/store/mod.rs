@@ -12,8 +12,7 @@ pub use memory::MemoryStore;
 use crate::error::StoreError;
 use crate::id::{ChatId, MessageId, SessionId, UserId};
 use crate::model::{
-    Chat, ChatEvent, ChatKind, ChatSummary, LeaveReason, Member, MemberEntry, Message, Role,
-    Session, User, Visibility,
+    Chat, ChatEvent, ChatKind, ChatSummary, LeaveReason, Member, MemberEntry, Message, Role, Session, User, Visibility,
 };
 use crate::time::Timestamp;
 use crate::value::{AvatarUrl, Bio, ChatTitle, ClientId, DisplayName, MessageText, Username};
@@ -147,10 +146,7 @@ pub trait UserStore {
     /// The user with this id, deleted ones included.
     async fn user(&self, id: &UserId) -> StoreResult<Option<User>>;
     /// The user with this username and their password hash.
-    async fn credentials_by_username(
-        &self,
-        username: &Username,
-    ) -> StoreResult<Option<UserCredentials>>;
+    async fn credentials_by_username(&self, username: &Username) -> StoreResult<Option<UserCredentials>>;
     /// The user with this id and their password hash.
     async fn credentials_by_id(&self, id: &UserId) -> StoreResult<Option<UserCredentials>>;
     /// Changes the given profile fields and returns the profile. `NotFound` if absent.
@@ -163,12 +159,7 @@ pub trait UserStore {
     async fn mark_user_deleted(&self, id: &UserId) -> StoreResult<User>;
     /// Live (not deleted) users whose username or lowercased display name starts with
     /// `prefix` (lowercase), ordered by username, after `after_username`, at most `limit`.
-    async fn search_users(
-        &self,
-        prefix: &str,
-        after_username: Option<&str>,
-        limit: usize,
-    ) -> StoreResult<Vec<User>>;
+    async fn search_users(&self, prefix: &str, after_username: Option<&str>, limit: usize) -> StoreResult<Vec<User>>;
 }
 
 /// Sessions: one per logged-in device.
@@ -223,11 +214,7 @@ pub trait ChatStore {
         limit: usize,
     ) -> StoreResult<Vec<ChatSummary>>;
     /// One chat as the member `user_id` sees it; `None` if not a member.
-    async fn chat_summary(
-        &self,
-        chat_id: &ChatId,
-        user_id: &UserId,
-    ) -> StoreResult<Option<ChatSummary>>;
+    async fn chat_summary(&self, chat_id: &ChatId, user_id: &UserId) -> StoreResult<Option<ChatSummary>>;
     /// Public groups whose lowercased title contains `query` (lowercase; empty matches
     /// all), ordered by (lowercased title, id), after `after`, at most `limit`.
     async fn search_public_chats(
@@ -248,22 +235,12 @@ pub trait ChatStore {
         at: Timestamp,
     ) -> StoreResult<Option<(Member, ChatEvent)>>;
     /// Sets a member's role and records `chat.member_role`. `NotFound` if not a member.
-    async fn set_role(
-        &self,
-        chat_id: &ChatId,
-        user_id: &UserId,
-        role: Role,
-    ) -> StoreResult<(Member, ChatEvent)>;
+    async fn set_role(&self, chat_id: &ChatId, user_id: &UserId, role: Role) -> StoreResult<(Member, ChatEvent)>;
     /// Removes a member and records `chat.member_left`. If they owned the group, the
     /// oldest admin (else the oldest member) becomes owner (`member_role` and
     /// `chat.updated` are recorded). If nobody is left, the chat, its messages and its
     /// events are deleted. `NotFound` if not a member.
-    async fn remove_member(
-        &self,
-        chat_id: &ChatId,
-        user_id: &UserId,
-        reason: LeaveReason,
-    ) -> StoreResult<Removal>;
+    async fn remove_member(&self, chat_id: &ChatId, user_id: &UserId, reason: LeaveReason) -> StoreResult<Removal>;
 }
 
 /// Read markers.
@@ -283,19 +260,11 @@ pub trait MessageStore {
     /// (`message.created`), and idempotency by (chat, sender, client_id): a repeated
     /// client_id returns the first message as `Existing` and records nothing. Bumps the
     /// chat's last activity. `NotFound` if the chat is absent.
-    async fn append_message(
-        &self,
-        new: NewMessage,
-    ) -> StoreResult<Created<(Message, Option<ChatEvent>)>>;
+    async fn append_message(&self, new: NewMessage) -> StoreResult<Created<(Message, Option<ChatEvent>)>>;
     /// The message with this id in this chat (a message of another chat is `None`).
     async fn message(&self, chat_id: &ChatId, id: &MessageId) -> StoreResult<Option<Message>>;
     /// A window of at most `limit` messages, in ascending seq.
-    async fn messages(
-        &self,
-        chat_id: &ChatId,
-        window: MessageWindow,
-        limit: usize,
-    ) -> StoreResult<Vec<Message>>;
+    async fn messages(&self, chat_id: &ChatId, window: MessageWindow, limit: usize) -> StoreResult<Vec<Message>>;
     /// Replaces a message's text, sets `edited_at`, records `message.edited`.
     async fn edit_message(
         &self,
@@ -306,26 +275,15 @@ pub trait MessageStore {
     ) -> StoreResult<(Message, ChatEvent)>;
     /// Tombstones a message (empty text, `deleted`), records `message.deleted`; `None`
     /// if it already was deleted.
-    async fn delete_message(
-        &self,
-        chat_id: &ChatId,
-        id: &MessageId,
-    ) -> StoreResult<Option<(Message, ChatEvent)>>;
+    async fn delete_message(&self, chat_id: &ChatId, id: &MessageId) -> StoreResult<Option<(Message, ChatEvent)>>;
     /// At most `limit` chat events with event_seq > `after`, ascending.
-    async fn chat_events(
-        &self,
-        chat_id: &ChatId,
-        after: u64,
-        limit: usize,
-    ) -> StoreResult<Vec<ChatEvent>>;
+    async fn chat_events(&self, chat_id: &ChatId, after: u64, limit: usize) -> StoreResult<Vec<ChatEvent>>;
 }
 
 /// A whole backend.
 #[cfg_attr(target_family = "wasm", async_trait(?Send))]
 #[cfg_attr(not(target_family = "wasm"), async_trait)]
-pub trait Store:
-    UserStore + SessionStore + ChatStore + ReadMarkerStore + MessageStore + SendSync
-{
+pub trait Store: UserStore + SessionStore + ChatStore + ReadMarkerStore + MessageStore + SendSync {
     /// Checks that the backend answers (for readiness probes).
     async fn ping(&self) -> StoreResult<()>;
 }
@@ -343,11 +301,7 @@ impl<T: ?Sized> SendSync for T {}
 
 /// The key that makes a direct chat unique per pair, whatever the order.
 pub fn direct_pair_key(a: &UserId, b: &UserId) -> String {
-    if a <= b {
-        format!("{a}\n{b}")
-    } else {
-        format!("{b}\n{a}")
-    }
+    if a <= b { format!("{a}\n{b}") } else { format!("{b}\n{a}") }
 }
 
 /// Counts unread messages of `summary`'s kind: other people's, not deleted, seq above

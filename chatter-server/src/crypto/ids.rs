@@ -12,16 +12,11 @@ pub struct RandomIds;
 
 impl IdGenerator for RandomIds {
     fn new_id(&self) -> String {
-        let millis = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0);
+        let millis =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
         let random: u128 = rand::rng().random::<u128>() & ((1u128 << 80) - 1);
         let value = (millis << 80) | random;
-        (0..26)
-            .rev()
-            .map(|i| ALPHABET[((value >> (i * 5)) & 31) as usize] as char)
-            .collect()
+        (0..26).rev().map(|i| ALPHABET[((value >> (i * 5)) & 31) as usize] as char).collect()
     }
 }
 

@@ -4,9 +4,7 @@
 
 use super::tokens;
 use argon2::Argon2;
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use chatter_core::value::Password;
 use chatter_core::{Credentials, Error};
 use std::sync::Arc;
@@ -24,9 +22,7 @@ pub struct Argon2Credentials {
 
 impl std::fmt::Debug for Argon2Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Argon2Credentials")
-            .field("capacity", &self.capacity)
-            .finish_non_exhaustive()
+        f.debug_struct("Argon2Credentials").field("capacity", &self.capacity).finish_non_exhaustive()
     }
 }
 
@@ -40,11 +36,7 @@ fn hash(password: &str) -> Result<String, Error> {
 
 fn verify(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
 }
 
@@ -68,25 +60,14 @@ impl Argon2Credentials {
         })
     }
 
-    async fn run<T: Send + 'static>(
-        &self,
-        job: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, Error> {
+    async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
         if self.in_flight.fetch_add(1, Ordering::SeqCst) >= self.capacity {
             self.in_flight.fetch_sub(1, Ordering::SeqCst);
-            return Err(Error::RateLimited {
-                retry_after_secs: 1,
-            });
+            return Err(Error::RateLimited { retry_after_secs: 1 });
         }
         let _in_flight = InFlight(&self.in_flight);
-        let _permit = self
-            .running
-            .acquire()
-            .await
-            .map_err(|_| Error::Internal("hash pool closed".into()))?;
-        tokio::task::spawn_blocking(job)
-            .await
-            .map_err(|e| Error::Internal(format!("hash task: {e}")))
+        let _permit = self.running.acquire().await.map_err(|_| Error::Internal("hash pool closed".into()))?;
+        tokio::task::spawn_blocking(job).await.map_err(|e| Error::Internal(format!("hash task: {e}")))
     }
 }
 
@@ -127,12 +108,7 @@ mod tests {
         let h = creds.hash_password(&pw).await.unwrap();
         assert!(h.starts_with("$argon2id$"));
         assert!(creds.verify_password(&pw, Some(&h)).await.unwrap());
-        assert!(
-            !creds
-                .verify_password(&Password::for_check("wrong one"), Some(&h))
-                .await
-                .unwrap()
-        );
+        assert!(!creds.verify_password(&Password::for_check("wrong one"), Some(&h)).await.unwrap());
         assert!(!creds.verify_password(&pw, None).await.unwrap());
     }
 
@@ -145,10 +121,7 @@ mod tests {
             tokio::spawn(async move { c.hash_password(&p).await })
         });
         let results = futures::future::join_all(tries).await;
-        let limited = results
-            .iter()
-            .filter(|r| matches!(r, Ok(Err(Error::RateLimited { .. }))))
-            .count();
+        let limited = results.iter().filter(|r| matches!(r, Ok(Err(Error::RateLimited { .. })))).count();
         let ok = results.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
         assert!(limited > 0, "some calls are turned away");
         assert!(ok >= 1, "some calls get through");

@@ -20,10 +20,7 @@ fn bearer(headers: &HeaderMap) -> Option<Result<String, Error>> {
     let parsed = value
         .to_str()
         .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(|t| t.trim().to_owned())
         .filter(|t| !t.is_empty())
         .ok_or(Error::Unauthenticated);
@@ -41,9 +38,7 @@ pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     match (host, origin.split_once("://")) {
-        (Some(host), Some((scheme, rest))) => {
-            (scheme == "http" || scheme == "https") && rest == host
-        }
+        (Some(host), Some((scheme, rest))) => (scheme == "http" || scheme == "https") && rest == host,
         _ => false,
     }
 }
@@ -51,21 +46,16 @@ pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
 impl FromRequestParts<AppState> for Auth {
     type Rejection = Rejection;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = match bearer(&parts.headers) {
             Some(t) => t.map_err(ApiError)?,
             None => {
-                let token =
-                    cookie::token(&parts.headers).ok_or(ApiError(Error::Unauthenticated))?;
+                let token = cookie::token(&parts.headers).ok_or(ApiError(Error::Unauthenticated))?;
                 let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
                 if !safe && !origin_allowed(&parts.headers, &state.config.allowed_origins) {
-                    return Err(ApiError(Error::forbidden(
-                        "a write authenticated by cookie needs an accepted Origin",
-                    ))
-                    .into());
+                    return Err(
+                        ApiError(Error::forbidden("a write authenticated by cookie needs an accepted Origin")).into()
+                    );
                 }
                 token
             }

@@ -10,8 +10,8 @@ use chatter_core::ChatId;
 use chatter_core::model::Chat;
 use chatter_core::paging::clamp_limit;
 use chatter_core::protocol::{
-    ChatList, ChatView, CreateChatRequest, JoinResponse, PageQuery, PublicChatList, ReadRequest,
-    SearchQuery, UpdateChatRequest,
+    ChatList, ChatView, CreateChatRequest, JoinResponse, PageQuery, PublicChatList, ReadRequest, SearchQuery,
+    UpdateChatRequest,
 };
 use chatter_core::service::CreateChat;
 use chatter_core::store::Created;
@@ -23,15 +23,7 @@ pub async fn create(
     Json(req): Json<CreateChatRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<Chat>)> {
     let req = match req {
-        CreateChatRequest::Group {
-            title,
-            visibility,
-            members,
-        } => CreateChat::Group {
-            title,
-            visibility,
-            members,
-        },
+        CreateChatRequest::Group { title, visibility, members } => CreateChat::Group { title, visibility, members },
         CreateChatRequest::Direct { members } => CreateChat::Direct { members },
     };
     Ok(match state.service.create_chat(&caller, req).await? {
@@ -46,14 +38,8 @@ pub async fn list(
     Auth(caller): Auth,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<axum::Json<ChatList>> {
-    let page = state
-        .service
-        .chats(&caller, clamp_limit(q.limit), q.cursor.as_deref())
-        .await?;
-    Ok(axum::Json(ChatList {
-        chats: page.items,
-        next_cursor: page.next_cursor,
-    }))
+    let page = state.service.chats(&caller, clamp_limit(q.limit), q.cursor.as_deref()).await?;
+    Ok(axum::Json(ChatList { chats: page.items, next_cursor: page.next_cursor }))
 }
 
 /// `GET /v1/chats/public?q=`.
@@ -62,14 +48,8 @@ pub async fn public(
     Auth(_): Auth,
     Query(q): Query<SearchQuery>,
 ) -> ApiResult<axum::Json<PublicChatList>> {
-    let page = state
-        .service
-        .search_public_chats(q.q.as_deref(), clamp_limit(q.limit), q.cursor.as_deref())
-        .await?;
-    Ok(axum::Json(PublicChatList {
-        chats: page.items,
-        next_cursor: page.next_cursor,
-    }))
+    let page = state.service.search_public_chats(q.q.as_deref(), clamp_limit(q.limit), q.cursor.as_deref()).await?;
+    Ok(axum::Json(PublicChatList { chats: page.items, next_cursor: page.next_cursor }))
 }
 
 /// `GET /v1/chats/{id}`.
@@ -78,9 +58,7 @@ pub async fn get(
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ChatView>> {
-    Ok(axum::Json(
-        state.service.chat(&caller, &ChatId::new(id)).await?,
-    ))
+    Ok(axum::Json(state.service.chat(&caller, &ChatId::new(id)).await?))
 }
 
 /// `PATCH /v1/chats/{id}`.
@@ -90,12 +68,7 @@ pub async fn update(
     Path(id): Path<String>,
     Json(req): Json<UpdateChatRequest>,
 ) -> ApiResult<axum::Json<Chat>> {
-    Ok(axum::Json(
-        state
-            .service
-            .update_chat(&caller, &ChatId::new(id), req)
-            .await?,
-    ))
+    Ok(axum::Json(state.service.update_chat(&caller, &ChatId::new(id), req).await?))
 }
 
 /// `POST /v1/chats/{id}/join`.
@@ -109,11 +82,7 @@ pub async fn join(
 }
 
 /// `POST /v1/chats/{id}/leave`.
-pub async fn leave(
-    State(state): State<AppState>,
-    Auth(caller): Auth,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
+pub async fn leave(State(state): State<AppState>, Auth(caller): Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
     state.service.leave(&caller, &ChatId::new(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -125,9 +94,6 @@ pub async fn read(
     Path(id): Path<String>,
     Json(req): Json<ReadRequest>,
 ) -> ApiResult<StatusCode> {
-    state
-        .service
-        .mark_read(&caller, &ChatId::new(id), req.seq)
-        .await?;
+    state.service.mark_read(&caller, &ChatId::new(id), req.seq).await?;
     Ok(StatusCode::NO_CONTENT)
 }

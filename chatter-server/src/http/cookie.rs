@@ -8,9 +8,7 @@ pub const NAME: &str = "chatter_session";
 /// `Set-Cookie` value that stores `token` for `max_age_secs`.
 pub fn set(token: &str, max_age_secs: u64, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    let value = format!(
-        "{NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_secs}{secure}"
-    );
+    let value = format!("{NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_secs}{secure}");
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
@@ -44,10 +42,7 @@ mod tests {
     #[test]
     fn finds_the_session_cookie_among_others() {
         let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; chatter_session=tok; b=2"),
-        );
+        h.insert(header::COOKIE, HeaderValue::from_static("a=1; chatter_session=tok; b=2"));
         assert_eq!(token(&h).as_deref(), Some("tok"));
         h.insert(header::COOKIE, HeaderValue::from_static("chatter_session="));
         assert_eq!(token(&h), None);

@@ -42,19 +42,8 @@ fn status_of(e: &Error) -> StatusCode {
 }
 
 /// Builds an error answer from its parts (also used for rejections and fallbacks).
-pub fn error_response(
-    status: StatusCode,
-    code: &str,
-    message: String,
-    field: Option<String>,
-) -> Response {
-    let body = ErrorBody {
-        error: ErrorDetail {
-            code: code.to_owned(),
-            message,
-            field,
-        },
-    };
+pub fn error_response(status: StatusCode, code: &str, message: String, field: Option<String>) -> Response {
+    let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message, field } };
     (status, Json(body)).into_response()
 }
 
@@ -82,9 +71,7 @@ impl IntoResponse for ApiError {
         };
         let mut response = error_response(status, e.code(), message, e.field().map(str::to_owned));
         if let Some(secs) = retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

@@ -50,9 +50,7 @@ fn json_rejection(rejection: JsonRejection) -> Response {
         );
     }
     let message = match &rejection {
-        JsonRejection::MissingJsonContentType(_) => {
-            "expected Content-Type: application/json".to_owned()
-        }
+        JsonRejection::MissingJsonContentType(_) => "expected Content-Type: application/json".to_owned(),
         other => other.body_text(),
     };
     error_response(StatusCode::BAD_REQUEST, "invalid_request", message, None)
@@ -74,10 +72,5 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 }
 
 fn query_rejection(rejection: QueryRejection) -> Response {
-    error_response(
-        StatusCode::BAD_REQUEST,
-        "invalid_request",
-        rejection.body_text(),
-        None,
-    )
+    error_response(StatusCode::BAD_REQUEST, "invalid_request", rejection.body_text(), None)
 }

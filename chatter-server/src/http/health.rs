@@ -18,18 +18,8 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         Ok(Ok(())) => axum::Json(serde_json::json!({"status": "ready"})).into_response(),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "not ready");
-            error_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "the store does not answer".into(),
-                None,
-            )
+            error_response(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the store does not answer".into(), None)
         }
-        Err(_) => error_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the store timed out".into(),
-            None,
-        ),
+        Err(_) => error_response(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the store timed out".into(), None),
     }
 }

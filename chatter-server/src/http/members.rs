@@ -18,15 +18,7 @@ pub async fn list(
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<axum::Json<MemberList>> {
-    let page = state
-        .service
-        .members(
-            &caller,
-            &ChatId::new(id),
-            clamp_limit(q.limit),
-            q.cursor.as_deref(),
-        )
-        .await?;
+    let page = state.service.members(&caller, &ChatId::new(id), clamp_limit(q.limit), q.cursor.as_deref()).await?;
     Ok(axum::Json(MemberList {
         members: page.items.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor,
@@ -40,16 +32,10 @@ pub async fn add(
     Path(id): Path<String>,
     Json(req): Json<AddMemberRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<MemberView>)> {
-    Ok(
-        match state
-            .service
-            .add_member(&caller, &ChatId::new(id), &req.user_id)
-            .await?
-        {
-            Created::New(m) => (StatusCode::CREATED, axum::Json(m.into())),
-            Created::Existing(m) => (StatusCode::OK, axum::Json(m.into())),
-        },
-    )
+    Ok(match state.service.add_member(&caller, &ChatId::new(id), &req.user_id).await? {
+        Created::New(m) => (StatusCode::CREATED, axum::Json(m.into())),
+        Created::Existing(m) => (StatusCode::OK, axum::Json(m.into())),
+    })
 }
 
 /// `PATCH /v1/chats/{id}/members/{user_id}`.
@@ -59,10 +45,7 @@ pub async fn set_role(
     Path((id, user_id)): Path<(String, String)>,
     Json(req): Json<SetRoleRequest>,
 ) -> ApiResult<axum::Json<MemberView>> {
-    let entry = state
-        .service
-        .set_role(&caller, &ChatId::new(id), &UserId::new(user_id), &req.role)
-        .await?;
+    let entry = state.service.set_role(&caller, &ChatId::new(id), &UserId::new(user_id), &req.role).await?;
     Ok(axum::Json(entry.into()))
 }
 
@@ -72,9 +55,6 @@ pub async fn remove(
     Auth(caller): Auth,
     Path((id, user_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    state
-        .service
-        .remove_member(&caller, &ChatId::new(id), &UserId::new(user_id))
-        .await?;
+    state.service.remove_member(&caller, &ChatId::new(id), &UserId::new(user_id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -26,10 +26,7 @@ pub async fn list(
         (None, Some(a)) => MessageWindow::After(a),
         (None, None) => MessageWindow::Latest,
     };
-    let messages = state
-        .service
-        .messages(&caller, &ChatId::new(id), window, clamp_limit(q.limit))
-        .await?;
+    let messages = state.service.messages(&caller, &ChatId::new(id), window, clamp_limit(q.limit)).await?;
     Ok(axum::Json(MessageList { messages }))
 }
 
@@ -40,21 +37,11 @@ pub async fn send(
     Path(id): Path<String>,
     Json(req): Json<SendMessageRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<Message>)> {
-    let input = SendInput {
-        text: req.text,
-        client_id: req.client_id,
-        reply_to: req.reply_to,
-    };
-    Ok(
-        match state
-            .service
-            .send_message(&caller, &ChatId::new(id), input)
-            .await?
-        {
-            Created::New(m) => (StatusCode::CREATED, axum::Json(m)),
-            Created::Existing(m) => (StatusCode::OK, axum::Json(m)),
-        },
-    )
+    let input = SendInput { text: req.text, client_id: req.client_id, reply_to: req.reply_to };
+    Ok(match state.service.send_message(&caller, &ChatId::new(id), input).await? {
+        Created::New(m) => (StatusCode::CREATED, axum::Json(m)),
+        Created::Existing(m) => (StatusCode::OK, axum::Json(m)),
+    })
 }
 
 /// `PATCH /v1/chats/{id}/messages/{message_id}`.
@@ -64,15 +51,7 @@ pub async fn edit(
     Path((id, message_id)): Path<(String, String)>,
     Json(req): Json<EditMessageRequest>,
 ) -> ApiResult<axum::Json<Message>> {
-    let m = state
-        .service
-        .edit_message(
-            &caller,
-            &ChatId::new(id),
-            &MessageId::new(message_id),
-            &req.text,
-        )
-        .await?;
+    let m = state.service.edit_message(&caller, &ChatId::new(id), &MessageId::new(message_id), &req.text).await?;
     Ok(axum::Json(m))
 }
 
@@ -82,9 +61,6 @@ pub async fn delete(
     Auth(caller): Auth,
     Path((id, message_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    state
-        .service
-        .delete_message(&caller, &ChatId::new(id), &MessageId::new(message_id))
-        .await?;
+    state.service.delete_message(&caller, &ChatId::new(id), &MessageId::new(message_id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

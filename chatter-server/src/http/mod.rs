@@ -37,24 +37,12 @@ fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::GET, "/v1/users/me", get(users::me)),
         (Method::PATCH, "/v1/users/me", patch(users::update_me)),
         (Method::DELETE, "/v1/users/me", delete(users::delete_me)),
-        (
-            Method::POST,
-            "/v1/users/me/password",
-            post(users::change_password),
-        ),
+        (Method::POST, "/v1/users/me/password", post(users::change_password)),
         (Method::GET, "/v1/users/{id}", get(users::get)),
         (Method::POST, "/v1/sessions", post(sessions::login)),
         (Method::GET, "/v1/sessions", get(sessions::list)),
-        (
-            Method::DELETE,
-            "/v1/sessions/current",
-            delete(sessions::logout),
-        ),
-        (
-            Method::DELETE,
-            "/v1/sessions/{id}",
-            delete(sessions::revoke),
-        ),
+        (Method::DELETE, "/v1/sessions/current", delete(sessions::logout)),
+        (Method::DELETE, "/v1/sessions/{id}", delete(sessions::revoke)),
         (Method::POST, "/v1/chats", post(chats::create)),
         (Method::GET, "/v1/chats", get(chats::list)),
         (Method::GET, "/v1/chats/public", get(chats::public)),
@@ -65,50 +53,22 @@ fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::POST, "/v1/chats/{id}/read", post(chats::read)),
         (Method::GET, "/v1/chats/{id}/members", get(members::list)),
         (Method::POST, "/v1/chats/{id}/members", post(members::add)),
-        (
-            Method::PATCH,
-            "/v1/chats/{id}/members/{user_id}",
-            patch(members::set_role),
-        ),
-        (
-            Method::DELETE,
-            "/v1/chats/{id}/members/{user_id}",
-            delete(members::remove),
-        ),
+        (Method::PATCH, "/v1/chats/{id}/members/{user_id}", patch(members::set_role)),
+        (Method::DELETE, "/v1/chats/{id}/members/{user_id}", delete(members::remove)),
         (Method::GET, "/v1/chats/{id}/messages", get(messages::list)),
-        (
-            Method::POST,
-            "/v1/chats/{id}/messages",
-            post(messages::send),
-        ),
-        (
-            Method::PATCH,
-            "/v1/chats/{id}/messages/{message_id}",
-            patch(messages::edit),
-        ),
-        (
-            Method::DELETE,
-            "/v1/chats/{id}/messages/{message_id}",
-            delete(messages::delete),
-        ),
+        (Method::POST, "/v1/chats/{id}/messages", post(messages::send)),
+        (Method::PATCH, "/v1/chats/{id}/messages/{message_id}", patch(messages::edit)),
+        (Method::DELETE, "/v1/chats/{id}/messages/{message_id}", delete(messages::delete)),
     ]
 }
 
 /// The (method, path) pairs of every route, for documentation checks.
 pub fn route_list() -> Vec<(String, String)> {
-    routes()
-        .into_iter()
-        .map(|(m, p, _)| (m.to_string(), p.to_owned()))
-        .collect()
+    routes().into_iter().map(|(m, p, _)| (m.to_string(), p.to_owned())).collect()
 }
 
 async fn not_found() -> Response {
-    error_response(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "no such endpoint".into(),
-        None,
-    )
+    error_response(StatusCode::NOT_FOUND, "not_found", "no such endpoint".into(), None)
 }
 
 async fn method_not_allowed() -> Response {
@@ -122,12 +82,7 @@ async fn method_not_allowed() -> Response {
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
-    error_response(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "internal error".into(),
-        None,
-    )
+    error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error".into(), None)
 }
 
 /// The whole app as an axum router, ready to serve or to mount in a host app.

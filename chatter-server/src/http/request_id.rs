@@ -19,10 +19,6 @@ impl MakeRequestId for MakeId {
 
 /// The log span of a request.
 pub fn span<B>(req: &Request<B>) -> Span {
-    let id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
+    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
     tracing::info_span!("request", id, method = %req.method(), path = %req.uri().path())
 }

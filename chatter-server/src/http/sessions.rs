@@ -14,52 +14,33 @@ use chatter_core::service::Login;
 
 /// The 201 answer to register and login, with the cookie when asked for.
 pub fn login_response(state: &AppState, login: Login, set_cookie: bool) -> Response {
-    let body = AuthResponse {
-        user: login.user,
-        token: login.token.clone(),
-        session_id: login.session.id,
-    };
+    let body = AuthResponse { user: login.user, token: login.token.clone(), session_id: login.session.id };
     let mut response = (StatusCode::CREATED, axum::Json(body)).into_response();
     if set_cookie {
         let max_age = u64::from(state.config.session_ttl_days) * 86_400;
-        response.headers_mut().insert(
-            header::SET_COOKIE,
-            cookie::set(&login.token, max_age, state.config.secure_cookies),
-        );
+        response
+            .headers_mut()
+            .insert(header::SET_COOKIE, cookie::set(&login.token, max_age, state.config.secure_cookies));
     }
     response
 }
 
 /// `POST /v1/sessions`.
-pub async fn login(
-    State(state): State<AppState>,
-    Json(req): Json<LoginRequest>,
-) -> ApiResult<Response> {
-    let login = state
-        .service
-        .login(&req.username, &req.password, req.device_name.as_deref())
-        .await?;
+pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>) -> ApiResult<Response> {
+    let login = state.service.login(&req.username, &req.password, req.device_name.as_deref()).await?;
     Ok(login_response(&state, login, req.cookie.unwrap_or(false)))
 }
 
 /// `GET /v1/sessions`.
-pub async fn list(
-    State(state): State<AppState>,
-    Auth(caller): Auth,
-) -> ApiResult<axum::Json<SessionList>> {
-    Ok(axum::Json(SessionList {
-        sessions: state.service.sessions(&caller).await?,
-    }))
+pub async fn list(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<axum::Json<SessionList>> {
+    Ok(axum::Json(SessionList { sessions: state.service.sessions(&caller).await? }))
 }
 
 /// `DELETE /v1/sessions/current`: logs out and clears the cookie.
 pub async fn logout(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Response> {
     state.service.logout(&caller).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        cookie::clear(state.config.secure_cookies),
-    );
+    response.headers_mut().insert(header::SET_COOKIE, cookie::clear(state.config.secure_cookies));
     Ok(response)
 }
 
@@ -69,9 +50,6 @@ pub async fn revoke(
     Auth(caller): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state
-        .service
-        .revoke_session(&caller, &SessionId::new(id))
-        .await?;
+    state.service.revoke_session(&caller, &SessionId::new(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

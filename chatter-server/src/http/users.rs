@@ -12,16 +12,12 @@ use chatter_core::UserId;
 use chatter_core::model::User;
 use chatter_core::paging::clamp_limit;
 use chatter_core::protocol::{
-    ChangePasswordRequest, DeleteAccountRequest, RegisterRequest, SearchQuery,
-    UpdateProfileRequest, UserList,
+    ChangePasswordRequest, DeleteAccountRequest, RegisterRequest, SearchQuery, UpdateProfileRequest, UserList,
 };
 use chatter_core::service::RegisterInput;
 
 /// `POST /v1/users`: registers and logs in.
-pub async fn register(
-    State(state): State<AppState>,
-    Json(req): Json<RegisterRequest>,
-) -> ApiResult<Response> {
+pub async fn register(State(state): State<AppState>, Json(req): Json<RegisterRequest>) -> ApiResult<Response> {
     let login = state
         .service
         .register(RegisterInput {
@@ -45,9 +41,7 @@ pub async fn update_me(
     Auth(caller): Auth,
     Json(req): Json<UpdateProfileRequest>,
 ) -> ApiResult<axum::Json<User>> {
-    Ok(axum::Json(
-        state.service.update_profile(&caller, req).await?,
-    ))
+    Ok(axum::Json(state.service.update_profile(&caller, req).await?))
 }
 
 /// `POST /v1/users/me/password`.
@@ -56,10 +50,7 @@ pub async fn change_password(
     Auth(caller): Auth,
     Json(req): Json<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
-    state
-        .service
-        .change_password(&caller, &req.old_password, &req.new_password)
-        .await?;
+    state.service.change_password(&caller, &req.old_password, &req.new_password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -79,21 +70,11 @@ pub async fn search(
     Auth(_): Auth,
     Query(q): Query<SearchQuery>,
 ) -> ApiResult<axum::Json<UserList>> {
-    let page = state
-        .service
-        .search_users(q.q.as_deref(), clamp_limit(q.limit), q.cursor.as_deref())
-        .await?;
-    Ok(axum::Json(UserList {
-        users: page.items,
-        next_cursor: page.next_cursor,
-    }))
+    let page = state.service.search_users(q.q.as_deref(), clamp_limit(q.limit), q.cursor.as_deref()).await?;
+    Ok(axum::Json(UserList { users: page.items, next_cursor: page.next_cursor }))
 }
 
 /// `GET /v1/users/{id}`.
-pub async fn get(
-    State(state): State<AppState>,
-    Auth(_): Auth,
-    Path(id): Path<String>,
-) -> ApiResult<axum::Json<User>> {
+pub async fn get(State(state): State<AppState>, Auth(_): Auth, Path(id): Path<String>) -> ApiResult<axum::Json<User>> {
     Ok(axum::Json(state.service.user(&UserId::new(id)).await?))
 }

@@ -51,29 +51,16 @@ async fn the_binary_logs_its_url_serves_and_stops_cleanly_on_sigterm() {
     });
     let deadline = Instant::now() + Duration::from_secs(20);
     let url = loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("a start-up line");
+        let line = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("a start-up line");
         if let Some(i) = line.find("http://") {
             break line[i..].split_whitespace().next().expect("url").to_owned();
         }
     };
-    assert!(
-        url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"),
-        "the real port: {url}"
-    );
-    let health = reqwest::get(format!("{url}/healthz"))
-        .await
-        .expect("serves");
+    assert!(url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"), "the real port: {url}");
+    let health = reqwest::get(format!("{url}/healthz")).await.expect("serves");
     assert_eq!(health.status(), 200);
-    assert!(
-        data.join("chatter.db").exists(),
-        "the database lives in the data dir"
-    );
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
+    assert!(data.join("chatter.db").exists(), "the database lives in the data dir");
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     assert!(killed.success());
     let deadline = Instant::now() + Duration::from_secs(10);
     let status = loop {
@@ -83,8 +70,5 @@ async fn the_binary_logs_its_url_serves_and_stops_cleanly_on_sigterm() {
         assert!(Instant::now() < deadline, "stops within 10 s of SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     };
-    assert!(
-        status.success(),
-        "exits 0 after a graceful shutdown: {status:?}"
-    );
+    assert!(status.success(), "exits 0 after a graceful shutdown: {status:?}");
 }

@@ -11,11 +11,7 @@ async fn twenty_senders_of_fifty_messages_get_seqs_one_to_a_thousand() {
     let mut senders = Vec::new();
     for n in 0..20 {
         let u = s.register(&format!("sender{n:02}")).await;
-        s.post(&format!("/v1/chats/{chat}/join"))
-            .by(&u)
-            .send()
-            .await
-            .expect(200);
+        s.post(&format!("/v1/chats/{chat}/join")).by(&u).send().await.expect(200);
         senders.push(u);
     }
     let tasks = senders.iter().map(|u| {
@@ -37,20 +33,14 @@ async fn twenty_senders_of_fifty_messages_get_seqs_one_to_a_thousand() {
             seqs
         }
     });
-    let mut all: Vec<u64> = futures::future::join_all(tasks)
-        .await
-        .into_iter()
-        .flatten()
-        .collect();
+    let mut all: Vec<u64> = futures::future::join_all(tasks).await.into_iter().flatten().collect();
     all.sort_unstable();
     assert_eq!(all, (1..=1000).collect::<Vec<_>>());
     let mut read = Vec::new();
     let mut after = 0;
     loop {
         let page = s
-            .get(&format!(
-                "/v1/chats/{chat}/messages?after_seq={after}&limit=200"
-            ))
+            .get(&format!("/v1/chats/{chat}/messages?after_seq={after}&limit=200"))
             .by(&owner)
             .send()
             .await
@@ -63,11 +53,6 @@ async fn twenty_senders_of_fifty_messages_get_seqs_one_to_a_thousand() {
         read.extend(seqs);
     }
     assert_eq!(read, (1..=1000).collect::<Vec<_>>());
-    let chat_now = s
-        .get(&format!("/v1/chats/{chat}"))
-        .by(&owner)
-        .send()
-        .await
-        .expect(200);
+    let chat_now = s.get(&format!("/v1/chats/{chat}")).by(&owner).send().await.expect(200);
     assert_eq!(chat_now["last_seq"], 1000);
 }

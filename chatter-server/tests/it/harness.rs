@@ -36,29 +36,17 @@ impl Resp {
     /// Asserts the status and returns the body.
     #[track_caller]
     pub fn expect(self, status: u16) -> Value {
-        assert_eq!(
-            self.status, status,
-            "unexpected status, body: {}",
-            self.body
-        );
+        assert_eq!(self.status, status, "unexpected status, body: {}", self.body);
         self.body
     }
 
     /// Asserts an error answer with this status and code; returns the error object.
     #[track_caller]
     pub fn expect_error(self, status: u16, code: &str) -> Value {
-        assert_eq!(
-            self.status, status,
-            "unexpected status, body: {}",
-            self.body
-        );
+        assert_eq!(self.status, status, "unexpected status, body: {}", self.body);
         let error = &self.body["error"];
         assert_eq!(error["code"], code, "unexpected code, body: {}", self.body);
-        assert!(
-            error["message"].is_string(),
-            "error has a message: {}",
-            self.body
-        );
+        assert!(error["message"].is_string(), "error has a message: {}", self.body);
         error.clone()
     }
 }
@@ -69,9 +57,7 @@ pub struct Call {
 
 impl Call {
     pub fn token(self, token: &str) -> Self {
-        Self {
-            rb: self.rb.bearer_auth(token),
-        }
+        Self { rb: self.rb.bearer_auth(token) }
     }
 
     pub fn by(self, user: &TestUser) -> Self {
@@ -79,21 +65,15 @@ impl Call {
     }
 
     pub fn json(self, body: Value) -> Self {
-        Self {
-            rb: self.rb.json(&body),
-        }
+        Self { rb: self.rb.json(&body) }
     }
 
     pub fn header(self, name: &str, value: &str) -> Self {
-        Self {
-            rb: self.rb.header(name, value),
-        }
+        Self { rb: self.rb.header(name, value) }
     }
 
     pub fn raw_body(self, content_type: &str, body: impl Into<reqwest::Body>) -> Self {
-        Self {
-            rb: self.rb.header("content-type", content_type).body(body),
-        }
+        Self { rb: self.rb.header("content-type", content_type).body(body) }
     }
 
     pub async fn send(self) -> Resp {
@@ -104,14 +84,9 @@ impl Call {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
-        Resp {
-            status,
-            headers,
-            body,
-        }
+        Resp { status, headers, body }
     }
 }
 
@@ -134,9 +109,7 @@ impl Server {
 
     /// A server with this configuration.
     pub async fn start_with(config: Config) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (stop, stopped) = oneshot::channel::<()>();
         let data_dir = config.data_dir.clone();
@@ -157,11 +130,7 @@ impl Server {
         };
         // Wait until it answers.
         for _ in 0..100 {
-            if let Ok(r) = server
-                .http
-                .get(format!("{}/healthz", server.base))
-                .send()
-                .await
+            if let Ok(r) = server.http.get(format!("{}/healthz", server.base)).send().await
                 && r.status().is_success()
             {
                 return server;
@@ -192,9 +161,7 @@ impl Server {
     }
 
     pub fn call(&self, method: Method, path: &str) -> Call {
-        Call {
-            rb: self.http.request(method, format!("{}{path}", self.base)),
-        }
+        Call { rb: self.http.request(method, format!("{}{path}", self.base)) }
     }
 
     pub fn get(&self, path: &str) -> Call {
@@ -223,10 +190,7 @@ impl Server {
             .expect(201);
         TestUser {
             id: body["user"]["id"].as_str().expect("id").to_owned(),
-            username: body["user"]["username"]
-                .as_str()
-                .expect("username")
-                .to_owned(),
+            username: body["user"]["username"].as_str().expect("username").to_owned(),
             token: body["token"].as_str().expect("token").to_owned(),
         }
     }
@@ -245,17 +209,8 @@ impl Server {
 
     /// Creates (or finds) the direct chat of `a` and `b`; returns its id.
     pub async fn direct(&self, a: &TestUser, b: &TestUser) -> String {
-        let r = self
-            .post("/v1/chats")
-            .by(a)
-            .json(json!({"kind": "direct", "members": [b.id]}))
-            .send()
-            .await;
-        assert!(
-            r.status == 201 || r.status == 200,
-            "direct chat: {}",
-            r.body
-        );
+        let r = self.post("/v1/chats").by(a).json(json!({"kind": "direct", "members": [b.id]})).send().await;
+        assert!(r.status == 201 || r.status == 200, "direct chat: {}", r.body);
         r.body["id"].as_str().expect("chat id").to_owned()
     }
 
@@ -281,12 +236,7 @@ impl Server {
 
     /// Posts `text` to `chat` as `user`; returns the message.
     pub async fn say(&self, chat: &str, user: &TestUser, text: &str) -> Value {
-        self.post(&format!("/v1/chats/{chat}/messages"))
-            .by(user)
-            .json(json!({"text": text}))
-            .send()
-            .await
-            .expect(201)
+        self.post(&format!("/v1/chats/{chat}/messages")).by(user).json(json!({"text": text})).send().await.expect(201)
     }
 }
 
@@ -300,10 +250,5 @@ impl Drop for Server {
 
 /// The seqs of a `{messages: [...]}` body.
 pub fn seqs(body: &Value) -> Vec<u64> {
-    body["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .map(|m| m["seq"].as_u64().expect("seq"))
-        .collect()
+    body["messages"].as_array().expect("messages").iter().map(|m| m["seq"].as_u64().expect("seq")).collect()
 }

@@ -16,10 +16,7 @@ async fn members_are_listed_with_roles_and_adding_again_is_200() {
         .send()
         .await
         .expect(201);
-    assert_eq!(
-        (added["user"]["id"].as_str(), added["role"].as_str()),
-        (Some(bob.id.as_str()), Some("member"))
-    );
+    assert_eq!((added["user"]["id"].as_str(), added["role"].as_str()), (Some(bob.id.as_str()), Some("member")));
     assert!(added["joined_at"].is_string());
     let again = s
         .post(&format!("/v1/chats/{chat}/members"))
@@ -37,22 +34,12 @@ async fn members_are_listed_with_roles_and_adding_again_is_200() {
         .await
         .expect_error(404, "not_found");
     assert_eq!(e["field"], "user_id");
-    let list = s
-        .get(&format!("/v1/chats/{chat}/members"))
-        .by(&bob)
-        .send()
-        .await
-        .expect(200);
+    let list = s.get(&format!("/v1/chats/{chat}/members")).by(&bob).send().await.expect(200);
     let roles: Vec<_> = list["members"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| {
-            (
-                m["user"]["username"].as_str().unwrap(),
-                m["role"].as_str().unwrap(),
-            )
-        })
+        .map(|m| (m["user"]["username"].as_str().unwrap(), m["role"].as_str().unwrap()))
         .collect();
     assert_eq!(roles, [("alice", "owner"), ("bob", "member")]);
 }
@@ -102,49 +89,24 @@ async fn a_removed_member_loses_access_at_once() {
     let chat = s.group(&alice, "Team", "private").await;
     s.add(&chat, &alice, &bob).await;
     let m = s.say(&chat, &bob, "mine").await;
-    s.get(&format!("/v1/chats/{chat}/messages"))
-        .by(&bob)
-        .send()
-        .await
-        .expect(200);
-    s.delete(&format!("/v1/chats/{chat}/members/{}", bob.id))
-        .by(&alice)
-        .send()
-        .await
-        .expect(204);
+    s.get(&format!("/v1/chats/{chat}/messages")).by(&bob).send().await.expect(200);
+    s.delete(&format!("/v1/chats/{chat}/members/{}", bob.id)).by(&alice).send().await.expect(204);
     for r in [
         s.get(&format!("/v1/chats/{chat}")).by(&bob).send().await,
-        s.get(&format!("/v1/chats/{chat}/messages"))
-            .by(&bob)
-            .send()
-            .await,
-        s.get(&format!("/v1/chats/{chat}/members"))
-            .by(&bob)
-            .send()
-            .await,
-        s.post(&format!("/v1/chats/{chat}/messages"))
+        s.get(&format!("/v1/chats/{chat}/messages")).by(&bob).send().await,
+        s.get(&format!("/v1/chats/{chat}/members")).by(&bob).send().await,
+        s.post(&format!("/v1/chats/{chat}/messages")).by(&bob).json(json!({"text": "x"})).send().await,
+        s.patch(&format!("/v1/chats/{chat}/messages/{}", m["id"].as_str().unwrap()))
             .by(&bob)
             .json(json!({"text": "x"}))
             .send()
             .await,
-        s.patch(&format!(
-            "/v1/chats/{chat}/messages/{}",
-            m["id"].as_str().unwrap()
-        ))
-        .by(&bob)
-        .json(json!({"text": "x"}))
-        .send()
-        .await,
     ] {
         r.expect_error(404, "not_found");
     }
     let list = s.get("/v1/chats").by(&bob).send().await.expect(200);
     assert_eq!(list["chats"], json!([]));
-    s.delete(&format!("/v1/chats/{chat}/members/{}", bob.id))
-        .by(&alice)
-        .send()
-        .await
-        .expect_error(404, "not_found");
+    s.delete(&format!("/v1/chats/{chat}/members/{}", bob.id)).by(&alice).send().await.expect_error(404, "not_found");
 }
 
 #[tokio::test]

@@ -49,35 +49,21 @@ async fn group_fixture(s: &Server, cast: &Cast, visibility: &str, actor: &TestUs
     let body = s
         .post("/v1/chats")
         .by(&cast.owner)
-        .json(
-            json!({"kind": "group", "title": "Perm", "visibility": visibility,
-            "members": [cast.admin.id, cast.member.id, cast.author.id, cast.admin2.id]}),
-        )
+        .json(json!({"kind": "group", "title": "Perm", "visibility": visibility,
+            "members": [cast.admin.id, cast.member.id, cast.author.id, cast.admin2.id]}))
         .send()
         .await
         .expect(201);
     let chat = body["id"].as_str().unwrap().to_owned();
     s.make_admin(&chat, &cast.owner, &cast.admin).await;
     s.make_admin(&chat, &cast.owner, &cast.admin2).await;
-    let others_message = s.say(&chat, &cast.author, "by the author").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let others_message = s.say(&chat, &cast.author, "by the author").await["id"].as_str().unwrap().to_owned();
     let own_message = if actor.id != cast.outsider.id {
-        Some(
-            s.say(&chat, actor, "by the actor").await["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        )
+        Some(s.say(&chat, actor, "by the actor").await["id"].as_str().unwrap().to_owned())
     } else {
         None
     };
-    Fixture {
-        chat,
-        others_message,
-        own_message,
-    }
+    Fixture { chat, others_message, own_message }
 }
 
 async fn direct_fixture(s: &Server, cast: &Cast, actor: &TestUser) -> Fixture {
@@ -85,78 +71,28 @@ async fn direct_fixture(s: &Server, cast: &Cast, actor: &TestUser) -> Fixture {
     // possible with unique pairs, so direct cells reuse the pair's chat; every direct
     // action that succeeds leaves it usable (only sends and own deletions succeed).
     let chat = s.direct(&cast.owner, &cast.member).await;
-    let others = if actor.id == cast.member.id {
-        &cast.owner
-    } else {
-        &cast.member
-    };
-    let others_message = s.say(&chat, others, "by the other").await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let others = if actor.id == cast.member.id { &cast.owner } else { &cast.member };
+    let others_message = s.say(&chat, others, "by the other").await["id"].as_str().unwrap().to_owned();
     let own_message = if actor.id != cast.outsider.id {
-        Some(
-            s.say(&chat, actor, "by the actor").await["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        )
+        Some(s.say(&chat, actor, "by the actor").await["id"].as_str().unwrap().to_owned())
     } else {
         None
     };
-    Fixture {
-        chat,
-        others_message,
-        own_message,
-    }
+    Fixture { chat, others_message, own_message }
 }
 
 async fn perform(s: &Server, cast: &Cast, f: &Fixture, actor: &TestUser, act: Act) -> u16 {
     let c = &f.chat;
-    let own = f
-        .own_message
-        .clone()
-        .unwrap_or_else(|| f.others_message.clone());
+    let own = f.own_message.clone().unwrap_or_else(|| f.others_message.clone());
     let r = match act {
         Act::See => s.get(&format!("/v1/chats/{c}")).by(actor).send().await,
-        Act::ReadHistory => {
-            s.get(&format!("/v1/chats/{c}/messages"))
-                .by(actor)
-                .send()
-                .await
-        }
-        Act::ListMembers => {
-            s.get(&format!("/v1/chats/{c}/members"))
-                .by(actor)
-                .send()
-                .await
-        }
-        Act::Post => {
-            s.post(&format!("/v1/chats/{c}/messages"))
-                .by(actor)
-                .json(json!({"text": "hi"}))
-                .send()
-                .await
-        }
-        Act::MarkRead => {
-            s.post(&format!("/v1/chats/{c}/read"))
-                .by(actor)
-                .json(json!({"seq": 1}))
-                .send()
-                .await
-        }
-        Act::Join => {
-            s.post(&format!("/v1/chats/{c}/join"))
-                .by(actor)
-                .send()
-                .await
-        }
+        Act::ReadHistory => s.get(&format!("/v1/chats/{c}/messages")).by(actor).send().await,
+        Act::ListMembers => s.get(&format!("/v1/chats/{c}/members")).by(actor).send().await,
+        Act::Post => s.post(&format!("/v1/chats/{c}/messages")).by(actor).json(json!({"text": "hi"})).send().await,
+        Act::MarkRead => s.post(&format!("/v1/chats/{c}/read")).by(actor).json(json!({"seq": 1})).send().await,
+        Act::Join => s.post(&format!("/v1/chats/{c}/join")).by(actor).send().await,
         Act::AddMember => {
-            s.post(&format!("/v1/chats/{c}/members"))
-                .by(actor)
-                .json(json!({"user_id": cast.newcomer.id}))
-                .send()
-                .await
+            s.post(&format!("/v1/chats/{c}/members")).by(actor).json(json!({"user_id": cast.newcomer.id})).send().await
         }
         Act::ChangeRole => {
             s.patch(&format!("/v1/chats/{c}/members/{}", cast.author.id))
@@ -165,44 +101,15 @@ async fn perform(s: &Server, cast: &Cast, f: &Fixture, actor: &TestUser, act: Ac
                 .send()
                 .await
         }
-        Act::RemovePlainMember => {
-            s.delete(&format!("/v1/chats/{c}/members/{}", cast.author.id))
-                .by(actor)
-                .send()
-                .await
-        }
-        Act::RemoveAdmin => {
-            s.delete(&format!("/v1/chats/{c}/members/{}", cast.admin2.id))
-                .by(actor)
-                .send()
-                .await
-        }
-        Act::Rename => {
-            s.patch(&format!("/v1/chats/{c}"))
-                .by(actor)
-                .json(json!({"title": "Renamed"}))
-                .send()
-                .await
-        }
+        Act::RemovePlainMember => s.delete(&format!("/v1/chats/{c}/members/{}", cast.author.id)).by(actor).send().await,
+        Act::RemoveAdmin => s.delete(&format!("/v1/chats/{c}/members/{}", cast.admin2.id)).by(actor).send().await,
+        Act::Rename => s.patch(&format!("/v1/chats/{c}")).by(actor).json(json!({"title": "Renamed"})).send().await,
         Act::ChangeVisibility => {
-            s.patch(&format!("/v1/chats/{c}"))
-                .by(actor)
-                .json(json!({"visibility": "private"}))
-                .send()
-                .await
+            s.patch(&format!("/v1/chats/{c}")).by(actor).json(json!({"visibility": "private"})).send().await
         }
-        Act::Leave => {
-            s.post(&format!("/v1/chats/{c}/leave"))
-                .by(actor)
-                .send()
-                .await
-        }
+        Act::Leave => s.post(&format!("/v1/chats/{c}/leave")).by(actor).send().await,
         Act::EditOwnMessage => {
-            s.patch(&format!("/v1/chats/{c}/messages/{own}"))
-                .by(actor)
-                .json(json!({"text": "edited"}))
-                .send()
-                .await
+            s.patch(&format!("/v1/chats/{c}/messages/{own}")).by(actor).json(json!({"text": "edited"})).send().await
         }
         Act::EditOthersMessage => {
             s.patch(&format!("/v1/chats/{c}/messages/{}", f.others_message))
@@ -211,17 +118,9 @@ async fn perform(s: &Server, cast: &Cast, f: &Fixture, actor: &TestUser, act: Ac
                 .send()
                 .await
         }
-        Act::DeleteOwnMessage => {
-            s.delete(&format!("/v1/chats/{c}/messages/{own}"))
-                .by(actor)
-                .send()
-                .await
-        }
+        Act::DeleteOwnMessage => s.delete(&format!("/v1/chats/{c}/messages/{own}")).by(actor).send().await,
         Act::DeleteOthersMessage => {
-            s.delete(&format!("/v1/chats/{c}/messages/{}", f.others_message))
-                .by(actor)
-                .send()
-                .await
+            s.delete(&format!("/v1/chats/{c}/messages/{}", f.others_message)).by(actor).send().await
         }
     };
     if r.status >= 400 {
@@ -260,39 +159,15 @@ const GROUP_TABLE: &[(Act, [u16; 4], [u16; 4])] = &[
     (Act::Join, [200, 200, 200, 200], [200, 200, 200, 404]),
     (Act::AddMember, [201, 201, 403, 403], [201, 201, 403, 404]),
     (Act::ChangeRole, [200, 403, 403, 403], [200, 403, 403, 404]),
-    (
-        Act::RemovePlainMember,
-        [204, 204, 403, 403],
-        [204, 204, 403, 404],
-    ),
+    (Act::RemovePlainMember, [204, 204, 403, 403], [204, 204, 403, 404]),
     (Act::RemoveAdmin, [204, 403, 403, 403], [204, 403, 403, 404]),
     (Act::Rename, [200, 200, 403, 403], [200, 200, 403, 404]),
-    (
-        Act::ChangeVisibility,
-        [200, 200, 403, 403],
-        [200, 200, 403, 404],
-    ),
+    (Act::ChangeVisibility, [200, 200, 403, 403], [200, 200, 403, 404]),
     (Act::Leave, [204, 204, 204, 403], [204, 204, 204, 404]),
-    (
-        Act::EditOwnMessage,
-        [200, 200, 200, 403],
-        [200, 200, 200, 404],
-    ),
-    (
-        Act::EditOthersMessage,
-        [403, 403, 403, 403],
-        [403, 403, 403, 404],
-    ),
-    (
-        Act::DeleteOwnMessage,
-        [204, 204, 204, 403],
-        [204, 204, 204, 404],
-    ),
-    (
-        Act::DeleteOthersMessage,
-        [204, 204, 403, 403],
-        [204, 204, 403, 404],
-    ),
+    (Act::EditOwnMessage, [200, 200, 200, 403], [200, 200, 200, 404]),
+    (Act::EditOthersMessage, [403, 403, 403, 403], [403, 403, 403, 404]),
+    (Act::DeleteOwnMessage, [204, 204, 204, 403], [204, 204, 204, 404]),
+    (Act::DeleteOthersMessage, [204, 204, 403, 403], [204, 204, 403, 404]),
 ];
 
 #[tokio::test]
@@ -307,19 +182,13 @@ async fn group_permission_table_holds_for_every_role() {
                 let f = group_fixture(&s, &cast, visibility, actor).await;
                 let got = perform(&s, &cast, &f, actor, *act).await;
                 if got != *want {
-                    failures.push(format!(
-                        "{act:?} in a {visibility} group by {}: want {want}, got {got}",
-                        actor.username
-                    ));
+                    failures
+                        .push(format!("{act:?} in a {visibility} group by {}: want {want}, got {got}", actor.username));
                 }
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "permission table mismatches:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "permission table mismatches:\n{}", failures.join("\n"));
 }
 
 /// Rows for direct chats: expected statuses for member A, member B, non-member.
@@ -354,18 +223,11 @@ async fn direct_chat_permission_table_holds() {
             let f = direct_fixture(&s, &cast, actor).await;
             let got = perform(&s, &cast, &f, actor, *act).await;
             if got != *want {
-                failures.push(format!(
-                    "{act:?} in a direct chat by {}: want {want}, got {got}",
-                    actor.username
-                ));
+                failures.push(format!("{act:?} in a direct chat by {}: want {want}, got {got}", actor.username));
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "permission table mismatches:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "permission table mismatches:\n{}", failures.join("\n"));
 }
 
 #[tokio::test]
@@ -386,11 +248,7 @@ async fn a_message_id_from_another_chat_is_404_even_for_an_admin() {
             .send()
             .await
             .expect_error(404, "not_found");
-        s.delete(&format!("/v1/chats/{two}/messages/{id}"))
-            .by(who)
-            .send()
-            .await
-            .expect_error(404, "not_found");
+        s.delete(&format!("/v1/chats/{two}/messages/{id}")).by(who).send().await.expect_error(404, "not_found");
     }
     let e = s
         .post(&format!("/v1/chats/{two}/messages"))

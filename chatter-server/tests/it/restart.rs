@@ -15,43 +15,19 @@ async fn a_restart_keeps_users_sessions_chats_and_messages() {
     for n in 0..5 {
         s.say(&chat, &bob, &format!("m{n}")).await;
     }
-    s.post(&format!("/v1/chats/{chat}/read"))
-        .by(&alice)
-        .json(json!({"seq": 3}))
-        .send()
-        .await
-        .expect(204);
-    let before = s
-        .get(&format!("/v1/chats/{chat}"))
-        .by(&alice)
-        .send()
-        .await
-        .expect(200);
+    s.post(&format!("/v1/chats/{chat}/read")).by(&alice).json(json!({"seq": 3})).send().await.expect(204);
+    let before = s.get(&format!("/v1/chats/{chat}")).by(&alice).send().await.expect(200);
     let s = s.restart().await;
     // The old tokens still work: sessions survived.
     let me = s.get("/v1/users/me").by(&alice).send().await.expect(200);
     assert_eq!(me["username"], "alice");
-    let after = s
-        .get(&format!("/v1/chats/{chat}"))
-        .by(&alice)
-        .send()
-        .await
-        .expect(200);
+    let after = s.get(&format!("/v1/chats/{chat}")).by(&alice).send().await.expect(200);
     assert_eq!(after, before);
-    let history = s
-        .get(&format!("/v1/chats/{chat}/messages"))
-        .by(&bob)
-        .send()
-        .await
-        .expect(200);
+    let history = s.get(&format!("/v1/chats/{chat}/messages")).by(&bob).send().await.expect(200);
     assert_eq!(seqs(&history), [1, 2, 3, 4, 5]);
     // Seqs go on without a gap after the restart.
     assert_eq!(s.say(&chat, &bob, "after").await["seq"], 6);
-    s.post("/v1/sessions")
-        .json(json!({"username": "bob", "password": "password-bob"}))
-        .send()
-        .await
-        .expect(201);
+    s.post("/v1/sessions").json(json!({"username": "bob", "password": "password-bob"})).send().await.expect(201);
 }
 
 #[tokio::test]
@@ -72,35 +48,15 @@ async fn a_locked_store_answers_503_within_two_seconds_and_a_retry_loses_nothing
     locked_rx.recv().expect("locked");
     let send = json!({"text": "important", "client_id": "retry-me"});
     let t = Instant::now();
-    let r = s
-        .post(&format!("/v1/chats/{chat}/messages"))
-        .by(&alice)
-        .json(send.clone())
-        .send()
-        .await;
+    let r = s.post(&format!("/v1/chats/{chat}/messages")).by(&alice).json(send.clone()).send().await;
     let took = t.elapsed();
     assert!(took < Duration::from_millis(2500), "answered in {took:?}");
     assert!(r.headers.get("retry-after").is_some());
     r.expect_error(503, "unavailable");
     release_tx.send(()).expect("release");
     holder.join().expect("holder");
-    s.post(&format!("/v1/chats/{chat}/messages"))
-        .by(&alice)
-        .json(send.clone())
-        .send()
-        .await
-        .expect(201);
-    s.post(&format!("/v1/chats/{chat}/messages"))
-        .by(&alice)
-        .json(send)
-        .send()
-        .await
-        .expect(200);
-    let history = s
-        .get(&format!("/v1/chats/{chat}/messages"))
-        .by(&alice)
-        .send()
-        .await
-        .expect(200);
+    s.post(&format!("/v1/chats/{chat}/messages")).by(&alice).json(send.clone()).send().await.expect(201);
+    s.post(&format!("/v1/chats/{chat}/messages")).by(&alice).json(send).send().await.expect(200);
+    let history = s.get(&format!("/v1/chats/{chat}/messages")).by(&alice).send().await.expect(200);
     assert_eq!(seqs(&history), [1]);
 }

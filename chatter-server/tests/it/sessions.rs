@@ -10,24 +10,13 @@ async fn wrong_password_and_unknown_user_give_the_same_401() {
     s.register("alice").await;
     // Warm up both paths once.
     for _ in 0..2 {
-        s.post("/v1/sessions")
-            .json(json!({"username": "alice", "password": "x"}))
-            .send()
-            .await;
+        s.post("/v1/sessions").json(json!({"username": "alice", "password": "x"})).send().await;
     }
     let t = Instant::now();
-    let wrong = s
-        .post("/v1/sessions")
-        .json(json!({"username": "alice", "password": "wrong password"}))
-        .send()
-        .await;
+    let wrong = s.post("/v1/sessions").json(json!({"username": "alice", "password": "wrong password"})).send().await;
     let wrong_time = t.elapsed();
     let t = Instant::now();
-    let unknown = s
-        .post("/v1/sessions")
-        .json(json!({"username": "nobody", "password": "wrong password"}))
-        .send()
-        .await;
+    let unknown = s.post("/v1/sessions").json(json!({"username": "nobody", "password": "wrong password"})).send().await;
     let unknown_time = t.elapsed();
     assert_eq!((wrong.status, unknown.status), (401, 401));
     assert_eq!(wrong.body, unknown.body, "the same answer for both");
@@ -35,10 +24,7 @@ async fn wrong_password_and_unknown_user_give_the_same_401() {
     // Both paths hash: neither is an order of magnitude faster (a loose bound, as times
     // on shared machines are noisy; the benchmark is not here).
     let (a, b) = (wrong_time.as_secs_f64(), unknown_time.as_secs_f64());
-    assert!(
-        a.max(b) / a.min(b) < 10.0,
-        "wrong {wrong_time:?} vs unknown {unknown_time:?}"
-    );
+    assert!(a.max(b) / a.min(b) < 10.0, "wrong {wrong_time:?} vs unknown {unknown_time:?}");
 }
 
 #[tokio::test]
@@ -66,21 +52,9 @@ async fn login_creates_a_session_listed_with_current_flag() {
 async fn logout_makes_the_token_fail_at_once() {
     let s = Server::start().await;
     let u = s.register("alice").await;
-    s.delete("/v1/sessions/current")
-        .by(&u)
-        .send()
-        .await
-        .expect(204);
-    s.get("/v1/users/me")
-        .by(&u)
-        .send()
-        .await
-        .expect_error(401, "unauthenticated");
-    s.delete("/v1/sessions/current")
-        .by(&u)
-        .send()
-        .await
-        .expect_error(401, "unauthenticated");
+    s.delete("/v1/sessions/current").by(&u).send().await.expect(204);
+    s.get("/v1/users/me").by(&u).send().await.expect_error(401, "unauthenticated");
+    s.delete("/v1/sessions/current").by(&u).send().await.expect_error(401, "unauthenticated");
 }
 
 #[tokio::test]
@@ -95,51 +69,20 @@ async fn revoking_a_session_ends_it_and_another_users_session_is_404() {
         .await
         .expect(201);
     let phone_id = phone["session_id"].as_str().unwrap();
-    s.delete(&format!("/v1/sessions/{phone_id}"))
-        .by(&bob)
-        .send()
-        .await
-        .expect_error(404, "not_found");
-    s.get("/v1/users/me")
-        .token(phone["token"].as_str().unwrap())
-        .send()
-        .await
-        .expect(200);
-    s.delete(&format!("/v1/sessions/{phone_id}"))
-        .by(&alice)
-        .send()
-        .await
-        .expect(204);
-    s.get("/v1/users/me")
-        .token(phone["token"].as_str().unwrap())
-        .send()
-        .await
-        .expect_error(401, "unauthenticated");
+    s.delete(&format!("/v1/sessions/{phone_id}")).by(&bob).send().await.expect_error(404, "not_found");
+    s.get("/v1/users/me").token(phone["token"].as_str().unwrap()).send().await.expect(200);
+    s.delete(&format!("/v1/sessions/{phone_id}")).by(&alice).send().await.expect(204);
+    s.get("/v1/users/me").token(phone["token"].as_str().unwrap()).send().await.expect_error(401, "unauthenticated");
     s.get("/v1/users/me").by(&alice).send().await.expect(200);
 }
 
 #[tokio::test]
 async fn missing_malformed_or_unknown_tokens_are_401() {
     let s = Server::start().await;
-    s.get("/v1/users/me")
-        .send()
-        .await
-        .expect_error(401, "unauthenticated");
-    s.get("/v1/users/me")
-        .token("not-a-token")
-        .send()
-        .await
-        .expect_error(401, "unauthenticated");
-    s.get("/v1/users/me")
-        .header("authorization", "Basic abc")
-        .send()
-        .await
-        .expect_error(401, "unauthenticated");
-    s.get("/v1/chats")
-        .header("cookie", "chatter_session=bogus")
-        .send()
-        .await
-        .expect_error(401, "unauthenticated");
+    s.get("/v1/users/me").send().await.expect_error(401, "unauthenticated");
+    s.get("/v1/users/me").token("not-a-token").send().await.expect_error(401, "unauthenticated");
+    s.get("/v1/users/me").header("authorization", "Basic abc").send().await.expect_error(401, "unauthenticated");
+    s.get("/v1/chats").header("cookie", "chatter_session=bogus").send().await.expect_error(401, "unauthenticated");
 }
 
 #[tokio::test]
@@ -151,32 +94,17 @@ async fn cookie_login_authenticates_and_writes_need_an_accepted_origin() {
         .send()
         .await;
     assert_eq!(r.status, 201);
-    let set_cookie = r
-        .headers
-        .get("set-cookie")
-        .expect("cookie set")
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let set_cookie = r.headers.get("set-cookie").expect("cookie set").to_str().unwrap().to_owned();
     assert!(set_cookie.starts_with("chatter_session="));
     for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(set_cookie.contains(attr), "{attr} in {set_cookie}");
     }
     assert!(!set_cookie.contains("Secure"), "no Secure without TLS");
     let cookie = set_cookie.split(';').next().unwrap().to_owned();
-    s.get("/v1/users/me")
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect(200);
+    s.get("/v1/users/me").header("cookie", &cookie).send().await.expect(200);
     let host = s.base.trim_start_matches("http://").to_owned();
     let create = json!({"kind": "group", "title": "T", "visibility": "public"});
-    s.post("/v1/chats")
-        .header("cookie", &cookie)
-        .json(create.clone())
-        .send()
-        .await
-        .expect_error(403, "forbidden");
+    s.post("/v1/chats").header("cookie", &cookie).json(create.clone()).send().await.expect_error(403, "forbidden");
     s.post("/v1/chats")
         .header("cookie", &cookie)
         .header("origin", "https://evil.example")
@@ -198,19 +126,8 @@ async fn cookie_login_authenticates_and_writes_need_an_accepted_origin() {
         .send()
         .await;
     assert_eq!(out.status, 204);
-    assert!(
-        out.headers
-            .get("set-cookie")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .contains("Max-Age=0")
-    );
-    s.get("/v1/users/me")
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect_error(401, "unauthenticated");
+    assert!(out.headers.get("set-cookie").unwrap().to_str().unwrap().contains("Max-Age=0"));
+    s.get("/v1/users/me").header("cookie", &cookie).send().await.expect_error(401, "unauthenticated");
 }
 
 #[tokio::test]
@@ -222,21 +139,12 @@ async fn a_flood_of_logins_gets_429_with_retry_after_and_others_still_answer() {
     let s = Server::start_with(config).await;
     let u = s.register("alice").await;
     let chat = s.group(&u, "Team", "public").await;
-    let logins = (0..12).map(|_| {
-        s.post("/v1/sessions")
-            .json(json!({"username": "alice", "password": "password-alice"}))
-            .send()
-    });
+    let logins =
+        (0..12).map(|_| s.post("/v1/sessions").json(json!({"username": "alice", "password": "password-alice"})).send());
     let (results, history) = tokio::join!(futures::future::join_all(logins), async {
-        s.get(&format!("/v1/chats/{chat}/messages"))
-            .by(&u)
-            .send()
-            .await
+        s.get(&format!("/v1/chats/{chat}/messages")).by(&u).send().await
     });
-    assert_eq!(
-        history.status, 200,
-        "other requests are served during the flood"
-    );
+    assert_eq!(history.status, 200, "other requests are served during the flood");
     let limited: Vec<_> = results.iter().filter(|r| r.status == 429).collect();
     assert!(!limited.is_empty(), "some logins are turned away");
     assert!(results.iter().all(|r| r.status == 201 || r.status == 429));

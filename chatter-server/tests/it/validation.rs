@@ -25,11 +25,7 @@ async fn bad_usernames_and_passwords_are_rejected_with_the_field() {
             .expect_error(400, "validation_failed");
         assert_eq!(e["field"], field, "{username:?} / {password:?}");
     }
-    s.post("/v1/users")
-        .json(json!({"username": "x.y-z_1", "password": "12345678"}))
-        .send()
-        .await
-        .expect(201);
+    s.post("/v1/users").json(json!({"username": "x.y-z_1", "password": "12345678"})).send().await.expect(201);
 }
 
 #[tokio::test]
@@ -39,32 +35,13 @@ async fn message_text_lengths_count_scalar_values_and_reject_controls() {
     let chat = s.group(&alice, "Team", "private").await;
     let path = format!("/v1/chats/{chat}/messages");
     let (long, long_emoji) = ("x".repeat(4001), "😀".repeat(4001));
-    for text in [
-        "",
-        "   \n ",
-        long.as_str(),
-        long_emoji.as_str(),
-        "bell\u{7}",
-        "nul\0byte",
-        "esc\u{1b}[31m",
-    ] {
-        let e = s
-            .post(&path)
-            .by(&alice)
-            .json(json!({"text": text}))
-            .send()
-            .await
-            .expect_error(400, "validation_failed");
+    for text in ["", "   \n ", long.as_str(), long_emoji.as_str(), "bell\u{7}", "nul\0byte", "esc\u{1b}[31m"] {
+        let e =
+            s.post(&path).by(&alice).json(json!({"text": text})).send().await.expect_error(400, "validation_failed");
         assert_eq!(e["field"], "text");
     }
     // 4000 four-byte characters are 16000 bytes but 4000 scalar values: accepted.
-    let m = s
-        .post(&path)
-        .by(&alice)
-        .json(json!({"text": "😀".repeat(4000)}))
-        .send()
-        .await
-        .expect(201);
+    let m = s.post(&path).by(&alice).json(json!({"text": "😀".repeat(4000)})).send().await.expect(201);
     assert_eq!(m["text"].as_str().unwrap().chars().count(), 4000);
 }
 
@@ -78,27 +55,13 @@ async fn display_names_titles_bios_and_client_ids_are_checked() {
         (json!({"display_name": "two\nlines"}), "display_name"),
         (json!({"bio": "b".repeat(501)}), "bio"),
         (json!({"avatar_url": "ftp://x.example/a"}), "avatar_url"),
-        (
-            json!({"avatar_url": format!("https://x.example/{}", "a".repeat(2040))}),
-            "avatar_url",
-        ),
+        (json!({"avatar_url": format!("https://x.example/{}", "a".repeat(2040))}), "avatar_url"),
     ] {
-        let e = s
-            .patch("/v1/users/me")
-            .by(&alice)
-            .json(body.clone())
-            .send()
-            .await
-            .expect_error(400, "validation_failed");
+        let e =
+            s.patch("/v1/users/me").by(&alice).json(body.clone()).send().await.expect_error(400, "validation_failed");
         assert_eq!(e["field"], field, "{body}");
     }
-    let ok = s
-        .patch("/v1/users/me")
-        .by(&alice)
-        .json(json!({"display_name": "é".repeat(64)}))
-        .send()
-        .await
-        .expect(200);
+    let ok = s.patch("/v1/users/me").by(&alice).json(json!({"display_name": "é".repeat(64)})).send().await.expect(200);
     assert_eq!(ok["display_name"].as_str().unwrap().chars().count(), 64);
     let e = s
         .post("/v1/chats")
@@ -123,21 +86,9 @@ async fn display_names_titles_bios_and_client_ids_are_checked() {
 async fn malformed_json_unknown_and_missing_fields_are_invalid_requests() {
     let s = Server::start().await;
     let alice = s.register("alice").await;
-    s.post("/v1/users")
-        .raw_body("application/json", "{not json")
-        .send()
-        .await
-        .expect_error(400, "invalid_request");
-    s.post("/v1/users")
-        .raw_body("text/plain", "{}")
-        .send()
-        .await
-        .expect_error(400, "invalid_request");
-    s.post("/v1/users")
-        .json(json!({"username": "bob"}))
-        .send()
-        .await
-        .expect_error(400, "invalid_request");
+    s.post("/v1/users").raw_body("application/json", "{not json").send().await.expect_error(400, "invalid_request");
+    s.post("/v1/users").raw_body("text/plain", "{}").send().await.expect_error(400, "invalid_request");
+    s.post("/v1/users").json(json!({"username": "bob"})).send().await.expect_error(400, "invalid_request");
     s.post("/v1/users")
         .json(json!({"username": "bob", "password": "12345678", "admin": true}))
         .send()
@@ -149,15 +100,8 @@ async fn malformed_json_unknown_and_missing_fields_are_invalid_requests() {
         .send()
         .await
         .expect_error(400, "invalid_request");
-    s.get("/v1/nothing-here")
-        .send()
-        .await
-        .expect_error(404, "not_found");
-    let r = s
-        .call(reqwest::Method::PUT, "/v1/users/me")
-        .by(&alice)
-        .send()
-        .await;
+    s.get("/v1/nothing-here").send().await.expect_error(404, "not_found");
+    let r = s.call(reqwest::Method::PUT, "/v1/users/me").by(&alice).send().await;
     assert_eq!(r.status, 405);
     assert_eq!(r.body["error"]["code"], "invalid_request");
 }
@@ -174,12 +118,7 @@ async fn a_body_over_the_limit_is_413_and_nothing_is_stored() {
         .send()
         .await
         .expect_error(413, "payload_too_large");
-    let history = s
-        .get(&format!("/v1/chats/{chat}/messages"))
-        .by(&alice)
-        .send()
-        .await
-        .expect(200);
+    let history = s.get(&format!("/v1/chats/{chat}/messages")).by(&alice).send().await.expect(200);
     assert_eq!(history["messages"], json!([]));
 }
 
@@ -188,11 +127,7 @@ async fn responses_carry_a_request_id_and_echo_a_given_one() {
     let s = Server::start().await;
     let r = s.get("/healthz").send().await;
     assert!(r.headers.get("x-request-id").is_some());
-    let r = s
-        .get("/healthz")
-        .header("x-request-id", "abc123")
-        .send()
-        .await;
+    let r = s.get("/healthz").header("x-request-id", "abc123").send().await;
     assert_eq!(r.headers.get("x-request-id").unwrap(), "abc123");
     s.get("/readyz").send().await.expect(200);
 }

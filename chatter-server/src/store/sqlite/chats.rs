@@ -1,14 +1,12 @@
 //! `ChatStore` and `ReadMarkerStore` on SQLite.
 
 use super::rows::{
-    self, CHAT_COLS, MEMBER_COLS, MESSAGE_COLS, USER_COLS, load_chat, load_member, record_event,
-    require_chat,
+    self, CHAT_COLS, MEMBER_COLS, MESSAGE_COLS, USER_COLS, load_chat, load_member, record_event, require_chat,
 };
 use super::{SqliteStore, map_err};
 use chatter_core::StoreError;
 use chatter_core::model::{
-    Chat, ChatEvent, ChatEventKind, ChatKind, ChatSummary, LeaveReason, Member, MemberEntry, Role,
-    User,
+    Chat, ChatEvent, ChatEventKind, ChatKind, ChatSummary, LeaveReason, Member, MemberEntry, Role, User,
 };
 use chatter_core::paging::search_key;
 use chatter_core::store::{
@@ -20,9 +18,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 fn summary(conn: &Connection, chat: Chat, member: &Member) -> StoreResult<ChatSummary> {
     let last_message = conn
         .query_row(
-            &format!(
-                "SELECT {MESSAGE_COLS} FROM messages WHERE chat_id = ?1 ORDER BY seq DESC LIMIT 1"
-            ),
+            &format!("SELECT {MESSAGE_COLS} FROM messages WHERE chat_id = ?1 ORDER BY seq DESC LIMIT 1"),
             [chat.id.as_str()],
             rows::message,
         )
@@ -35,20 +31,10 @@ fn summary(conn: &Connection, chat: Chat, member: &Member) -> StoreResult<ChatSu
             |r| r.get(0),
         )
         .map_err(map_err)?;
-    Ok(ChatSummary {
-        chat,
-        role: member.role,
-        last_message,
-        unread_count: unread as u64,
-        read_seq: member.read_seq,
-    })
+    Ok(ChatSummary { chat, role: member.role, last_message, unread_count: unread as u64, read_seq: member.read_seq })
 }
 
-fn oldest_member(
-    tx: &Transaction<'_>,
-    chat_id: &str,
-    role: Option<&str>,
-) -> StoreResult<Option<String>> {
+fn oldest_member(tx: &Transaction<'_>, chat_id: &str, role: Option<&str>) -> StoreResult<Option<String>> {
     tx.query_row(
         "SELECT user_id FROM members WHERE chat_id = ?1 AND (?2 IS NULL OR role = ?2)
          ORDER BY joined_at, user_id LIMIT 1",
@@ -147,12 +133,8 @@ impl ChatStore for SqliteStore {
     async fn chat_ids_of_user(&self, user_id: &UserId) -> StoreResult<Vec<ChatId>> {
         let user_id = user_id.to_string();
         self.read(move |c| {
-            let mut stmt = c
-                .prepare_cached("SELECT chat_id FROM members WHERE user_id = ?1")
-                .map_err(map_err)?;
-            let found = stmt
-                .query_map([user_id], |r| Ok(ChatId::new(r.get::<_, String>(0)?)))
-                .map_err(map_err)?;
+            let mut stmt = c.prepare_cached("SELECT chat_id FROM members WHERE user_id = ?1").map_err(map_err)?;
+            let found = stmt.query_map([user_id], |r| Ok(ChatId::new(r.get::<_, String>(0)?))).map_err(map_err)?;
             found.collect::<Result<Vec<_>, _>>().map_err(map_err)
         })
         .await
@@ -186,16 +168,10 @@ impl ChatStore for SqliteStore {
         .await
     }
 
-    async fn chat_summary(
-        &self,
-        chat_id: &ChatId,
-        user_id: &UserId,
-    ) -> StoreResult<Option<ChatSummary>> {
+    async fn chat_summary(&self, chat_id: &ChatId, user_id: &UserId) -> StoreResult<Option<ChatSummary>> {
         let (chat_id, user_id) = (chat_id.to_string(), user_id.to_string());
         self.read(move |c| {
-            let (Some(chat), Some(member)) =
-                (load_chat(c, &chat_id)?, load_member(c, &chat_id, &user_id)?)
-            else {
+            let (Some(chat), Some(member)) = (load_chat(c, &chat_id)?, load_member(c, &chat_id, &user_id)?) else {
                 return Ok(None);
             };
             summary(c, chat, &member).map(Some)
@@ -220,9 +196,8 @@ impl ChatStore for SqliteStore {
                      ORDER BY c.title_key, c.id LIMIT ?4"
                 ))
                 .map_err(map_err)?;
-            let found = stmt
-                .query_map(params![query, after_title, after_id, limit as i64], rows::chat)
-                .map_err(map_err)?;
+            let found =
+                stmt.query_map(params![query, after_title, after_id, limit as i64], rows::chat).map_err(map_err)?;
             found.collect::<Result<Vec<_>, _>>().map_err(map_err)
         })
         .await
@@ -240,11 +215,8 @@ impl ChatStore for SqliteStore {
                 .map_err(map_err)?;
             }
             if let Some(v) = update.visibility {
-                tx.execute(
-                    "UPDATE chats SET visibility = ?2 WHERE id = ?1",
-                    params![id.as_str(), v.as_str()],
-                )
-                .map_err(map_err)?;
+                tx.execute("UPDATE chats SET visibility = ?2 WHERE id = ?1", params![id.as_str(), v.as_str()])
+                    .map_err(map_err)?;
             }
             let chat = require_chat(tx, id.as_str())?;
             let event = record_event(tx, &id, ChatEventKind::ChatUpdated { chat })?;
@@ -268,33 +240,19 @@ impl ChatStore for SqliteStore {
             }
             tx.execute(
                 "INSERT INTO members (chat_id, user_id, role, joined_at) VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    chat_id.as_str(),
-                    user.id.as_str(),
-                    role.as_str(),
-                    at.as_micros()
-                ],
+                params![chat_id.as_str(), user.id.as_str(), role.as_str(), at.as_micros()],
             )
             .map_err(map_err)?;
-            tx.execute(
-                "UPDATE chats SET member_count = member_count + 1 WHERE id = ?1",
-                [chat_id.as_str()],
-            )
-            .map_err(map_err)?;
-            let member = load_member(tx, chat_id.as_str(), user.id.as_str())?
-                .ok_or(StoreError::NotFound("member"))?;
+            tx.execute("UPDATE chats SET member_count = member_count + 1 WHERE id = ?1", [chat_id.as_str()])
+                .map_err(map_err)?;
+            let member = load_member(tx, chat_id.as_str(), user.id.as_str())?.ok_or(StoreError::NotFound("member"))?;
             let event = record_event(tx, &chat_id, ChatEventKind::MemberJoined { user, role })?;
             Ok(Some((member, event)))
         })
         .await
     }
 
-    async fn set_role(
-        &self,
-        chat_id: &ChatId,
-        user_id: &UserId,
-        role: Role,
-    ) -> StoreResult<(Member, ChatEvent)> {
+    async fn set_role(&self, chat_id: &ChatId, user_id: &UserId, role: Role) -> StoreResult<(Member, ChatEvent)> {
         let (chat_id, user_id) = (chat_id.clone(), user_id.clone());
         self.write(move |tx| {
             let n = tx
@@ -306,33 +264,32 @@ impl ChatStore for SqliteStore {
             if n == 0 {
                 return Err(StoreError::NotFound("member"));
             }
-            let member = load_member(tx, chat_id.as_str(), user_id.as_str())?
-                .ok_or(StoreError::NotFound("member"))?;
+            let member = load_member(tx, chat_id.as_str(), user_id.as_str())?.ok_or(StoreError::NotFound("member"))?;
             let event = record_event(tx, &chat_id, ChatEventKind::MemberRole { user_id, role })?;
             Ok((member, event))
         })
         .await
     }
 
-    async fn remove_member(
-        &self,
-        chat_id: &ChatId,
-        user_id: &UserId,
-        reason: LeaveReason,
-    ) -> StoreResult<Removal> {
+    async fn remove_member(&self, chat_id: &ChatId, user_id: &UserId, reason: LeaveReason) -> StoreResult<Removal> {
         let (chat_id, user_id) = (chat_id.clone(), user_id.clone());
         self.write(move |tx| {
             let (cid, uid) = (chat_id.as_str(), user_id.as_str());
             let gone = load_member(tx, cid, uid)?.ok_or(StoreError::NotFound("member"))?;
             tx.execute("DELETE FROM members WHERE chat_id = ?1 AND user_id = ?2", [cid, uid]).map_err(map_err)?;
             let left: i64 = tx
-                .query_row("UPDATE chats SET member_count = member_count - 1 WHERE id = ?1 RETURNING member_count", [cid], |r| r.get(0))
+                .query_row(
+                    "UPDATE chats SET member_count = member_count - 1 WHERE id = ?1 RETURNING member_count",
+                    [cid],
+                    |r| r.get(0),
+                )
                 .map_err(map_err)?;
             if left == 0 {
                 tx.execute("DELETE FROM chats WHERE id = ?1", [cid]).map_err(map_err)?;
                 return Ok(Removal { events: Vec::new(), new_owner: None, chat_deleted: true });
             }
-            let mut events = vec![record_event(tx, &chat_id, ChatEventKind::MemberLeft { user_id: user_id.clone(), reason })?];
+            let mut events =
+                vec![record_event(tx, &chat_id, ChatEventKind::MemberLeft { user_id: user_id.clone(), reason })?];
             let mut new_owner = None;
             if gone.role == Role::Owner {
                 let heir = match oldest_member(tx, cid, Some("admin"))? {
@@ -343,7 +300,11 @@ impl ChatStore for SqliteStore {
                     .map_err(map_err)?;
                 tx.execute("UPDATE chats SET owner_id = ?2 WHERE id = ?1", [cid, &heir]).map_err(map_err)?;
                 let heir = UserId::new(heir);
-                events.push(record_event(tx, &chat_id, ChatEventKind::MemberRole { user_id: heir.clone(), role: Role::Owner })?);
+                events.push(record_event(
+                    tx,
+                    &chat_id,
+                    ChatEventKind::MemberRole { user_id: heir.clone(), role: Role::Owner },
+                )?);
                 let chat = require_chat(tx, cid)?;
                 events.push(record_event(tx, &chat_id, ChatEventKind::ChatUpdated { chat })?);
                 new_owner = Some(heir);

@@ -12,10 +12,7 @@ use rusqlite::{OptionalExtension, params};
 
 #[async_trait::async_trait]
 impl MessageStore for SqliteStore {
-    async fn append_message(
-        &self,
-        new: NewMessage,
-    ) -> StoreResult<Created<(Message, Option<ChatEvent>)>> {
+    async fn append_message(&self, new: NewMessage) -> StoreResult<Created<(Message, Option<ChatEvent>)>> {
         self.write(move |tx| {
             let cid = new.chat_id.as_str();
             if let Some(client_id) = &new.client_id {
@@ -68,12 +65,7 @@ impl MessageStore for SqliteStore {
         self.read(move |c| load_message(c, &chat_id, &id)).await
     }
 
-    async fn messages(
-        &self,
-        chat_id: &ChatId,
-        window: MessageWindow,
-        limit: usize,
-    ) -> StoreResult<Vec<Message>> {
+    async fn messages(&self, chat_id: &ChatId, window: MessageWindow, limit: usize) -> StoreResult<Vec<Message>> {
         let chat_id = chat_id.to_string();
         self.read(move |c| {
             let (filter, order, bound) = match window {
@@ -119,29 +111,17 @@ impl MessageStore for SqliteStore {
             if n == 0 {
                 return Err(StoreError::NotFound("message"));
             }
-            let message =
-                load_message(tx, chat_id.as_str(), &id)?.ok_or(StoreError::NotFound("message"))?;
-            let event = record_event(
-                tx,
-                &chat_id,
-                ChatEventKind::MessageEdited {
-                    message: message.clone(),
-                },
-            )?;
+            let message = load_message(tx, chat_id.as_str(), &id)?.ok_or(StoreError::NotFound("message"))?;
+            let event = record_event(tx, &chat_id, ChatEventKind::MessageEdited { message: message.clone() })?;
             Ok((message, event))
         })
         .await
     }
 
-    async fn delete_message(
-        &self,
-        chat_id: &ChatId,
-        id: &MessageId,
-    ) -> StoreResult<Option<(Message, ChatEvent)>> {
+    async fn delete_message(&self, chat_id: &ChatId, id: &MessageId) -> StoreResult<Option<(Message, ChatEvent)>> {
         let (chat_id, id) = (chat_id.clone(), id.clone());
         self.write(move |tx| {
-            let before = load_message(tx, chat_id.as_str(), id.as_str())?
-                .ok_or(StoreError::NotFound("message"))?;
+            let before = load_message(tx, chat_id.as_str(), id.as_str())?.ok_or(StoreError::NotFound("message"))?;
             if before.deleted {
                 return Ok(None);
             }
@@ -150,27 +130,14 @@ impl MessageStore for SqliteStore {
                 params![chat_id.as_str(), id.as_str()],
             )
             .map_err(map_err)?;
-            let message = load_message(tx, chat_id.as_str(), id.as_str())?
-                .ok_or(StoreError::NotFound("message"))?;
-            let event = record_event(
-                tx,
-                &chat_id,
-                ChatEventKind::MessageDeleted {
-                    message_id: id,
-                    seq: message.seq,
-                },
-            )?;
+            let message = load_message(tx, chat_id.as_str(), id.as_str())?.ok_or(StoreError::NotFound("message"))?;
+            let event = record_event(tx, &chat_id, ChatEventKind::MessageDeleted { message_id: id, seq: message.seq })?;
             Ok(Some((message, event)))
         })
         .await
     }
 
-    async fn chat_events(
-        &self,
-        chat_id: &ChatId,
-        after: u64,
-        limit: usize,
-    ) -> StoreResult<Vec<ChatEvent>> {
+    async fn chat_events(&self, chat_id: &ChatId, after: u64, limit: usize) -> StoreResult<Vec<ChatEvent>> {
         let chat_id = chat_id.to_string();
         self.read(move |c| {
             let mut stmt = c

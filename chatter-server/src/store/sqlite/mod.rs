@@ -44,22 +44,16 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_CREATE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(map_err)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-    )
-    .map_err(map_err)?;
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+        .map_err(map_err)?;
     Ok(conn)
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let done: usize = conn
-        .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
-        .map_err(map_err)? as usize;
+    let done: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).map_err(map_err)? as usize;
     if done > MIGRATIONS.len() {
         return Err(StoreError::Other(format!(
             "the database has schema version {done}, newer than this server's {}",
@@ -69,8 +63,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
         let tx = conn.transaction().map_err(map_err)?;
         tx.execute_batch(sql).map_err(map_err)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)
-            .map_err(map_err)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64).map_err(map_err)?;
         tx.commit().map_err(map_err)?;
     }
     Ok(())
@@ -79,9 +72,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 /// Maps a SQLite error: lock timeouts mean "unavailable", anything else is a failure.
 pub(crate) fn map_err(e: rusqlite::Error) -> StoreError {
     match e.sqlite_error_code() {
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-            StoreError::Unavailable(e.to_string())
-        }
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Unavailable(e.to_string()),
         _ => StoreError::Other(e.to_string()),
     }
 }
@@ -93,15 +84,10 @@ impl SqliteStore {
         tokio::task::spawn_blocking(move || {
             let mut writer = open_connection(&path)?;
             migrate(&mut writer)?;
-            let readers = (0..READERS)
-                .map(|_| open_connection(&path).map(Mutex::new))
-                .collect::<Result<Vec<_>, _>>()?;
+            let readers =
+                (0..READERS).map(|_| open_connection(&path).map(Mutex::new)).collect::<Result<Vec<_>, _>>()?;
             Ok(Self {
-                inner: Arc::new(Inner {
-                    writer: Mutex::new(writer),
-                    readers,
-                    next_reader: AtomicUsize::new(0),
-                }),
+                inner: Arc::new(Inner { writer: Mutex::new(writer), readers, next_reader: AtomicUsize::new(0) }),
             })
         })
         .await
@@ -116,9 +102,7 @@ impl SqliteStore {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             let i = inner.next_reader.fetch_add(1, Ordering::Relaxed) % inner.readers.len();
-            let conn = inner.readers[i]
-                .lock()
-                .map_err(|_| StoreError::Other("reader lock poisoned".into()))?;
+            let conn = inner.readers[i].lock().map_err(|_| StoreError::Other("reader lock poisoned".into()))?;
             f(&conn)
         })
         .await
@@ -133,13 +117,8 @@ impl SqliteStore {
     ) -> StoreResult<T> {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = inner
-                .writer
-                .lock()
-                .map_err(|_| StoreError::Other("writer lock poisoned".into()))?;
-            let tx = conn
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(map_err)?;
+            let mut conn = inner.writer.lock().map_err(|_| StoreError::Other("writer lock poisoned".into()))?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(map_err)?;
             let out = f(&tx)?;
             tx.commit().map_err(map_err)?;
             Ok(out)
@@ -152,8 +131,7 @@ impl SqliteStore {
 #[async_trait::async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
-        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err))
-            .await
+        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err)).await
     }
 }
 
@@ -161,9 +139,7 @@ impl Store for SqliteStore {
 mod tests {
     chatter_core::store_conformance_tests!(async {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = super::SqliteStore::open(dir.path().join("chatter.db"))
-            .await
-            .expect("open");
+        let store = super::SqliteStore::open(dir.path().join("chatter.db")).await.expect("open");
         (dir, store)
     });
 }

@@ -2,28 +2,20 @@
 
 use super::map_err;
 use chatter_core::StoreError;
-use chatter_core::model::{
-    Chat, ChatEvent, ChatEventKind, ChatKind, Member, Message, Role, Session, User, Visibility,
-};
+use chatter_core::model::{Chat, ChatEvent, ChatEventKind, ChatKind, Member, Message, Role, Session, User, Visibility};
 use chatter_core::store::StoreResult;
 use chatter_core::{ChatId, MessageId, SessionId, Timestamp, UserId};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
-pub(super) const USER_COLS: &str =
-    "id, username, display_name, bio, avatar_url, created_at, deleted";
-pub(super) const SESSION_COLS: &str =
-    "id, user_id, token_hash, device_name, created_at, last_seen_at";
+pub(super) const USER_COLS: &str = "id, username, display_name, bio, avatar_url, created_at, deleted";
+pub(super) const SESSION_COLS: &str = "id, user_id, token_hash, device_name, created_at, last_seen_at";
 pub(super) const CHAT_COLS: &str = "c.id, c.kind, c.title, c.visibility, c.owner_id, c.member_count, c.last_seq, c.last_event_seq, c.created_at, c.last_activity_at";
 pub(super) const MEMBER_COLS: &str = "m.chat_id, m.user_id, m.role, m.joined_at, m.read_seq";
 pub(super) const MESSAGE_COLS: &str =
     "id, chat_id, seq, sender_id, text, client_id, reply_to, created_at, edited_at, deleted";
 
 fn bad(what: &str, value: &str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        0,
-        rusqlite::types::Type::Text,
-        format!("bad {what}: {value}").into(),
-    )
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, format!("bad {what}: {value}").into())
 }
 
 fn seq(row: &Row<'_>, i: usize) -> rusqlite::Result<u64> {
@@ -104,24 +96,14 @@ pub(super) fn message(row: &Row<'_>) -> rusqlite::Result<Message> {
 }
 
 pub(super) fn load_chat(conn: &Connection, id: &str) -> StoreResult<Option<Chat>> {
-    conn.query_row(
-        &format!("SELECT {CHAT_COLS} FROM chats c WHERE c.id = ?1"),
-        [id],
-        chat,
-    )
-    .optional()
-    .map_err(map_err)
+    conn.query_row(&format!("SELECT {CHAT_COLS} FROM chats c WHERE c.id = ?1"), [id], chat).optional().map_err(map_err)
 }
 
 pub(super) fn require_chat(conn: &Connection, id: &str) -> StoreResult<Chat> {
     load_chat(conn, id)?.ok_or(StoreError::NotFound("chat"))
 }
 
-pub(super) fn load_member(
-    conn: &Connection,
-    chat_id: &str,
-    user_id: &str,
-) -> StoreResult<Option<Member>> {
+pub(super) fn load_member(conn: &Connection, chat_id: &str, user_id: &str) -> StoreResult<Option<Member>> {
     conn.query_row(
         &format!("SELECT {MEMBER_COLS} FROM members m WHERE m.chat_id = ?1 AND m.user_id = ?2"),
         [chat_id, user_id],
@@ -131,11 +113,7 @@ pub(super) fn load_member(
     .map_err(map_err)
 }
 
-pub(super) fn load_message(
-    conn: &Connection,
-    chat_id: &str,
-    id: &str,
-) -> StoreResult<Option<Message>> {
+pub(super) fn load_message(conn: &Connection, chat_id: &str, id: &str) -> StoreResult<Option<Message>> {
     conn.query_row(
         &format!("SELECT {MESSAGE_COLS} FROM messages WHERE chat_id = ?1 AND id = ?2"),
         [chat_id, id],
@@ -146,11 +124,7 @@ pub(super) fn load_message(
 }
 
 /// Records the chat's next event inside the caller's transaction.
-pub(super) fn record_event(
-    tx: &Transaction<'_>,
-    chat_id: &ChatId,
-    kind: ChatEventKind,
-) -> StoreResult<ChatEvent> {
+pub(super) fn record_event(tx: &Transaction<'_>, chat_id: &ChatId, kind: ChatEventKind) -> StoreResult<ChatEvent> {
     let event_seq: i64 = tx
         .query_row(
             "UPDATE chats SET last_event_seq = last_event_seq + 1 WHERE id = ?1 RETURNING last_event_seq",
@@ -168,20 +142,12 @@ pub(super) fn record_event(
         params![chat_id.as_str(), event_seq, payload],
     )
     .map_err(map_err)?;
-    Ok(ChatEvent {
-        chat_id: chat_id.clone(),
-        event_seq: event_seq as u64,
-        kind,
-    })
+    Ok(ChatEvent { chat_id: chat_id.clone(), event_seq: event_seq as u64, kind })
 }
 
 /// Parses a stored event payload.
 pub(super) fn event(chat_id: &str, event_seq: i64, payload: &str) -> StoreResult<ChatEvent> {
-    let kind: ChatEventKind = serde_json::from_str(payload)
-        .map_err(|e| StoreError::Other(format!("bad event payload: {e}")))?;
-    Ok(ChatEvent {
-        chat_id: ChatId::new(chat_id),
-        event_seq: event_seq as u64,
-        kind,
-    })
+    let kind: ChatEventKind =
+        serde_json::from_str(payload).map_err(|e| StoreError::Other(format!("bad event payload: {e}")))?;
+    Ok(ChatEvent { chat_id: ChatId::new(chat_id), event_seq: event_seq as u64, kind })
 }

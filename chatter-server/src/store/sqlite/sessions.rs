@@ -32,13 +32,9 @@ impl SessionStore for SqliteStore {
     async fn session_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Session>> {
         let hash = token_hash.to_owned();
         self.read(move |c| {
-            c.query_row(
-                &format!("SELECT {SESSION_COLS} FROM sessions WHERE token_hash = ?1"),
-                [hash],
-                session,
-            )
-            .optional()
-            .map_err(map_err)
+            c.query_row(&format!("SELECT {SESSION_COLS} FROM sessions WHERE token_hash = ?1"), [hash], session)
+                .optional()
+                .map_err(map_err)
         })
         .await
     }
@@ -60,11 +56,8 @@ impl SessionStore for SqliteStore {
     async fn touch_session(&self, id: &SessionId, at: Timestamp) -> StoreResult<()> {
         let id = id.to_string();
         self.write(move |tx| {
-            tx.execute(
-                "UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1",
-                params![id, at.as_micros()],
-            )
-            .map_err(map_err)?;
+            tx.execute("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1", params![id, at.as_micros()])
+                .map_err(map_err)?;
             Ok(())
         })
         .await
@@ -74,10 +67,7 @@ impl SessionStore for SqliteStore {
         let (user_id, id) = (user_id.to_string(), id.to_string());
         self.write(move |tx| {
             let n = tx
-                .execute(
-                    "DELETE FROM sessions WHERE id = ?1 AND user_id = ?2",
-                    params![id, user_id],
-                )
+                .execute("DELETE FROM sessions WHERE id = ?1 AND user_id = ?2", params![id, user_id])
                 .map_err(map_err)?;
             Ok(n > 0)
         })
@@ -92,9 +82,7 @@ impl SessionStore for SqliteStore {
         let (user_id, except) = (user_id.to_string(), except.map(ToString::to_string));
         self.write(move |tx| {
             let mut stmt = tx
-                .prepare_cached(
-                    "DELETE FROM sessions WHERE user_id = ?1 AND (?2 IS NULL OR id <> ?2) RETURNING id",
-                )
+                .prepare_cached("DELETE FROM sessions WHERE user_id = ?1 AND (?2 IS NULL OR id <> ?2) RETURNING id")
                 .map_err(map_err)?;
             let rows = stmt
                 .query_map(params![user_id, except], |r| Ok(SessionId::new(r.get::<_, String>(0)?)))

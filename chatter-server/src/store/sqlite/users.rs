@@ -10,34 +10,19 @@ use chatter_core::store::{NewUser, ProfileUpdate, StoreResult, UserCredentials, 
 use chatter_core::value::Username;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
-fn credentials(
-    conn: &Connection,
-    column: &str,
-    value: &str,
-) -> StoreResult<Option<UserCredentials>> {
-    conn.query_row(
-        &format!("SELECT {USER_COLS}, password_hash FROM users WHERE {column} = ?1"),
-        [value],
-        |r| {
-            Ok(UserCredentials {
-                user: user(r, 0)?,
-                password_hash: r.get(7)?,
-            })
-        },
-    )
+fn credentials(conn: &Connection, column: &str, value: &str) -> StoreResult<Option<UserCredentials>> {
+    conn.query_row(&format!("SELECT {USER_COLS}, password_hash FROM users WHERE {column} = ?1"), [value], |r| {
+        Ok(UserCredentials { user: user(r, 0)?, password_hash: r.get(7)? })
+    })
     .optional()
     .map_err(map_err)
 }
 
 fn load(conn: &Connection, id: &str) -> StoreResult<User> {
-    conn.query_row(
-        &format!("SELECT {USER_COLS} FROM users WHERE id = ?1"),
-        [id],
-        |r| user(r, 0),
-    )
-    .optional()
-    .map_err(map_err)?
-    .ok_or(StoreError::NotFound("user"))
+    conn.query_row(&format!("SELECT {USER_COLS} FROM users WHERE id = ?1"), [id], |r| user(r, 0))
+        .optional()
+        .map_err(map_err)?
+        .ok_or(StoreError::NotFound("user"))
 }
 
 #[async_trait::async_trait]
@@ -57,7 +42,9 @@ impl UserStore for SqliteStore {
                 ],
             );
             match inserted {
-                Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => Err(StoreError::UsernameTaken),
+                Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+                    Err(StoreError::UsernameTaken)
+                }
                 other => other.map_err(map_err),
             }?;
             load(tx, new.id.as_str())
@@ -75,10 +62,7 @@ impl UserStore for SqliteStore {
         .await
     }
 
-    async fn credentials_by_username(
-        &self,
-        username: &Username,
-    ) -> StoreResult<Option<UserCredentials>> {
+    async fn credentials_by_username(&self, username: &Username) -> StoreResult<Option<UserCredentials>> {
         let name = username.as_str().to_owned();
         self.read(move |c| credentials(c, "username", &name)).await
     }
@@ -100,18 +84,11 @@ impl UserStore for SqliteStore {
                 .map_err(map_err)?;
             }
             if let Some(b) = &update.bio {
-                tx.execute(
-                    "UPDATE users SET bio = ?2 WHERE id = ?1",
-                    params![id, b.as_str()],
-                )
-                .map_err(map_err)?;
+                tx.execute("UPDATE users SET bio = ?2 WHERE id = ?1", params![id, b.as_str()]).map_err(map_err)?;
             }
             if let Some(a) = &update.avatar_url {
-                tx.execute(
-                    "UPDATE users SET avatar_url = ?2 WHERE id = ?1",
-                    params![id, a.as_str()],
-                )
-                .map_err(map_err)?;
+                tx.execute("UPDATE users SET avatar_url = ?2 WHERE id = ?1", params![id, a.as_str()])
+                    .map_err(map_err)?;
             }
             load(tx, &id)
         })
@@ -121,17 +98,9 @@ impl UserStore for SqliteStore {
     async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()> {
         let (id, hash) = (id.to_string(), hash.to_owned());
         self.write(move |tx| {
-            let n = tx
-                .execute(
-                    "UPDATE users SET password_hash = ?2 WHERE id = ?1",
-                    params![id, hash],
-                )
-                .map_err(map_err)?;
-            if n == 0 {
-                Err(StoreError::NotFound("user"))
-            } else {
-                Ok(())
-            }
+            let n =
+                tx.execute("UPDATE users SET password_hash = ?2 WHERE id = ?1", params![id, hash]).map_err(map_err)?;
+            if n == 0 { Err(StoreError::NotFound("user")) } else { Ok(()) }
         })
         .await
     }
@@ -154,12 +123,7 @@ impl UserStore for SqliteStore {
         .await
     }
 
-    async fn search_users(
-        &self,
-        prefix: &str,
-        after_username: Option<&str>,
-        limit: usize,
-    ) -> StoreResult<Vec<User>> {
+    async fn search_users(&self, prefix: &str, after_username: Option<&str>, limit: usize) -> StoreResult<Vec<User>> {
         let (prefix, after) = (prefix.to_owned(), after_username.map(str::to_owned));
         self.read(move |c| {
             let mut stmt = c
@@ -171,9 +135,7 @@ impl UserStore for SqliteStore {
                      ORDER BY username LIMIT ?3"
                 ))
                 .map_err(map_err)?;
-            let rows = stmt
-                .query_map(params![prefix, after, limit as i64], |r| user(r, 0))
-                .map_err(map_err)?;
+            let rows = stmt.query_map(params![prefix, after, limit as i64], |r| user(r, 0)).map_err(map_err)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(map_err)
         })
         .await
