@@ -60,7 +60,8 @@ CREATE TABLE messages (
     reply_to   TEXT,
     created_at INTEGER NOT NULL,
     edited_at  INTEGER,
-    deleted    INTEGER NOT NULL DEFAULT 0,
+        deleted    INTEGER NOT NULL DEFAULT 0,
+    event_seq  INTEGER NOT NULL DEFAULT 0, -- the event_seq of its message.created
     PRIMARY KEY (chat_id, seq)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX messages_idempotency ON messages (chat_id, sender_id, client_id) WHERE client_id IS NOT NULL;

@@ -3,7 +3,7 @@
 use super::{Caller, Notice, Service};
 use crate::error::Error;
 use crate::id::{ChatId, MessageId};
-use crate::model::Message;
+use crate::model::{ChatEvent, Message};
 use crate::permissions::{self, Action};
 use crate::store::{Created, MessageWindow, NewMessage};
 use crate::value::{ClientId, MessageText};
@@ -20,14 +20,15 @@ pub struct SendInput {
 }
 
 impl Service {
-    /// Posts a message. The same `client_id` from the same sender again answers the
-    /// first message as `Existing`.
+    /// Posts a message; answers it with its `message.created` event. The same
+    /// `client_id` from the same sender again answers the first message (and its
+    /// creation event) as `Existing`.
     pub async fn send_message(
         &self,
         caller: &Caller,
         chat_id: &ChatId,
         input: SendInput,
-    ) -> Result<Created<Message>, Error> {
+    ) -> Result<Created<(Message, ChatEvent)>, Error> {
         let text = MessageText::parse(&input.text)?;
         let client_id = input.client_id.as_deref().map(ClientId::parse).transpose()?;
         self.authorize(caller, chat_id, Action::Post).await?;
@@ -48,15 +49,10 @@ impl Service {
                 created_at: self.now(),
             })
             .await?;
-        Ok(match appended {
-            Created::New((message, event)) => {
-                if let Some(event) = event {
-                    self.publish(Notice::Chat(event));
-                }
-                Created::New(message)
-            }
-            Created::Existing((message, _)) => Created::Existing(message),
-        })
+        if let Created::New((_, event)) = &appended {
+            self.publish(Notice::Chat(event.clone()));
+        }
+        Ok(appended)
     }
 
     /// A window of history, ascending by seq.

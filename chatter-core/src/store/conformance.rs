@@ -341,8 +341,7 @@ pub async fn appends_get_gap_free_seqs_and_event_seqs(store: &dyn Store) {
     let chat = group(store, "g", "Group", &a, t(1)).await;
     store.add_member(&chat.id, &b, Role::Member, t(2)).await.unwrap();
     for n in 1..=5 {
-        let Created::New((m, Some(ev))) = store.append_message(new_message(&chat.id, &a, n, None)).await.unwrap()
-        else {
+        let Created::New((m, ev)) = store.append_message(new_message(&chat.id, &a, n, None)).await.unwrap() else {
             panic!("new message with its event");
         };
         assert_eq!(m.seq, n as u64);
@@ -368,7 +367,11 @@ pub async fn append_is_idempotent_by_client_id_per_sender(store: &dyn Store) {
     };
     let mut again = new_message(&chat.id, &a, 2, Some("c1"));
     again.id = MessageId::new("another-id");
-    assert_eq!(store.append_message(again).await.unwrap(), Created::Existing((first.clone(), None)));
+    let Created::Existing((repeat, event)) = store.append_message(again).await.unwrap() else {
+        panic!("a repeated client_id is not new");
+    };
+    assert_eq!(repeat, first);
+    assert_eq!((event.event_seq, event.kind), (2, ChatEventKind::MessageCreated { message: first.clone() }));
     let Created::New((other, _)) = store.append_message(new_message(&chat.id, &b, 3, Some("c1"))).await.unwrap() else {
         panic!("another sender's client_id is new");
     };

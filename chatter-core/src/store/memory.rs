@@ -33,6 +33,8 @@ struct ChatRow {
     direct_key: Option<String>,
     members: BTreeMap<UserId, Member>,
     messages: Vec<Message>,
+    /// The event_seq of each message's `message.created`, by index.
+    message_events: Vec<u64>,
     message_index: HashMap<MessageId, usize>,
     client_ids: HashMap<(UserId, String), usize>,
     events: Vec<ChatEvent>,
@@ -280,6 +282,7 @@ impl ChatStore for MemoryStore {
                 direct_key,
                 members,
                 messages: Vec::new(),
+                message_events: Vec::new(),
                 message_index: HashMap::new(),
                 client_ids: HashMap::new(),
                 events: Vec::new(),
@@ -465,12 +468,18 @@ impl ReadMarkerStore for MemoryStore {
 #[cfg_attr(target_family = "wasm", async_trait(?Send))]
 #[cfg_attr(not(target_family = "wasm"), async_trait)]
 impl MessageStore for MemoryStore {
-    async fn append_message(&self, new: NewMessage) -> StoreResult<Created<(Message, Option<ChatEvent>)>> {
+    async fn append_message(&self, new: NewMessage) -> StoreResult<Created<(Message, ChatEvent)>> {
         let mut inner = self.lock()?;
         let row = chat_mut(&mut inner, &new.chat_id)?;
         let idem_key = new.client_id.as_ref().map(|c| (new.sender_id.clone(), c.as_str().to_owned()));
         if let Some(&i) = idem_key.as_ref().and_then(|k| row.client_ids.get(k)) {
-            return Ok(Created::Existing((row.messages[i].clone(), None)));
+            let message = row.messages[i].clone();
+            let event = ChatEvent {
+                chat_id: message.chat_id.clone(),
+                event_seq: row.message_events[i],
+                kind: ChatEventKind::MessageCreated { message: message.clone() },
+            };
+            return Ok(Created::Existing((message, event)));
         }
         row.chat.last_seq += 1;
         row.chat.last_activity_at = row.chat.last_activity_at.max(new.created_at);
@@ -493,7 +502,8 @@ impl MessageStore for MemoryStore {
             row.client_ids.insert(k, index);
         }
         let event = row.record(ChatEventKind::MessageCreated { message: message.clone() });
-        Ok(Created::New((message, Some(event))))
+        row.message_events.push(event.event_seq);
+        Ok(Created::New((message, event)))
     }
 
     async fn message(&self, chat_id: &ChatId, id: &MessageId) -> StoreResult<Option<Message>> {

@@ -258,9 +258,10 @@ pub trait ReadMarkerStore {
 pub trait MessageStore {
     /// Appends a message in one atomic step: the chat's next seq, its next event_seq
     /// (`message.created`), and idempotency by (chat, sender, client_id): a repeated
-    /// client_id returns the first message as `Existing` and records nothing. Bumps the
-    /// chat's last activity. `NotFound` if the chat is absent.
-    async fn append_message(&self, new: NewMessage) -> StoreResult<Created<(Message, Option<ChatEvent>)>>;
+    /// client_id returns the first message as `Existing`, with its creation event (the
+    /// message as it is now, under the event_seq it was created with), and records
+    /// nothing. Bumps the chat's last activity. `NotFound` if the chat is absent.
+    async fn append_message(&self, new: NewMessage) -> StoreResult<Created<(Message, ChatEvent)>>;
     /// The message with this id in this chat (a message of another chat is `None`).
     async fn message(&self, chat_id: &ChatId, id: &MessageId) -> StoreResult<Option<Message>>;
     /// A window of at most `limit` messages, in ascending seq.

@@ -39,8 +39,8 @@ pub async fn send(
 ) -> ApiResult<(StatusCode, axum::Json<Message>)> {
     let input = SendInput { text: req.text, client_id: req.client_id, reply_to: req.reply_to };
     Ok(match state.service.send_message(&caller, &ChatId::new(id), input).await? {
-        Created::New(m) => (StatusCode::CREATED, axum::Json(m)),
-        Created::Existing(m) => (StatusCode::OK, axum::Json(m)),
+        Created::New((m, _)) => (StatusCode::CREATED, axum::Json(m)),
+        Created::Existing((m, _)) => (StatusCode::OK, axum::Json(m)),
     })
 }
 

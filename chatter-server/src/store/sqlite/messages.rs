@@ -12,20 +12,28 @@ use rusqlite::{OptionalExtension, params};
 
 #[async_trait::async_trait]
 impl MessageStore for SqliteStore {
-    async fn append_message(&self, new: NewMessage) -> StoreResult<Created<(Message, Option<ChatEvent>)>> {
+    async fn append_message(&self, new: NewMessage) -> StoreResult<Created<(Message, ChatEvent)>> {
         self.write(move |tx| {
             let cid = new.chat_id.as_str();
             if let Some(client_id) = &new.client_id {
                 let existing = tx
                     .query_row(
-                        &format!("SELECT {MESSAGE_COLS} FROM messages WHERE chat_id = ?1 AND sender_id = ?2 AND client_id = ?3"),
+                        &format!(
+                            "SELECT {MESSAGE_COLS}, event_seq FROM messages
+                             WHERE chat_id = ?1 AND sender_id = ?2 AND client_id = ?3"
+                        ),
                         params![cid, new.sender_id.as_str(), client_id.as_str()],
-                        rows::message,
+                        |r| Ok((rows::message(r)?, r.get::<_, i64>(10)?)),
                     )
                     .optional()
                     .map_err(map_err)?;
-                if let Some(m) = existing {
-                    return Ok(Created::Existing((m, None)));
+                if let Some((message, event_seq)) = existing {
+                    let event = ChatEvent {
+                        chat_id: new.chat_id.clone(),
+                        event_seq: event_seq as u64,
+                        kind: ChatEventKind::MessageCreated { message: message.clone() },
+                    };
+                    return Ok(Created::Existing((message, event)));
                 }
             }
             let seq: i64 = tx
@@ -55,7 +63,12 @@ impl MessageStore for SqliteStore {
             .map_err(map_err)?;
             let message = load_message(tx, cid, new.id.as_str())?.ok_or(StoreError::NotFound("message"))?;
             let event = record_event(tx, &new.chat_id, ChatEventKind::MessageCreated { message: message.clone() })?;
-            Ok(Created::New((message, Some(event))))
+            tx.execute(
+                "UPDATE messages SET event_seq = ?3 WHERE chat_id = ?1 AND seq = ?2",
+                params![cid, seq, event.event_seq as i64],
+            )
+            .map_err(map_err)?;
+            Ok(Created::New((message, event)))
         })
         .await
     }
