@@ -187,7 +187,7 @@ impl Service {
         self.reauthenticate(caller, password).await?;
         let me = caller.user_id();
         let gone = self.store.delete_sessions_of_user(me, None).await?;
-        for chat_id in self.store.chat_ids_of_user(me).await? {
+        for (chat_id, _) in self.store.chat_heads(me).await? {
             let Some(chat) = self.store.chat(&chat_id).await? else {
                 continue;
             };

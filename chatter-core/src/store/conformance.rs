@@ -36,7 +36,8 @@ macro_rules! store_conformance_tests {
             chats_of_user_are_ordered_by_activity_and_paged,
             public_chat_search_matches_titles_and_pages,
             chat_events_replay_after_an_event_seq,
-            data_survives_reading_back_every_field,
+                        data_survives_reading_back_every_field,
+            presence_audience_is_direct_partners_and_small_group_members,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -275,7 +276,7 @@ pub async fn members_are_added_once_with_events(store: &dyn Store) {
     let after_first = store.members(&chat.id, Some((t(1), a.id.clone())), 10).await.unwrap();
     assert_eq!(after_first.len(), 1);
     assert_eq!(after_first[0].user, b);
-    assert_eq!(store.chat_ids_of_user(&b.id).await.unwrap(), vec![chat.id.clone()]);
+    assert_eq!(store.chat_heads(&b.id).await.unwrap(), vec![(chat.id.clone(), 2)]);
     let removed = store.remove_member(&chat.id, &b.id, LeaveReason::Removed).await.unwrap();
     assert!(!removed.chat_deleted);
     assert_eq!(removed.events.len(), 1);
@@ -285,7 +286,7 @@ pub async fn members_are_added_once_with_events(store: &dyn Store) {
         ChatEventKind::MemberLeft { user_id: b.id.clone(), reason: LeaveReason::Removed }
     );
     assert_eq!(store.member(&chat.id, &b.id).await.unwrap(), None);
-    assert!(store.chat_ids_of_user(&b.id).await.unwrap().is_empty());
+    assert!(store.chat_heads(&b.id).await.unwrap().is_empty());
     assert_eq!(store.remove_member(&chat.id, &b.id, LeaveReason::Left).await, Err(StoreError::NotFound("member")));
 }
 
@@ -601,4 +602,41 @@ pub async fn data_survives_reading_back_every_field(store: &dyn Store) {
     assert_eq!(store.message(&chat.id, &m.id).await.unwrap(), Some(m.clone()));
     assert_eq!(store.messages(&chat.id, MessageWindow::Latest, 1).await.unwrap(), vec![m]);
     store.ping().await.unwrap();
+}
+
+/// Presence goes to direct partners and to members of groups up to the size limit.
+pub async fn presence_audience_is_direct_partners_and_small_group_members(store: &dyn Store) {
+    let [a, b, c, d, e] = [
+        user(store, "alice").await,
+        user(store, "bob").await,
+        user(store, "carol").await,
+        user(store, "dave").await,
+        user(store, "erin").await,
+    ];
+    let small = group(store, "small", "Small", &a, t(1)).await;
+    store.add_member(&small.id, &b, Role::Member, t(2)).await.unwrap();
+    let big = group(store, "big", "Big", &a, t(1)).await;
+    for u in [&c, &d] {
+        store.add_member(&big.id, u, Role::Member, t(2)).await.unwrap();
+    }
+    store
+        .create_chat(NewChat {
+            id: ChatId::new("dm"),
+            kind: ChatKind::Direct,
+            title: None,
+            visibility: Visibility::Private,
+            owner_id: None,
+            members: vec![(a.id.clone(), Role::Member), (e.id.clone(), Role::Member)],
+            created_at: t(3),
+        })
+        .await
+        .unwrap();
+    // Groups of at most 2 members count: "small" (a, b) does, "big" (a, c, d) does not.
+    assert_eq!(store.presence_audience(&a.id, 2).await.unwrap(), vec![b.id.clone(), e.id.clone()]);
+    assert_eq!(
+        store.presence_audience(&a.id, 100).await.unwrap(),
+        vec![b.id.clone(), c.id.clone(), d.id.clone(), e.id.clone()]
+    );
+    assert_eq!(store.presence_audience(&c.id, 100).await.unwrap(), vec![a.id.clone(), d.id.clone()]);
+    assert!(store.presence_audience(&UserId::new("nobody"), 100).await.unwrap().is_empty());
 }

@@ -329,9 +329,28 @@ impl ChatStore for MemoryStore {
             .collect()
     }
 
-    async fn chat_ids_of_user(&self, user_id: &UserId) -> StoreResult<Vec<ChatId>> {
+    async fn chat_heads(&self, user_id: &UserId) -> StoreResult<Vec<(ChatId, u64)>> {
         let inner = self.lock()?;
-        Ok(inner.chats.values().filter(|r| r.members.contains_key(user_id)).map(|r| r.chat.id.clone()).collect())
+        Ok(inner
+            .chats
+            .values()
+            .filter(|r| r.members.contains_key(user_id))
+            .map(|r| (r.chat.id.clone(), r.chat.last_event_seq))
+            .collect())
+    }
+
+    async fn presence_audience(&self, user_id: &UserId, max_group: u64) -> StoreResult<Vec<UserId>> {
+        let inner = self.lock()?;
+        let mut audience: Vec<UserId> = inner
+            .chats
+            .values()
+            .filter(|r| r.members.contains_key(user_id))
+            .filter(|r| r.chat.kind == ChatKind::Direct || r.chat.member_count <= max_group)
+            .flat_map(|r| r.members.keys().filter(|id| *id != user_id).cloned())
+            .collect();
+        audience.sort();
+        audience.dedup();
+        Ok(audience)
     }
 
     async fn chats_of_user(

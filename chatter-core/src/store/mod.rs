@@ -203,8 +203,12 @@ pub trait ChatStore {
         after: Option<(Timestamp, UserId)>,
         limit: usize,
     ) -> StoreResult<Vec<MemberEntry>>;
-    /// Ids of every chat the user is a member of.
-    async fn chat_ids_of_user(&self, user_id: &UserId) -> StoreResult<Vec<ChatId>>;
+    /// Every chat the user is a member of, with its `last_event_seq` (where a live
+    /// subscription starts).
+    async fn chat_heads(&self, user_id: &UserId) -> StoreResult<Vec<(ChatId, u64)>>;
+    /// The users who see `user_id`'s presence: everyone sharing a direct chat with them,
+    /// or a group of at most `max_group` members; without `user_id`, each once.
+    async fn presence_audience(&self, user_id: &UserId, max_group: u64) -> StoreResult<Vec<UserId>>;
     /// The user's chats as summaries, most recently active first (by
     /// (last_activity_at, id) descending), strictly after `after`, at most `limit`.
     async fn chats_of_user(

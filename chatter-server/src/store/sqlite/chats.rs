@@ -130,11 +130,37 @@ impl ChatStore for SqliteStore {
         .await
     }
 
-    async fn chat_ids_of_user(&self, user_id: &UserId) -> StoreResult<Vec<ChatId>> {
+    async fn chat_heads(&self, user_id: &UserId) -> StoreResult<Vec<(ChatId, u64)>> {
         let user_id = user_id.to_string();
         self.read(move |c| {
-            let mut stmt = c.prepare_cached("SELECT chat_id FROM members WHERE user_id = ?1").map_err(map_err)?;
-            let found = stmt.query_map([user_id], |r| Ok(ChatId::new(r.get::<_, String>(0)?))).map_err(map_err)?;
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT c.id, c.last_event_seq FROM members m JOIN chats c ON c.id = m.chat_id WHERE m.user_id = ?1",
+                )
+                .map_err(map_err)?;
+            let found = stmt
+                .query_map([user_id], |r| Ok((ChatId::new(r.get::<_, String>(0)?), r.get::<_, i64>(1)? as u64)))
+                .map_err(map_err)?;
+            found.collect::<Result<Vec<_>, _>>().map_err(map_err)
+        })
+        .await
+    }
+
+    async fn presence_audience(&self, user_id: &UserId, max_group: u64) -> StoreResult<Vec<UserId>> {
+        let user_id = user_id.to_string();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT DISTINCT o.user_id FROM members m
+                     JOIN chats c ON c.id = m.chat_id
+                     JOIN members o ON o.chat_id = m.chat_id AND o.user_id <> m.user_id
+                     WHERE m.user_id = ?1 AND (c.kind = 'direct' OR c.member_count <= ?2)
+                     ORDER BY o.user_id",
+                )
+                .map_err(map_err)?;
+            let found = stmt
+                .query_map(params![user_id, max_group as i64], |r| Ok(UserId::new(r.get::<_, String>(0)?)))
+                .map_err(map_err)?;
             found.collect::<Result<Vec<_>, _>>().map_err(map_err)
         })
         .await
