@@ -1,8 +1,10 @@
 //! Assembling and running a server: the store, the services, the router.
 
+use crate::broker::{Broker, BrokerSink, LocalBroker};
 use crate::config::Config;
 use crate::crypto::{Argon2Credentials, RandomIds, SystemClock};
 use crate::http;
+use crate::realtime::{CloseCode, Hub, HubLimits};
 use crate::store::SqliteStore;
 use chatter_core::service::ServiceConfig;
 use chatter_core::store::Store;
@@ -42,6 +44,10 @@ pub struct AppState {
     pub service: Service,
     /// The configuration the server runs with.
     pub config: Arc<Config>,
+    /// This node's open sockets.
+    pub hub: Arc<Hub>,
+    /// Fan-out to every node.
+    pub broker: Arc<dyn Broker>,
 }
 
 impl AppState {
@@ -58,12 +64,19 @@ impl AppState {
         let workers =
             config.hash_workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
         let credentials = Argon2Credentials::new(workers, config.hash_queue).map_err(ServerError::Credentials)?;
+        let hub = Arc::new(Hub::new(HubLimits {
+            queue: config.ws_queue,
+            max_connections: config.max_connections,
+            max_per_user: config.max_connections_per_user,
+        }));
+        let broker: Arc<dyn Broker> = Arc::new(LocalBroker::new(hub.clone()));
         let service = Service::new(store, Arc::new(SystemClock), Arc::new(RandomIds), Arc::new(credentials))
+            .with_sink(Arc::new(BrokerSink(broker.clone())))
             .with_config(ServiceConfig {
                 session_idle_ttl_micros: i64::from(config.session_ttl_days) * 86_400_000_000,
                 ..ServiceConfig::default()
             });
-        Ok(Self { service, config: Arc::new(config) })
+        Ok(Self { service, config: Arc::new(config), hub, broker })
     }
 }
 
@@ -74,7 +87,15 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let state = AppState::open(config).await?;
+    let hub = state.hub.clone();
     let app = http::router(state);
+    let closing = hub.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Sockets are not requests: ask them to close (1001: reconnect and resume).
+        closing.close_all(CloseCode::GoingAway);
+    };
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    hub.wait_idle(std::time::Duration::from_secs(5)).await;
     Ok(())
 }

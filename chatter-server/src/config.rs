@@ -46,6 +46,22 @@ pub struct Config {
     #[arg(long, env = "CHATTER_HASH_QUEUE", default_value_t = 64)]
     pub hash_queue: usize,
 
+    /// Milliseconds between WebSocket pings; a peer that misses two is closed.
+    #[arg(long, env = "CHATTER_HEARTBEAT_MS", default_value_t = 25_000)]
+    pub heartbeat_ms: u64,
+
+    /// Frames a WebSocket may have queued before it is closed as a slow consumer (4008).
+    #[arg(long, env = "CHATTER_WS_QUEUE", default_value_t = 2048)]
+    pub ws_queue: usize,
+
+    /// Open WebSockets allowed on this node; more are closed with 4029.
+    #[arg(long, env = "CHATTER_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+
+    /// Open WebSockets allowed per user on this node; more are closed with 4029.
+    #[arg(long, env = "CHATTER_MAX_CONNECTIONS_PER_USER", default_value_t = 32)]
+    pub max_connections_per_user: usize,
+
     /// Log filter (tracing's env-filter syntax), e.g. `info` or `chatter_server=debug`.
     #[arg(long, env = "CHATTER_LOG", default_value = "info")]
     pub log: String,

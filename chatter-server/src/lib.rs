@@ -11,9 +11,11 @@
 //! ```
 
 mod app;
+pub mod broker;
 pub mod config;
 pub mod crypto;
 pub mod http;
+pub mod realtime;
 pub mod store;
 
 pub use app::{AppState, ServerError, run};

@@ -285,6 +285,11 @@ impl Service {
         Ok(())
     }
 
+    /// Checks that the caller may post in the chat (and so send typing notices there).
+    pub async fn check_can_post(&self, caller: &Caller, chat_id: &ChatId) -> Result<(), Error> {
+        self.authorize(caller, chat_id, Action::Post).await.map(|_| ())
+    }
+
     /// Moves the caller's read marker up to `seq` (never back).
     pub async fn mark_read(&self, caller: &Caller, chat_id: &ChatId, seq: u64) -> Result<(), Error> {
         let (chat, _) = self.authorize(caller, chat_id, Action::Post).await?;

@@ -29,9 +29,10 @@ impl Service {
         chat_id: &ChatId,
         input: SendInput,
     ) -> Result<Created<(Message, ChatEvent)>, Error> {
+        // Who may post comes first: a chat one may not post in says so whatever the body.
+        self.authorize(caller, chat_id, Action::Post).await?;
         let text = MessageText::parse(&input.text)?;
         let client_id = input.client_id.as_deref().map(ClientId::parse).transpose()?;
-        self.authorize(caller, chat_id, Action::Post).await?;
         if let Some(reply) = &input.reply_to
             && self.store.message(chat_id, reply).await?.is_none()
         {
@@ -91,11 +92,11 @@ impl Service {
         id: &MessageId,
         text: &str,
     ) -> Result<Message, Error> {
-        let text = MessageText::parse(text)?;
         let message = self.message_for(caller, chat_id, id, |m| Action::EditMessage { sender: &m.sender_id }).await?;
         if message.deleted {
             return Err(Error::invalid("a deleted message cannot be edited"));
         }
+        let text = MessageText::parse(text)?;
         if message.text == text.as_str() {
             return Ok(message);
         }

@@ -2,6 +2,7 @@
 //! must come from an accepted Origin).
 
 use super::cookie;
+pub use super::cookie::token as cookie_token;
 use super::error::ApiError;
 use super::extract::Rejection;
 use crate::app::AppState;
@@ -15,7 +16,9 @@ use chatter_core::service::Caller;
 #[derive(Debug, Clone)]
 pub struct Auth(pub Caller);
 
-fn bearer(headers: &HeaderMap) -> Option<Result<String, Error>> {
+/// The bearer token of a request: `None` without an `Authorization` header, an error
+/// when the header is not a usable bearer token.
+pub fn bearer(headers: &HeaderMap) -> Option<Result<String, Error>> {
     let value = headers.get(header::AUTHORIZATION)?;
     let parsed = value
         .to_str()

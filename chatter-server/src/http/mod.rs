@@ -11,6 +11,7 @@ mod messages;
 mod request_id;
 mod sessions;
 mod users;
+mod ws;
 
 pub use auth::origin_allowed;
 pub use error::ApiError;
@@ -59,6 +60,7 @@ fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::POST, "/v1/chats/{id}/messages", post(messages::send)),
         (Method::PATCH, "/v1/chats/{id}/messages/{message_id}", patch(messages::edit)),
         (Method::DELETE, "/v1/chats/{id}/messages/{message_id}", delete(messages::delete)),
+        (Method::GET, "/v1/ws", get(ws::upgrade)),
     ]
 }
 

@@ -195,6 +195,21 @@ impl Server {
         }
     }
 
+    /// Opens another session for `name` (password `password-<name>`).
+    pub async fn login(&self, name: &str) -> TestUser {
+        let body = self
+            .post("/v1/sessions")
+            .json(json!({"username": name, "password": format!("password-{name}")}))
+            .send()
+            .await
+            .expect(201);
+        TestUser {
+            id: body["user"]["id"].as_str().expect("id").to_owned(),
+            username: body["user"]["username"].as_str().expect("username").to_owned(),
+            token: body["token"].as_str().expect("token").to_owned(),
+        }
+    }
+
     /// Creates a group owned by `owner`; returns its id.
     pub async fn group(&self, owner: &TestUser, title: &str, visibility: &str) -> String {
         let body = self

@@ -1,0 +1,462 @@
+//! One WebSocket: authentication, subscription, `ready`, then two tasks. The reader
+//! parses frames into commands; the writer owns the socket's sink and its sequencer:
+//! it runs commands in order, sends queued events in event_seq order (filling gaps from
+//! the store), writes in batches (feed many, flush once), pings, and closes.
+
+use super::close::{CloseCode, CloseSignal};
+use super::frames;
+use super::hub::{Outbound, Registration};
+use super::sequencer::{Decision, Sequencer};
+use crate::app::AppState;
+use crate::broker::Broadcast;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use chatter_core::model::ChatEvent;
+use chatter_core::protocol::ws::{ClientFrame, ServerMessage};
+use chatter_core::service::{Caller, SendInput};
+use chatter_core::store::Created;
+use chatter_core::{ChatId, Error, MessageId, UserId};
+use futures::stream::{SplitSink, SplitStream};
+use futures::{FutureExt, SinkExt, StreamExt};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// How long an unauthenticated socket may take to send its `auth` frame.
+const AUTH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one write may block on a peer that does not read before we give up on it.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Queued frames written per flush at most.
+const BATCH: usize = 512;
+/// A resume replays at most this many events per chat; more gives `chat.reset`.
+const RESUME_LIMIT: usize = 1000;
+/// Presence goes to members of groups up to this size (and direct partners).
+const PRESENCE_GROUP_LIMIT: u64 = 100;
+
+type Sink = SplitSink<WebSocket, Message>;
+type Stream = SplitStream<WebSocket>;
+
+/// How the socket arrived: authenticated at the upgrade, or to authenticate by frame.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    /// The upgrade carried a valid token or cookie.
+    Authenticated(Caller),
+    /// No credentials: the first frame must be `auth` within 5 s.
+    Pending,
+}
+
+/// A command from the reader to the writer.
+#[derive(Debug)]
+enum Command {
+    Client(ClientFrame),
+    /// A frame to send as it is (errors about bad input).
+    Reply(Utf8Bytes),
+}
+
+/// Serves one upgraded socket until it closes.
+pub async fn serve_socket(state: AppState, socket: WebSocket, credentials: Credentials) {
+    let (mut sink, mut stream) = socket.split();
+    let caller = match credentials {
+        Credentials::Authenticated(c) => c,
+        Credentials::Pending => match authenticate_by_frame(&state, &mut stream).await {
+            Some(c) => c,
+            None => return close_now(&mut sink, CloseCode::Unauthenticated).await,
+        },
+    };
+    let registration = match state.hub.register(&caller.user.id, &caller.session_id) {
+        Ok(r) => r,
+        Err(_) => return close_now(&mut sink, CloseCode::TooManyConnections).await,
+    };
+    let id = registration.id;
+    if registration.first_of_user {
+        announce_presence(&state, caller.user.id.clone(), true);
+    }
+    let mut writer = Writer {
+        state: state.clone(),
+        caller: caller.clone(),
+        sink,
+        sequencer: Sequencer::default(),
+        close: registration.close.clone(),
+        unanswered_pings: Arc::new(AtomicU32::new(0)),
+    };
+    if writer.start(id).await.is_ok() && writer.early_commands(&mut stream).await.is_ok() {
+        let (commands_tx, commands_rx) = mpsc::channel(64);
+        let reader =
+            tokio::spawn(read_loop(stream, commands_tx, writer.close.clone(), writer.unanswered_pings.clone()));
+        writer.run(registration, commands_rx).await;
+        reader.abort();
+    }
+    if state.hub.unregister(id) {
+        announce_presence(&state, caller.user.id.clone(), false);
+    }
+}
+
+async fn authenticate_by_frame(state: &AppState, stream: &mut Stream) -> Option<Caller> {
+    let first = tokio::time::timeout(AUTH_TIMEOUT, stream.next()).await.ok()??.ok()?;
+    let Message::Text(text) = first else { return None };
+    match serde_json::from_str::<ClientFrame>(text.as_str()) {
+        Ok(ClientFrame::Auth { token }) => state.service.authenticate(&token).await.ok(),
+        _ => None,
+    }
+}
+
+async fn close_now(sink: &mut Sink, code: CloseCode) {
+    let frame = CloseFrame { code: code as u16, reason: code.reason().into() };
+    let _ = tokio::time::timeout(Duration::from_secs(5), sink.send(Message::Close(Some(frame)))).await;
+}
+
+fn announce_presence(state: &AppState, user_id: UserId, online: bool) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        // Another socket may have come or gone since: announce only what is still true.
+        if state.hub.is_online(&user_id) != online {
+            return;
+        }
+        match state.service.store().presence_audience(&user_id, PRESENCE_GROUP_LIMIT).await {
+            Ok(audience) => state.broker.publish(Broadcast::Presence { user_id, online, audience }),
+            Err(e) => tracing::warn!(error = %e, "presence not announced"),
+        }
+    });
+}
+
+/// What the reader does with one incoming frame.
+enum Step {
+    Run(Command),
+    Ignore,
+    Stop,
+}
+
+fn step(next: Result<Message, axum::Error>, close: &CloseSignal) -> Step {
+    match next {
+        Ok(Message::Text(text)) => Step::Run(match serde_json::from_str::<ClientFrame>(text.as_str()) {
+            Ok(ClientFrame::Auth { .. }) => {
+                Command::Reply(frames::error("invalid_request", "already authenticated", None))
+            }
+            Ok(frame) => Command::Client(frame),
+            Err(e) => Command::Reply(frames::error("invalid_request", bad_frame_message(text.as_str(), &e), None)),
+        }),
+        Ok(Message::Binary(_)) => Step::Run(Command::Reply(frames::error(
+            "invalid_request",
+            "binary frames are not supported: send JSON text",
+            None,
+        ))),
+        Ok(Message::Ping(_) | Message::Pong(_)) => Step::Ignore,
+        Ok(Message::Close(_)) => Step::Stop,
+        Err(e) => {
+            if is_too_big(&e) {
+                close.close(CloseCode::TooBig);
+            }
+            Step::Stop
+        }
+    }
+}
+
+async fn read_loop(
+    mut stream: Stream,
+    commands: mpsc::Sender<Command>,
+    close: Arc<CloseSignal>,
+    unanswered_pings: Arc<AtomicU32>,
+) {
+    while let Some(next) = stream.next().await {
+        unanswered_pings.store(0, Ordering::Relaxed);
+        match step(next, &close) {
+            Step::Run(command) => {
+                if commands.send(command).await.is_err() {
+                    break;
+                }
+            }
+            Step::Ignore => {}
+            Step::Stop => break,
+        }
+    }
+    // The peer is gone: let the writer stop too (a no-op if it already chose a code).
+    close.close(CloseCode::GoingAway);
+}
+
+fn bad_frame_message(text: &str, e: &serde_json::Error) -> String {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Err(_) => format!("not valid JSON: {e}"),
+        Ok(v) if v.get("type").and_then(|t| t.as_str()).is_none() => "a frame needs a string \"type\"".to_owned(),
+        Ok(v) => format!("bad \"{}\" frame: {e}", v["type"].as_str().unwrap_or_default()),
+    }
+}
+
+fn is_too_big(e: &axum::Error) -> bool {
+    let text = e.to_string().to_lowercase();
+    text.contains("too long") || text.contains("too big") || text.contains("capacity") || text.contains("size")
+}
+
+/// The writing half of a socket.
+struct Writer {
+    state: AppState,
+    caller: Caller,
+    sink: Sink,
+    sequencer: Sequencer,
+    close: Arc<CloseSignal>,
+    unanswered_pings: Arc<AtomicU32>,
+}
+
+/// The socket cannot go on (write failed, timed out, or the store failed at start).
+struct Gone;
+
+impl Writer {
+    /// Subscribes to the user's chats, then says `ready`.
+    async fn start(&mut self, id: u64) -> Result<(), Gone> {
+        let store = self.state.service.store().clone();
+        let user = &self.caller.user.id;
+        let chats = store.chat_heads(user).await.map_err(|_| Gone)?;
+        let subscribed = self.state.hub.subscribe(id, chats.into_iter().map(|(c, _)| c));
+        // Heads read after subscribing: every later event reaches the queue.
+        let heads: BTreeMap<ChatId, u64> = store.chat_heads(user).await.map_err(|_| Gone)?.into_iter().collect();
+        for chat in subscribed {
+            if let Some(&head) = heads.get(&chat) {
+                self.sequencer.follow(chat, head);
+            }
+        }
+        let ready = ServerMessage::Ready {
+            user_id: user.clone(),
+            session_id: self.caller.session_id.clone(),
+            heartbeat_ms: self.state.config.heartbeat_ms,
+        };
+        self.feed(frames::message(&ready)).await?;
+        self.flush().await
+    }
+
+    /// Runs the commands that arrived before `ready` went out (typically the client's
+    /// `resume`), before any queued live event, so a resume's replay comes first.
+    async fn early_commands(&mut self, stream: &mut Stream) -> Result<(), Gone> {
+        while let Some(Some(next)) = stream.next().now_or_never() {
+            match step(next, &self.close) {
+                Step::Run(command) => self.command(command).await?,
+                Step::Ignore => {}
+                Step::Stop => {
+                    self.close.close(CloseCode::GoingAway);
+                    break;
+                }
+            }
+        }
+        self.flush().await
+    }
+
+    async fn run(&mut self, mut registration: Registration, mut commands: mpsc::Receiver<Command>) {
+        let period = Duration::from_millis(self.state.config.heartbeat_ms.max(10));
+        let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        let close = self.close.clone();
+        let result: Result<(), Gone> = async {
+            loop {
+                tokio::select! {
+                    biased;
+                    code = close.wait() => {
+                        self.send_close(code).await;
+                        return Ok(());
+                    }
+                    _ = heartbeat.tick() => {
+                        if self.unanswered_pings.fetch_add(1, Ordering::Relaxed) >= 2 {
+                            close.close(CloseCode::Timeout);
+                            continue;
+                        }
+                        self.feed_message(Message::Ping(Default::default())).await?;
+                        self.flush().await?;
+                    }
+                    command = commands.recv() => {
+                        let Some(command) = command else { return Ok(()) };
+                        self.command(command).await?;
+                        self.flush().await?;
+                    }
+                    item = registration.queue.recv() => {
+                        let Some(item) = item else { return Ok(()) };
+                        self.outbound(item).await?;
+                        for _ in 0..BATCH {
+                            match registration.queue.try_recv() {
+                                Ok(item) => self.outbound(item).await?,
+                                Err(_) => break,
+                            }
+                        }
+                        self.flush().await?;
+                    }
+                }
+            }
+        }
+        .await;
+        if result.is_err() {
+            tracing::debug!("socket write failed or timed out");
+        }
+    }
+
+    async fn send_close(&mut self, code: CloseCode) {
+        let frame = CloseFrame { code: code as u16, reason: code.reason().into() };
+        let _ = tokio::time::timeout(WRITE_TIMEOUT, self.sink.send(Message::Close(Some(frame)))).await;
+    }
+
+    async fn feed_message(&mut self, message: Message) -> Result<(), Gone> {
+        match tokio::time::timeout(WRITE_TIMEOUT, self.sink.feed(message)).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(Gone),
+        }
+    }
+
+    async fn feed(&mut self, frame: Utf8Bytes) -> Result<(), Gone> {
+        self.feed_message(Message::Text(frame)).await
+    }
+
+    async fn flush(&mut self) -> Result<(), Gone> {
+        match tokio::time::timeout(WRITE_TIMEOUT, self.sink.flush()).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(Gone),
+        }
+    }
+
+    async fn outbound(&mut self, item: Outbound) -> Result<(), Gone> {
+        match item {
+            Outbound::Event(d) => match self.sequencer.decide(&d.chat_id, d.event_seq) {
+                Decision::Send => {
+                    self.sequencer.sent(&d.chat_id, d.event_seq);
+                    self.feed(d.frame.clone()).await
+                }
+                Decision::Skip => Ok(()),
+                Decision::Gap { after } => {
+                    self.fill_gap(&d.chat_id, after, d.event_seq - 1).await?;
+                    self.sequencer.sent(&d.chat_id, d.event_seq);
+                    self.feed(d.frame.clone()).await
+                }
+            },
+            Outbound::Frame(frame) => self.feed(frame).await,
+            Outbound::Added { chat_id, last_event_seq, frame } => {
+                self.sequencer.follow(chat_id, last_event_seq);
+                self.feed(frame).await
+            }
+            Outbound::Removed { chat_id, frame } => {
+                self.sequencer.unfollow(&chat_id);
+                self.feed(frame).await
+            }
+        }
+    }
+
+    /// Sends the stored events of `chat` after `after` up to `upto`.
+    async fn fill_gap(&mut self, chat: &ChatId, after: u64, upto: u64) -> Result<(), Gone> {
+        if upto <= after {
+            return Ok(());
+        }
+        let wanted = (upto - after) as usize;
+        match self.state.service.store().chat_events(chat, after, wanted).await {
+            Ok(events) => {
+                for e in events.iter().filter(|e| e.event_seq <= upto) {
+                    self.sequencer.sent(chat, e.event_seq);
+                    self.feed(frames::event(e, None)).await?;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                // Without the missing events the client must resync: close so it resumes.
+                tracing::warn!(error = %e, "gap fill failed");
+                self.close.close(CloseCode::GoingAway);
+                Ok(())
+            }
+        }
+    }
+
+    /// Sends the answer to this socket's own `send`, after any events before it.
+    async fn own_event(&mut self, event: &ChatEvent, reference: &str) -> Result<(), Gone> {
+        if let Decision::Gap { after } = self.sequencer.decide(&event.chat_id, event.event_seq) {
+            self.fill_gap(&event.chat_id, after, event.event_seq - 1).await?;
+        }
+        self.sequencer.sent(&event.chat_id, event.event_seq);
+        self.feed(frames::event(event, Some(reference))).await
+    }
+
+    async fn command(&mut self, command: Command) -> Result<(), Gone> {
+        let frame = match command {
+            Command::Reply(frame) => return self.feed(frame).await,
+            Command::Client(frame) => frame,
+        };
+        let service = self.state.service.clone();
+        let caller = self.caller.clone();
+        match frame {
+            ClientFrame::Send { reference, chat_id, text, client_id, reply_to } => {
+                let input = SendInput { text, client_id: Some(client_id), reply_to: reply_to.map(MessageId::new) };
+                match service.send_message(&caller, &chat_id, input).await {
+                    Ok(Created::New((_, event)) | Created::Existing((_, event))) => {
+                        self.own_event(&event, &reference).await
+                    }
+                    Err(e) => self.feed(error_frame(&e, Some(reference))).await,
+                }
+            }
+            ClientFrame::Typing { chat_id } => match service.check_can_post(&caller, &chat_id).await {
+                Ok(()) => {
+                    if self.state.hub.allow_typing(&caller.user.id, &chat_id, Instant::now()) {
+                        self.state.broker.publish(Broadcast::Typing { chat_id, user_id: caller.user.id.clone() });
+                    }
+                    Ok(())
+                }
+                Err(e) => self.feed(error_frame(&e, None)).await,
+            },
+            ClientFrame::Read { chat_id, seq } => match service.mark_read(&caller, &chat_id, seq).await {
+                Ok(()) => Ok(()),
+                Err(e) => self.feed(error_frame(&e, None)).await,
+            },
+            ClientFrame::Ping {} => self.feed(frames::message(&ServerMessage::Pong {})).await,
+            ClientFrame::Resume { chats } => self.resume(chats).await,
+            ClientFrame::Auth { .. } => {
+                self.feed(frames::error("invalid_request", "already authenticated", None)).await
+            }
+            ClientFrame::Call(_) => {
+                self.feed(frames::error("invalid_request", "calls are not available yet", None)).await
+            }
+        }
+    }
+
+    /// Replays, per listed chat, the events after the client's position that this socket
+    /// has not sent live (live sending starts at the chat's base), then `resumed`. Live
+    /// events wait in the queue meanwhile: no gap, no duplicate.
+    async fn resume(&mut self, chats: BTreeMap<ChatId, u64>) -> Result<(), Gone> {
+        let store = self.state.service.store().clone();
+        for (chat, position) in chats {
+            let (Some(base), Some(last)) = (self.sequencer.base(&chat), self.sequencer.position(&chat)) else {
+                let gone = ServerMessage::ChatRemoved { chat_id: chat };
+                self.feed(frames::message(&gone)).await?;
+                continue;
+            };
+            if position >= last {
+                // Nothing sent that the client lacks; skip what it already has.
+                self.sequencer.sent(&chat, position);
+                continue;
+            }
+            if position >= base {
+                continue;
+            }
+            let missing = (base - position) as usize;
+            if missing > RESUME_LIMIT {
+                let head = match store.chat(&chat).await {
+                    Ok(Some(c)) => c.last_event_seq,
+                    _ => last,
+                };
+                self.sequencer.follow(chat.clone(), head);
+                let reset = ServerMessage::ChatReset { chat_id: chat, last_event_seq: head };
+                self.feed(frames::message(&reset)).await?;
+                continue;
+            }
+            match store.chat_events(&chat, position, missing).await {
+                Ok(events) => {
+                    for e in events.iter().filter(|e| e.event_seq <= base) {
+                        self.feed(frames::event(e, None)).await?;
+                    }
+                    self.sequencer.rebase(&chat, position);
+                }
+                Err(e) => self.feed(error_frame(&e.into(), None)).await?,
+            }
+        }
+        self.feed(frames::message(&ServerMessage::Resumed {})).await
+    }
+}
+
+fn error_frame(e: &Error, reference: Option<String>) -> Utf8Bytes {
+    let message = match e {
+        Error::Internal(detail) => {
+            tracing::error!(%detail, "internal error in a socket command");
+            "internal error".to_owned()
+        }
+        other => other.to_string(),
+    };
+    frames::error(e.code(), message, reference)
+}

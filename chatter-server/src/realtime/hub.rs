@@ -1,0 +1,337 @@
+//! The node's registry of open sockets and its fan-out. Every socket has a bounded
+//! queue: delivery never waits, and a socket whose queue is full is closed as a slow
+//! consumer (4008), so one slow reader never delays the others.
+
+use super::close::{CloseCode, CloseSignal};
+use super::frames;
+use crate::broker::Broadcast;
+use axum::extract::ws::Utf8Bytes;
+use chatter_core::protocol::ws::ServerMessage;
+use chatter_core::{ChatId, SessionId, UserId};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// How often one user's typing in one chat is passed on.
+const TYPING_EVERY: Duration = Duration::from_secs(3);
+
+/// A chat event ready to send: encoded once, shared by every socket.
+#[derive(Debug)]
+pub struct Delivered {
+    /// The chat.
+    pub chat_id: ChatId,
+    /// Its event_seq.
+    pub event_seq: u64,
+    /// The encoded frame.
+    pub frame: Utf8Bytes,
+}
+
+/// What the hub queues for a socket.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// A chat event, ordered by the socket's sequencer.
+    Event(Arc<Delivered>),
+    /// An ephemeral frame (typing, read, presence).
+    Frame(Utf8Bytes),
+    /// The user joined a chat: follow it from `last_event_seq`, send `frame`
+    /// (`chat.added`).
+    Added {
+        /// The chat.
+        chat_id: ChatId,
+        /// Its last event_seq in the snapshot sent.
+        last_event_seq: u64,
+        /// The `chat.added` frame.
+        frame: Utf8Bytes,
+    },
+    /// The user lost a chat: stop following it, send `frame` (`chat.removed`).
+    Removed {
+        /// The chat.
+        chat_id: ChatId,
+        /// The `chat.removed` frame.
+        frame: Utf8Bytes,
+    },
+}
+
+/// Connection limits of a node.
+#[derive(Clone, Copy, Debug)]
+pub struct HubLimits {
+    /// Frames a socket may have queued.
+    pub queue: usize,
+    /// Sockets on this node.
+    pub max_connections: usize,
+    /// Sockets per user on this node.
+    pub max_per_user: usize,
+}
+
+/// A registration refused by a cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooMany;
+
+/// A registered socket's handles.
+#[derive(Debug)]
+pub struct Registration {
+    /// Its id in the hub.
+    pub id: u64,
+    /// Its queue.
+    pub queue: mpsc::Receiver<Outbound>,
+    /// Its close signal.
+    pub close: Arc<CloseSignal>,
+    /// Whether it is the user's first socket on this node.
+    pub first_of_user: bool,
+}
+
+struct Conn {
+    user_id: UserId,
+    session_id: SessionId,
+    tx: mpsc::Sender<Outbound>,
+    close: Arc<CloseSignal>,
+    chats: HashSet<ChatId>,
+    /// Chats removed since registration, so a late initial subscription skips them.
+    removed: HashSet<ChatId>,
+}
+
+#[derive(Default)]
+struct State {
+    conns: HashMap<u64, Conn>,
+    by_user: HashMap<UserId, Vec<u64>>,
+    by_chat: HashMap<ChatId, Vec<u64>>,
+}
+
+/// The registry and fan-out of one node's sockets.
+pub struct Hub {
+    limits: HubLimits,
+    state: RwLock<State>,
+    next_id: AtomicU64,
+    typing: Mutex<HashMap<(UserId, ChatId), Instant>>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").field("limits", &self.limits).field("connections", &self.connections()).finish()
+    }
+}
+
+fn push(conn: &Conn, item: Outbound) {
+    if let Err(mpsc::error::TrySendError::Full(_)) = conn.tx.try_send(item) {
+        conn.close.close(CloseCode::SlowConsumer);
+    }
+}
+
+impl Hub {
+    /// An empty hub with these limits.
+    pub fn new(limits: HubLimits) -> Self {
+        Self { limits, state: RwLock::new(State::default()), next_id: AtomicU64::new(1), typing: Mutex::default() }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Open sockets on this node.
+    pub fn connections(&self) -> usize {
+        self.read().conns.len()
+    }
+
+    /// Whether `user_id` has a socket on this node.
+    pub fn is_online(&self, user_id: &UserId) -> bool {
+        self.read().by_user.get(user_id).is_some_and(|c| !c.is_empty())
+    }
+
+    /// Registers a socket (following no chat yet), within the caps.
+    pub fn register(&self, user_id: &UserId, session_id: &SessionId) -> Result<Registration, TooMany> {
+        let mut state = self.write();
+        let of_user = state.by_user.get(user_id).map_or(0, Vec::len);
+        if state.conns.len() >= self.limits.max_connections || of_user >= self.limits.max_per_user {
+            return Err(TooMany);
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, queue) = mpsc::channel(self.limits.queue.max(1));
+        let close = Arc::new(CloseSignal::default());
+        state.conns.insert(
+            id,
+            Conn {
+                user_id: user_id.clone(),
+                session_id: session_id.clone(),
+                tx,
+                close: close.clone(),
+                chats: HashSet::new(),
+                removed: HashSet::new(),
+            },
+        );
+        state.by_user.entry(user_id.clone()).or_default().push(id);
+        Ok(Registration { id, queue, close, first_of_user: of_user == 0 })
+    }
+
+    /// Subscribes socket `id` to `chats`, skipping chats it already follows or lost since
+    /// registering. Answers the chats newly subscribed.
+    pub fn subscribe(&self, id: u64, chats: impl IntoIterator<Item = ChatId>) -> Vec<ChatId> {
+        let mut state = self.write();
+        let State { conns, by_chat, .. } = &mut *state;
+        let Some(conn) = conns.get_mut(&id) else { return Vec::new() };
+        let mut added = Vec::new();
+        for chat in chats {
+            if conn.removed.contains(&chat) || !conn.chats.insert(chat.clone()) {
+                continue;
+            }
+            by_chat.entry(chat.clone()).or_default().push(id);
+            added.push(chat);
+        }
+        added
+    }
+
+    /// Removes socket `id`; answers whether it was its user's last socket on this node.
+    pub fn unregister(&self, id: u64) -> bool {
+        let mut state = self.write();
+        let Some(conn) = state.conns.remove(&id) else { return false };
+        for chat in &conn.chats {
+            if let Some(ids) = state.by_chat.get_mut(chat) {
+                ids.retain(|c| *c != id);
+                if ids.is_empty() {
+                    state.by_chat.remove(chat);
+                }
+            }
+        }
+        let Some(ids) = state.by_user.get_mut(&conn.user_id) else { return true };
+        ids.retain(|c| *c != id);
+        let last = ids.is_empty();
+        if last {
+            state.by_user.remove(&conn.user_id);
+        }
+        last
+    }
+
+    /// Whether `user_id`'s typing in `chat_id` should be passed on now (at most once
+    /// every 3 s).
+    pub fn allow_typing(&self, user_id: &UserId, chat_id: &ChatId, now: Instant) -> bool {
+        let mut typing = self.typing.lock().unwrap_or_else(|e| e.into_inner());
+        if typing.len() > 10_000 {
+            typing.retain(|_, at| now.duration_since(*at) < TYPING_EVERY);
+        }
+        match typing.get(&(user_id.clone(), chat_id.clone())) {
+            Some(at) if now.duration_since(*at) < TYPING_EVERY => false,
+            _ => {
+                typing.insert((user_id.clone(), chat_id.clone()), now);
+                true
+            }
+        }
+    }
+
+    /// Asks every socket to close with `code`.
+    pub fn close_all(&self, code: CloseCode) {
+        for conn in self.read().conns.values() {
+            conn.close.close(code);
+        }
+    }
+
+    /// Waits until no socket is open, or `timeout` passes.
+    pub async fn wait_idle(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.connections() > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Delivers a broadcast to this node's sockets.
+    pub fn deliver(&self, broadcast: &Broadcast) {
+        match broadcast {
+            Broadcast::Chat(event) => {
+                let delivered = Arc::new(Delivered {
+                    chat_id: event.chat_id.clone(),
+                    event_seq: event.event_seq,
+                    frame: frames::event(event, None),
+                });
+                let state = self.read();
+                for id in state.by_chat.get(&event.chat_id).into_iter().flatten() {
+                    if let Some(conn) = state.conns.get(id) {
+                        push(conn, Outbound::Event(delivered.clone()));
+                    }
+                }
+            }
+            Broadcast::ChatAdded { user_id, chat } => {
+                let frame = frames::message(&ServerMessage::ChatAdded { chat: chat.clone() });
+                let mut state = self.write();
+                let State { conns, by_user, by_chat } = &mut *state;
+                for id in by_user.get(user_id).into_iter().flatten() {
+                    let Some(conn) = conns.get_mut(id) else { continue };
+                    conn.removed.remove(&chat.id);
+                    if conn.chats.insert(chat.id.clone()) {
+                        by_chat.entry(chat.id.clone()).or_default().push(*id);
+                    }
+                    let item = Outbound::Added {
+                        chat_id: chat.id.clone(),
+                        last_event_seq: chat.last_event_seq,
+                        frame: frame.clone(),
+                    };
+                    push(conn, item);
+                }
+            }
+            Broadcast::ChatRemoved { user_id, chat_id } => {
+                let frame = frames::message(&ServerMessage::ChatRemoved { chat_id: chat_id.clone() });
+                let mut state = self.write();
+                let State { conns, by_user, by_chat } = &mut *state;
+                for id in by_user.get(user_id).into_iter().flatten() {
+                    let Some(conn) = conns.get_mut(id) else { continue };
+                    conn.removed.insert(chat_id.clone());
+                    if conn.chats.remove(chat_id)
+                        && let Some(ids) = by_chat.get_mut(chat_id)
+                    {
+                        ids.retain(|c| c != id);
+                        if ids.is_empty() {
+                            by_chat.remove(chat_id);
+                        }
+                    }
+                    push(conn, Outbound::Removed { chat_id: chat_id.clone(), frame: frame.clone() });
+                }
+            }
+            Broadcast::Read { chat_id, user_id, seq } => {
+                let frame = frames::message(&ServerMessage::Read {
+                    chat_id: chat_id.clone(),
+                    user_id: user_id.clone(),
+                    seq: *seq,
+                });
+                self.to_chat(chat_id, None, &frame);
+            }
+            Broadcast::Typing { chat_id, user_id } => {
+                let frame =
+                    frames::message(&ServerMessage::Typing { chat_id: chat_id.clone(), user_id: user_id.clone() });
+                self.to_chat(chat_id, Some(user_id), &frame);
+            }
+            Broadcast::Presence { user_id, online, audience } => {
+                let frame = frames::message(&ServerMessage::Presence { user_id: user_id.clone(), online: *online });
+                let state = self.read();
+                for user in audience {
+                    for id in state.by_user.get(user).into_iter().flatten() {
+                        if let Some(conn) = state.conns.get(id) {
+                            push(conn, Outbound::Frame(frame.clone()));
+                        }
+                    }
+                }
+            }
+            Broadcast::SessionsRevoked { session_ids } => {
+                let revoked: HashSet<&SessionId> = session_ids.iter().collect();
+                for conn in self.read().conns.values() {
+                    if revoked.contains(&conn.session_id) {
+                        conn.close.close(CloseCode::Unauthenticated);
+                    }
+                }
+            }
+        }
+    }
+
+    fn to_chat(&self, chat_id: &ChatId, except_user: Option<&UserId>, frame: &Utf8Bytes) {
+        let state = self.read();
+        for id in state.by_chat.get(chat_id).into_iter().flatten() {
+            if let Some(conn) = state.conns.get(id)
+                && Some(&conn.user_id) != except_user
+            {
+                push(conn, Outbound::Frame(frame.clone()));
+            }
+        }
+    }
+}
