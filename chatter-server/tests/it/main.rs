@@ -13,6 +13,8 @@ mod pagination;
 mod permissions;
 mod realtime_auth;
 mod realtime_events;
+mod realtime_limits;
+mod realtime_resume;
 mod restart;
 mod sessions;
 mod users;
