@@ -1,5 +1,5 @@
 # Thin targets: the logic lives in the crates and in scripts/.
-.PHONY: run test check fmt clippy wasm
+.PHONY: run test check fmt clippy wasm bench
 
 # Runs the server with its embedded defaults: http://127.0.0.1:8080, data in ./chatter-data.
 run:
@@ -17,3 +17,8 @@ clippy:
 
 wasm:
 	cargo build -p chatter-core -p chatter-sdk --target wasm32-unknown-unknown
+
+# The fanout benchmark against the `ws` peer, in one run (release builds; results on stdout
+# and in target/bench-fanout.md).
+bench:
+	./scripts/bench.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what it needs, then checks
-# formatting and lints, runs every test, and builds the wasm targets.
+# formatting and lints, runs every test, builds the wasm targets, and runs each
+# benchmark once with tiny numbers so it cannot rot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,12 @@ cargo test --workspace --all-features
 
 step "wasm32 build of chatter-core and chatter-sdk"
 cargo build -p chatter-core -p chatter-sdk --target wasm32-unknown-unknown
+
+step "benchmark smoke run (tiny numbers)"
+npm ci --prefix tools/chatter-bench/peer --no-audit --no-fund --silent
+cargo build -p chatter-server -p chatter-bench
+target/debug/chatter-bench fanout --server-bin target/debug/chatter-server \
+  --subscribers 5 --start-rate 20 --max-steps 2 --step-secs 0.5 --require-pass
 
 echo
 echo "all checks passed"

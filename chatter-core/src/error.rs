@@ -123,6 +123,9 @@ pub enum StoreError {
     /// The thing to change does not exist (any more).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The change lost a race with another one (the row changed under it).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     /// The backend cannot be reached or timed out.
     #[error("store unavailable: {0}")]
     Unavailable(String),
@@ -136,6 +139,7 @@ impl From<StoreError> for Error {
         match e {
             StoreError::UsernameTaken => Error::UsernameTaken,
             StoreError::NotFound(what) => Error::not_found(what),
+            StoreError::Conflict(what) => Error::Conflict(what.to_owned()),
             StoreError::Unavailable(m) => Error::Unavailable(m),
             StoreError::Other(m) => Error::Internal(m),
         }

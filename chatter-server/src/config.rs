@@ -54,6 +54,11 @@ pub struct Config {
     #[arg(long, env = "CHATTER_WS_QUEUE", default_value_t = 2048)]
     pub ws_queue: usize,
 
+    /// Milliseconds a busy WebSocket waits after a write before the next one, so that
+    /// events arriving meanwhile share one write (0: write each event at once).
+    #[arg(long, env = "CHATTER_WS_FLUSH_MS", default_value_t = 20)]
+    pub ws_flush_ms: u64,
+
     /// Open WebSockets allowed on this node; more are closed with 4029.
     #[arg(long, env = "CHATTER_MAX_CONNECTIONS", default_value_t = 10_000)]
     pub max_connections: usize,

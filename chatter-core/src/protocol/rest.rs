@@ -25,7 +25,7 @@ pub struct ErrorDetail {
 }
 
 /// `POST /v1/users`: register and log in.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// Wanted username (lowercased).
@@ -44,7 +44,7 @@ pub struct RegisterRequest {
 }
 
 /// `POST /v1/sessions`: log in.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// Username (any case).
@@ -60,7 +60,7 @@ pub struct LoginRequest {
 }
 
 /// The answer to register and login.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthResponse {
     /// The logged-in user.
     pub user: User,
@@ -121,7 +121,7 @@ pub struct UpdateProfileRequest {
 }
 
 /// `POST /v1/users/me/password`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     /// The current password.
@@ -131,7 +131,7 @@ pub struct ChangePasswordRequest {
 }
 
 /// `DELETE /v1/users/me`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteAccountRequest {
     /// The current password.
@@ -356,4 +356,39 @@ pub struct MessagesQuery {
     pub before_seq: Option<u64>,
     /// Messages above this seq.
     pub after_seq: Option<u64>,
+}
+
+/// `Debug` for bodies that carry a password or a token: those fields print as `***`.
+macro_rules! redacted_debug {
+    ($ty:ident { $($field:ident),* } hiding { $($secret:ident),* }) => {
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    $(.field(stringify!($field), &self.$field))*
+                    $(.field(stringify!($secret), &"***"))*
+                    .finish()
+            }
+        }
+    };
+}
+
+redacted_debug!(RegisterRequest { username, display_name, device_name, cookie } hiding { password });
+redacted_debug!(LoginRequest { username, device_name, cookie } hiding { password });
+redacted_debug!(ChangePasswordRequest {} hiding { old_password, new_password });
+redacted_debug!(DeleteAccountRequest {} hiding { password });
+redacted_debug!(AuthResponse { user, session_id } hiding { token });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_passwords() {
+        let req =
+            LoginRequest { username: "alice".into(), password: "hunter22".into(), device_name: None, cookie: None };
+        let shown = format!("{req:?}");
+        assert!(shown.contains("alice") && !shown.contains("hunter22"), "{shown}");
+        let req = ChangePasswordRequest { old_password: "old-secret".into(), new_password: "new-secret".into() };
+        assert!(!format!("{req:?}").contains("secret"));
+    }
 }

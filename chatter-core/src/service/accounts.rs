@@ -10,7 +10,7 @@ use crate::store::{NewUser, ProfileUpdate};
 use crate::value::{AvatarUrl, Bio, DeviceName, DisplayName, Password, Username};
 
 /// What registration needs.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RegisterInput {
     /// Wanted username.
     pub username: String,
@@ -23,7 +23,7 @@ pub struct RegisterInput {
 }
 
 /// A successful registration or login.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Login {
     /// The user.
     pub user: User,
@@ -31,6 +31,27 @@ pub struct Login {
     pub token: String,
     /// The new session.
     pub session: Session,
+}
+
+impl std::fmt::Debug for RegisterInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegisterInput")
+            .field("username", &self.username)
+            .field("password", &"***")
+            .field("display_name", &self.display_name)
+            .field("device_name", &self.device_name)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Login")
+            .field("user", &self.user)
+            .field("token", &"***")
+            .field("session", &self.session)
+            .finish()
+    }
 }
 
 fn parse_device(raw: Option<&str>) -> Result<Option<String>, Error> {
@@ -138,7 +159,12 @@ impl Service {
     /// The caller's sessions, oldest first.
     pub async fn sessions(&self, caller: &Caller) -> Result<Vec<SessionInfo>, Error> {
         let sessions = self.store.sessions_of_user(caller.user_id()).await?;
-        Ok(sessions.into_iter().map(|s| SessionInfo::new(s, &caller.session_id)).collect())
+        let now = self.now().as_micros();
+        Ok(sessions
+            .into_iter()
+            .filter(|s| now - s.last_seen_at.as_micros() <= self.config.session_idle_ttl_micros)
+            .map(|s| SessionInfo::new(s, &caller.session_id))
+            .collect())
     }
 
     /// Revokes one of the caller's own sessions (another user's is "not found").
@@ -186,7 +212,11 @@ impl Service {
     pub async fn delete_account(&self, caller: &Caller, password: &str) -> Result<(), Error> {
         self.reauthenticate(caller, password).await?;
         let me = caller.user_id();
+        // First the account stops working (no login, no token), so nothing can join a
+        // chat behind the clean-up; then sessions go, then group memberships.
+        self.store.mark_user_deleted(me).await?;
         let gone = self.store.delete_sessions_of_user(me, None).await?;
+        self.revoked(me, gone);
         for (chat_id, _) in self.store.chat_heads(me).await? {
             let Some(chat) = self.store.chat(&chat_id).await? else {
                 continue;
@@ -195,11 +225,13 @@ impl Service {
             if chat.kind == ChatKind::Direct {
                 continue;
             }
-            let removal = self.store.remove_member(&chat_id, me, LeaveReason::Deleted).await?;
-            self.publish_events(removal.events);
+            match self.store.remove_member(&chat_id, me, LeaveReason::Deleted).await {
+                Ok(removal) => self.publish_events(removal.events),
+                // Removed meanwhile by someone else: nothing left to do there.
+                Err(crate::StoreError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
-        self.store.mark_user_deleted(me).await?;
-        self.revoked(me, gone);
         Ok(())
     }
 

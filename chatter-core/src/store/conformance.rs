@@ -267,6 +267,7 @@ pub async fn members_are_added_once_with_events(store: &dyn Store) {
     assert_eq!(store.member(&chat.id, &b.id).await.unwrap(), Some(m));
     let chat = store.chat(&chat.id).await.unwrap().unwrap();
     assert_eq!((chat.member_count, chat.last_event_seq), (2, 1));
+    assert!(matches!(store.set_role(&chat.id, &a.id, Role::Member).await, Err(StoreError::Conflict(_))));
     let (m, ev) = store.set_role(&chat.id, &b.id, Role::Admin).await.unwrap();
     assert_eq!(m.role, Role::Admin);
     assert_eq!((ev.event_seq, ev.kind), (2, ChatEventKind::MemberRole { user_id: b.id.clone(), role: Role::Admin }));
@@ -473,6 +474,13 @@ pub async fn edit_and_delete_record_events_and_keep_tombstones(store: &dyn Store
     assert_eq!((chat.last_seq, chat.last_event_seq), (2, 4));
     let missing = store.edit_message(&chat.id, &MessageId::new("nope"), &text, t(1)).await;
     assert_eq!(missing, Err(StoreError::NotFound("message")));
+    // A tombstone never gets text back, even from an edit that raced the deletion.
+    assert!(matches!(store.edit_message(&chat.id, &m2.id, &text, t(300)).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.message(&chat.id, &m2.id).await.unwrap().unwrap().text, "");
+    // Seqs past any backend's integer range behave like the largest seq.
+    assert!(store.messages(&chat.id, MessageWindow::After(u64::MAX), 5).await.unwrap().is_empty());
+    assert_eq!(store.messages(&chat.id, MessageWindow::Before(u64::MAX), 5).await.unwrap().len(), 2);
+    assert!(store.chat_events(&chat.id, u64::MAX, 5).await.unwrap().is_empty());
 }
 
 /// A message id looked up in another chat is not found.

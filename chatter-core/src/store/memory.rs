@@ -434,6 +434,9 @@ impl ChatStore for MemoryStore {
         let mut inner = self.lock()?;
         let row = chat_mut(&mut inner, chat_id)?;
         let member = row.members.get_mut(user_id).ok_or(StoreError::NotFound("member"))?;
+        if member.role == Role::Owner {
+            return Err(StoreError::Conflict("the owner's role changes only by handover"));
+        }
         member.role = role;
         let member = member.clone();
         let event = row.record(ChatEventKind::MemberRole { user_id: user_id.clone(), role });
@@ -562,6 +565,9 @@ impl MessageStore for MemoryStore {
         let row = chat_mut(&mut inner, chat_id)?;
         let &i = row.message_index.get(id).ok_or(StoreError::NotFound("message"))?;
         let message = &mut row.messages[i];
+        if message.deleted {
+            return Err(StoreError::Conflict("the message was deleted"));
+        }
         message.text = text.as_str().to_owned();
         message.edited_at = Some(at);
         let message = message.clone();

@@ -238,7 +238,8 @@ pub trait ChatStore {
         role: Role,
         at: Timestamp,
     ) -> StoreResult<Option<(Member, ChatEvent)>>;
-    /// Sets a member's role and records `chat.member_role`. `NotFound` if not a member.
+    /// Sets a member's role and records `chat.member_role`. `NotFound` if not a member,
+    /// `Conflict` if they are the owner (whose role only changes by handover).
     async fn set_role(&self, chat_id: &ChatId, user_id: &UserId, role: Role) -> StoreResult<(Member, ChatEvent)>;
     /// Removes a member and records `chat.member_left`. If they owned the group, the
     /// oldest admin (else the oldest member) becomes owner (`member_role` and
@@ -270,7 +271,8 @@ pub trait MessageStore {
     async fn message(&self, chat_id: &ChatId, id: &MessageId) -> StoreResult<Option<Message>>;
     /// A window of at most `limit` messages, in ascending seq.
     async fn messages(&self, chat_id: &ChatId, window: MessageWindow, limit: usize) -> StoreResult<Vec<Message>>;
-    /// Replaces a message's text, sets `edited_at`, records `message.edited`.
+    /// Replaces a message's text, sets `edited_at`, records `message.edited`. `Conflict`
+    /// if it is deleted (a tombstone never gets text back).
     async fn edit_message(
         &self,
         chat_id: &ChatId,

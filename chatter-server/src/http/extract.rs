@@ -74,3 +74,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 fn query_rejection(rejection: QueryRejection) -> Response {
     error_response(StatusCode::BAD_REQUEST, "invalid_request", rejection.body_text(), None)
 }
+
+/// Path parameters.
+#[derive(Debug)]
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Self(v)),
+            Err(rejection) => {
+                Err(Rejection(error_response(StatusCode::BAD_REQUEST, "invalid_request", rejection.body_text(), None)))
+            }
+        }
+    }
+}

@@ -3,7 +3,7 @@
 use super::error::error_response;
 use crate::app::AppState;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
 
@@ -18,8 +18,14 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         Ok(Ok(())) => axum::Json(serde_json::json!({"status": "ready"})).into_response(),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "not ready");
-            error_response(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the store does not answer".into(), None)
+            not_ready("the store does not answer")
         }
-        Err(_) => error_response(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the store timed out".into(), None),
+        Err(_) => not_ready("the store timed out"),
     }
+}
+
+fn not_ready(message: &str) -> Response {
+    let mut response = error_response(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message.into(), None);
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(1u32));
+    response
 }

@@ -2,9 +2,9 @@
 
 use super::auth::Auth;
 use super::error::ApiResult;
-use super::extract::{Json, Query};
+use super::extract::{Json, Path, Query};
 use crate::app::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chatter_core::paging::clamp_limit;
 use chatter_core::protocol::{AddMemberRequest, MemberList, MemberView, PageQuery, SetRoleRequest};

@@ -3,9 +3,9 @@
 use super::auth::Auth;
 use super::cookie;
 use super::error::ApiResult;
-use super::extract::Json;
+use super::extract::{Json, Path};
 use crate::app::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chatter_core::SessionId;
@@ -17,7 +17,9 @@ pub fn login_response(state: &AppState, login: Login, set_cookie: bool) -> Respo
     let body = AuthResponse { user: login.user, token: login.token.clone(), session_id: login.session.id };
     let mut response = (StatusCode::CREATED, axum::Json(body)).into_response();
     if set_cookie {
-        let max_age = u64::from(state.config.session_ttl_days) * 86_400;
+        // The server expires idle sessions; the browser keeps the cookie as long as it
+        // may (400 days), so an active user is never logged out by the cookie's age.
+        let max_age = 400 * 86_400;
         response
             .headers_mut()
             .insert(header::SET_COOKIE, cookie::set(&login.token, max_age, state.config.secure_cookies));

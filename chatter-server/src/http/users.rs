@@ -2,10 +2,10 @@
 
 use super::auth::Auth;
 use super::error::ApiResult;
-use super::extract::{Json, Query};
+use super::extract::{Json, Path, Query};
 use super::sessions::login_response;
 use crate::app::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chatter_core::UserId;

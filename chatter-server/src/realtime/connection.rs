@@ -28,7 +28,7 @@ const AUTH_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long one write may block on a peer that does not read before we give up on it.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Queued frames written per flush at most.
-const BATCH: usize = 512;
+const BATCH: usize = 4096;
 /// A resume replays at most this many events per chat; more gives `chat.reset`.
 const RESUME_LIMIT: usize = 1000;
 /// Presence goes to members of groups up to this size (and direct partners).
@@ -243,6 +243,7 @@ impl Writer {
         let period = Duration::from_millis(self.state.config.heartbeat_ms.max(10));
         let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         let close = self.close.clone();
+        let mut resting_until: Option<tokio::time::Instant> = None;
         let result: Result<(), Gone> = async {
             loop {
                 tokio::select! {
@@ -264,16 +265,22 @@ impl Writer {
                         self.command(command).await?;
                         self.flush().await?;
                     }
-                    item = registration.queue.recv() => {
+                    // Coalescing: after a flush the queue rests for `flush_gap`, so a busy
+                    // socket gets one write (and one wake-up) per gap however many events
+                    // arrive; an idle socket's first event still goes out at once.
+                    _ = sleep_until_or_never(resting_until), if resting_until.is_some() => {
+                        resting_until = None;
+                        if self.drain(&mut registration.queue).await? {
+                            self.flush().await?;
+                            resting_until = self.rest();
+                        }
+                    }
+                    item = registration.queue.recv(), if resting_until.is_none() => {
                         let Some(item) = item else { return Ok(()) };
                         self.outbound(item).await?;
-                        for _ in 0..BATCH {
-                            match registration.queue.try_recv() {
-                                Ok(item) => self.outbound(item).await?,
-                                Err(_) => break,
-                            }
-                        }
+                        self.drain(&mut registration.queue).await?;
                         self.flush().await?;
+                        resting_until = self.rest();
                     }
                 }
             }
@@ -282,6 +289,27 @@ impl Writer {
         if result.is_err() {
             tracing::debug!("socket write failed or timed out");
         }
+    }
+
+    /// When the queue may be read again after a flush (`None`: at once).
+    fn rest(&self) -> Option<tokio::time::Instant> {
+        let gap = Duration::from_millis(self.state.config.ws_flush_ms);
+        (!gap.is_zero()).then(|| tokio::time::Instant::now() + gap)
+    }
+
+    /// Feeds everything queued (at most a batch); answers whether anything was.
+    async fn drain(&mut self, queue: &mut mpsc::Receiver<Outbound>) -> Result<bool, Gone> {
+        let mut any = false;
+        for _ in 0..BATCH {
+            match queue.try_recv() {
+                Ok(item) => {
+                    self.outbound(item).await?;
+                    any = true;
+                }
+                Err(_) => break,
+            }
+        }
+        Ok(any)
     }
 
     async fn send_close(&mut self, code: CloseCode) {
@@ -447,6 +475,13 @@ impl Writer {
             }
         }
         self.feed(frames::message(&ServerMessage::Resumed {})).await
+    }
+}
+
+async fn sleep_until_or_never(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
     }
 }
 

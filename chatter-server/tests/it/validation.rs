@@ -101,6 +101,7 @@ async fn malformed_json_unknown_and_missing_fields_are_invalid_requests() {
         .await
         .expect_error(400, "invalid_request");
     s.get("/v1/nothing-here").send().await.expect_error(404, "not_found");
+    s.get("/v1/chats/%FF").by(&alice).send().await.expect_error(400, "invalid_request");
     let r = s.call(reqwest::Method::PUT, "/v1/users/me").by(&alice).send().await;
     assert_eq!(r.status, 405);
     assert_eq!(r.body["error"]["code"], "invalid_request");
@@ -130,4 +131,5 @@ async fn responses_carry_a_request_id_and_echo_a_given_one() {
     let r = s.get("/healthz").header("x-request-id", "abc123").send().await;
     assert_eq!(r.headers.get("x-request-id").unwrap(), "abc123");
     s.get("/readyz").send().await.expect(200);
+    s.get("/healthz").send().await.expect(200);
 }

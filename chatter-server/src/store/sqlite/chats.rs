@@ -281,15 +281,15 @@ impl ChatStore for SqliteStore {
     async fn set_role(&self, chat_id: &ChatId, user_id: &UserId, role: Role) -> StoreResult<(Member, ChatEvent)> {
         let (chat_id, user_id) = (chat_id.clone(), user_id.clone());
         self.write(move |tx| {
-            let n = tx
-                .execute(
-                    "UPDATE members SET role = ?3 WHERE chat_id = ?1 AND user_id = ?2",
-                    params![chat_id.as_str(), user_id.as_str(), role.as_str()],
-                )
-                .map_err(map_err)?;
-            if n == 0 {
-                return Err(StoreError::NotFound("member"));
+            let current = load_member(tx, chat_id.as_str(), user_id.as_str())?.ok_or(StoreError::NotFound("member"))?;
+            if current.role == Role::Owner {
+                return Err(StoreError::Conflict("the owner's role changes only by handover"));
             }
+            tx.execute(
+                "UPDATE members SET role = ?3 WHERE chat_id = ?1 AND user_id = ?2",
+                params![chat_id.as_str(), user_id.as_str(), role.as_str()],
+            )
+            .map_err(map_err)?;
             let member = load_member(tx, chat_id.as_str(), user_id.as_str())?.ok_or(StoreError::NotFound("member"))?;
             let event = record_event(tx, &chat_id, ChatEventKind::MemberRole { user_id, role })?;
             Ok((member, event))

@@ -83,8 +83,8 @@ impl MessageStore for SqliteStore {
         self.read(move |c| {
             let (filter, order, bound) = match window {
                 MessageWindow::Latest => ("", "DESC", 0),
-                MessageWindow::Before(s) => ("AND seq < ?3", "DESC", s as i64),
-                MessageWindow::After(s) => ("AND seq > ?3", "ASC", s as i64),
+                MessageWindow::Before(s) => ("AND seq < ?3", "DESC", clamp(s)),
+                MessageWindow::After(s) => ("AND seq > ?3", "ASC", clamp(s)),
             };
             let mut stmt = c
                 .prepare_cached(&format!(
@@ -115,15 +115,15 @@ impl MessageStore for SqliteStore {
     ) -> StoreResult<(Message, ChatEvent)> {
         let (chat_id, id, text) = (chat_id.clone(), id.to_string(), text.as_str().to_owned());
         self.write(move |tx| {
-            let n = tx
-                .execute(
-                    "UPDATE messages SET text = ?3, edited_at = ?4 WHERE chat_id = ?1 AND id = ?2",
-                    params![chat_id.as_str(), id, text, at.as_micros()],
-                )
-                .map_err(map_err)?;
-            if n == 0 {
-                return Err(StoreError::NotFound("message"));
+            let current = load_message(tx, chat_id.as_str(), &id)?.ok_or(StoreError::NotFound("message"))?;
+            if current.deleted {
+                return Err(StoreError::Conflict("the message was deleted"));
             }
+            tx.execute(
+                "UPDATE messages SET text = ?3, edited_at = ?4 WHERE chat_id = ?1 AND id = ?2",
+                params![chat_id.as_str(), id, text, at.as_micros()],
+            )
+            .map_err(map_err)?;
             let message = load_message(tx, chat_id.as_str(), &id)?.ok_or(StoreError::NotFound("message"))?;
             let event = record_event(tx, &chat_id, ChatEventKind::MessageEdited { message: message.clone() })?;
             Ok((message, event))
@@ -160,7 +160,7 @@ impl MessageStore for SqliteStore {
                 )
                 .map_err(map_err)?;
             let found = stmt
-                .query_map(params![chat_id, after as i64, limit as i64], |r| {
+                .query_map(params![chat_id, clamp(after), limit as i64], |r| {
                     Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
                 })
                 .map_err(map_err)?
@@ -170,4 +170,9 @@ impl MessageStore for SqliteStore {
         })
         .await
     }
+}
+
+/// Seqs beyond SQLite's integer range behave like the largest one.
+fn clamp(seq: u64) -> i64 {
+    i64::try_from(seq).unwrap_or(i64::MAX)
 }

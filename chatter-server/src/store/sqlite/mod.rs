@@ -13,15 +13,20 @@ use chatter_core::StoreError;
 use chatter_core::store::{Store, StoreResult};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// The schema migrations, in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[include_str!("../../../../migrations/sqlite/0001_init.sql")];
 
 /// How long a statement waits for a lock before the store reports itself unavailable.
 const BUSY_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// How long a call waits for a free connection before the store reports itself
+/// unavailable (with the busy timeout, a call answers within about 2 s).
+const CONNECTION_WAIT: Duration = Duration::from_millis(500);
 
 const READERS: usize = 4;
 
@@ -32,8 +37,8 @@ pub struct SqliteStore {
 }
 
 struct Inner {
-    writer: Mutex<Connection>,
-    readers: Vec<Mutex<Connection>>,
+    writer: Arc<Mutex<Connection>>,
+    readers: Vec<Arc<Mutex<Connection>>>,
     next_reader: AtomicUsize,
 }
 
@@ -84,29 +89,36 @@ impl SqliteStore {
         tokio::task::spawn_blocking(move || {
             let mut writer = open_connection(&path)?;
             migrate(&mut writer)?;
-            let readers =
-                (0..READERS).map(|_| open_connection(&path).map(Mutex::new)).collect::<Result<Vec<_>, _>>()?;
+            let readers = (0..READERS)
+                .map(|_| open_connection(&path).map(|c| Arc::new(Mutex::new(c))))
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(Self {
-                inner: Arc::new(Inner { writer: Mutex::new(writer), readers, next_reader: AtomicUsize::new(0) }),
+                inner: Arc::new(Inner {
+                    writer: Arc::new(Mutex::new(writer)),
+                    readers,
+                    next_reader: AtomicUsize::new(0),
+                }),
             })
         })
         .await
         .map_err(|e| StoreError::Other(e.to_string()))?
     }
 
-    /// Runs `f` on a reader connection.
+    /// Runs `f` on a reader connection (a free one if any).
     async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> StoreResult<T> {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let i = inner.next_reader.fetch_add(1, Ordering::Relaxed) % inner.readers.len();
-            let conn = inner.readers[i].lock().map_err(|_| StoreError::Other("reader lock poisoned".into()))?;
-            f(&conn)
-        })
-        .await
-        .map_err(|e| StoreError::Other(e.to_string()))?
+        let readers = &self.inner.readers;
+        let free = readers.iter().find_map(|r| r.clone().try_lock_owned().ok());
+        let conn = match free {
+            Some(conn) => conn,
+            None => {
+                let i = self.inner.next_reader.fetch_add(1, Ordering::Relaxed) % readers.len();
+                wait_for(readers[i].clone()).await?
+            }
+        };
+        tokio::task::spawn_blocking(move || f(&conn)).await.map_err(|e| StoreError::Other(e.to_string()))?
     }
 
     /// Runs `f` in one immediate transaction on the writer connection; it commits if
@@ -115,9 +127,8 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> StoreResult<T> {
-        let inner = self.inner.clone();
+        let mut conn = wait_for(self.inner.writer.clone()).await?;
         tokio::task::spawn_blocking(move || {
-            let mut conn = inner.writer.lock().map_err(|_| StoreError::Other("writer lock poisoned".into()))?;
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(map_err)?;
             let out = f(&tx)?;
             tx.commit().map_err(map_err)?;
@@ -126,6 +137,13 @@ impl SqliteStore {
         .await
         .map_err(|e| StoreError::Other(e.to_string()))?
     }
+}
+
+/// Takes a connection, or reports the store unavailable after `CONNECTION_WAIT`.
+async fn wait_for(conn: Arc<Mutex<Connection>>) -> StoreResult<OwnedMutexGuard<Connection>> {
+    tokio::time::timeout(CONNECTION_WAIT, conn.lock_owned())
+        .await
+        .map_err(|_| StoreError::Unavailable("all database connections are busy".into()))
 }
 
 #[async_trait::async_trait]

@@ -1,0 +1,61 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Benchmarks Chatter against a peer, in one run on one machine.
+#[derive(Parser, Debug)]
+#[command(name = "chatter-bench", version)]
+pub struct Cli {
+    /// The scenario.
+    #[command(subcommand)]
+    pub scenario: Scenario,
+}
+
+/// Scenarios.
+#[derive(Subcommand, Debug)]
+pub enum Scenario {
+    /// N subscribers in one chat, one sender at a rising rate.
+    Fanout(FanoutArgs),
+}
+
+/// Settings of the fanout scenario.
+#[derive(Args, Debug, Clone)]
+pub struct FanoutArgs {
+    /// The chatter-server binary to measure.
+    #[arg(long, default_value = "target/release/chatter-server")]
+    pub server_bin: PathBuf,
+    /// The peer's script (`node` runs it); `none` skips the peer.
+    #[arg(long, default_value = "tools/chatter-bench/peer/ws-server.js")]
+    pub peer: String,
+    /// Subscribers in the chat.
+    #[arg(long, default_value_t = 1000)]
+    pub subscribers: usize,
+    /// First rate, in messages per second.
+    #[arg(long, default_value_t = 50.0)]
+    pub start_rate: f64,
+    /// Each step's rate is the last one's times this.
+    #[arg(long, default_value_t = 1.3)]
+    pub factor: f64,
+    /// Steps at most.
+    #[arg(long, default_value_t = 16)]
+    pub max_steps: usize,
+    /// Seconds each step sends for.
+    #[arg(long, default_value_t = 3.0)]
+    pub step_secs: f64,
+    /// Bytes of text per message.
+    #[arg(long, default_value_t = 100)]
+    pub message_bytes: usize,
+    /// The p99 latency a step may have, in milliseconds.
+    #[arg(long, default_value_t = 50.0)]
+    pub p99_ms: f64,
+    /// Extra flags for chatter-server (e.g. `--ws-flush-ms=20`), space-separated.
+    #[arg(long, default_value = "", allow_hyphen_values = true)]
+    pub server_args: String,
+    /// Fail (exit non-zero) unless every server passes at least one step.
+    #[arg(long)]
+    pub require_pass: bool,
+    /// Also write the report to this file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}

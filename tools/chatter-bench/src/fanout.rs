@@ -1,0 +1,267 @@
+//! The fanout scenario: N subscribers, one sender at a rising open-loop rate.
+
+use crate::BenchError;
+use crate::cli::FanoutArgs;
+use crate::histogram::Histogram;
+use crate::procstat;
+use crate::targets::{self, Target};
+use futures::{SinkExt, StreamExt};
+use serde_json::json;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// Counters of one step, shared by every receiving task.
+#[derive(Debug, Default)]
+struct StepStats {
+    received: AtomicU64,
+    latency: Histogram,
+}
+
+/// One step's outcome.
+#[derive(Debug, Clone)]
+struct Step {
+    rate: f64,
+    sent: u64,
+    delivered: u64,
+    p50: Duration,
+    p99: Duration,
+    server_cpu: f64,
+    passed: bool,
+}
+
+/// One target's outcome.
+#[derive(Debug)]
+struct Outcome {
+    name: String,
+    steps: Vec<Step>,
+    rss_peak: u64,
+}
+
+impl Outcome {
+    fn best(&self) -> Option<&Step> {
+        self.steps.iter().rev().find(|s| s.passed)
+    }
+}
+
+fn now_micros() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+}
+
+/// Reads `"client_id":"s<step>-<micros>"` out of a frame without parsing all of it.
+fn stamp(frame: &str) -> Option<(usize, u64)> {
+    const KEY: &str = "\"client_id\":\"s";
+    let start = frame.find(KEY)? + KEY.len();
+    let rest = &frame[start..];
+    let (step, rest) = rest.split_once('-')?;
+    let micros = rest.split('"').next()?;
+    Some((step.parse().ok()?, micros.parse().ok()?))
+}
+
+async fn connect(target: &Target, headers: &[(String, String)]) -> Result<Socket, BenchError> {
+    let mut request = target.ws_url.as_str().into_client_request().map_err(|e| BenchError::Connect(e.to_string()))?;
+    for (k, v) in headers {
+        let name = tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(k.as_bytes())
+            .map_err(|e| BenchError::Connect(e.to_string()))?;
+        request.headers_mut().insert(name, v.parse().map_err(|_| BenchError::Connect("bad header".into()))?);
+    }
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(request).await.map_err(|e| BenchError::Connect(e.to_string()))?;
+    // Wait for `ready`.
+    loop {
+        match socket.next().await {
+            Some(Ok(Message::Text(t))) if t.as_str().contains("\"ready\"") => return Ok(socket),
+            Some(Ok(_)) => continue,
+            other => return Err(BenchError::Connect(format!("no ready frame: {other:?}"))),
+        }
+    }
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchError> {
+    let stats: Arc<Vec<StepStats>> = Arc::new((0..args.max_steps).map(|_| StepStats::default()).collect());
+    let mut readers = Vec::new();
+    for _ in 0..args.subscribers {
+        let mut socket = connect(target, &target.subscriber_headers).await?;
+        let stats = stats.clone();
+        readers.push(tokio::spawn(async move {
+            while let Some(Ok(message)) = socket.next().await {
+                if let Message::Text(text) = message
+                    && let Some((step, sent)) = stamp(text.as_str())
+                    && let Some(s) = stats.get(step)
+                {
+                    s.received.fetch_add(1, Ordering::Relaxed);
+                    s.latency.record(now_micros().saturating_sub(sent));
+                }
+            }
+        }));
+    }
+    let sender = connect(target, &target.sender_headers).await?;
+    let (mut sink, mut acks) = sender.split();
+    let drain = tokio::spawn(async move { while let Some(Ok(_)) = acks.next().await {} });
+    let text = "x".repeat(args.message_bytes);
+    let mut steps = Vec::new();
+    let mut rate = args.start_rate;
+    for (i, step_stats) in stats.iter().enumerate() {
+        let cpu_before = procstat::cpu_time(target.pid()).unwrap_or_default();
+        let own_cpu_before = procstat::cpu_time(std::process::id()).unwrap_or_default();
+        let started = Instant::now();
+        let length = Duration::from_secs_f64(args.step_secs);
+        let mut sent = 0u64;
+        let mut tick = tokio::time::interval(Duration::from_millis(1));
+        while started.elapsed() < length {
+            tick.tick().await;
+            let due = (rate * started.elapsed().as_secs_f64()) as u64;
+            while sent < due {
+                let frame = json!({
+                    "type": "send", "ref": sent.to_string(), "chat_id": target.chat_id, "text": text,
+                    "client_id": format!("s{i}-{}", now_micros()),
+                });
+                sink.feed(Message::text(frame.to_string())).await.map_err(|e| BenchError::Connect(e.to_string()))?;
+                sent += 1;
+            }
+            sink.flush().await.map_err(|e| BenchError::Connect(e.to_string()))?;
+        }
+        let sending = started.elapsed();
+        let expected = sent * args.subscribers as u64;
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while step_stats.received.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let cpu = procstat::cpu_time(target.pid()).unwrap_or_default().saturating_sub(cpu_before);
+        let own_cpu = procstat::cpu_time(std::process::id()).unwrap_or_default().saturating_sub(own_cpu_before);
+        let delivered = step_stats.received.load(Ordering::Relaxed);
+        let p99 = step_stats.latency.quantile(0.99);
+        let step = Step {
+            rate,
+            sent,
+            delivered,
+            p50: step_stats.latency.quantile(0.5),
+            p99,
+            server_cpu: cpu.as_secs_f64() / sending.as_secs_f64(),
+            passed: delivered >= expected && p99.as_secs_f64() * 1000.0 <= args.p99_ms,
+        };
+        eprintln!(
+            "{}: step {i}: {:.0} msg/s x {} = {:.0} deliveries/s, got {}/{}, p50 {:?}, p99 {:?}, server CPU {:.0}%, load client CPU {:.0}%{}",
+            target.name,
+            rate,
+            args.subscribers,
+            rate * args.subscribers as f64,
+            delivered,
+            expected,
+            step.p50,
+            step.p99,
+            step.server_cpu * 100.0,
+            own_cpu.as_secs_f64() / sending.as_secs_f64() * 100.0,
+            if step.passed { "" } else { "  <- fails" }
+        );
+        let passed = step.passed;
+        steps.push(step);
+        if !passed {
+            break;
+        }
+        rate *= args.factor;
+    }
+    let rss_peak = procstat::memory(target.pid()).map(|(_, peak)| peak).unwrap_or(0);
+    drain.abort();
+    for r in readers {
+        r.abort();
+    }
+    Ok(Outcome { name: target.name.clone(), steps, rss_peak })
+}
+
+fn report(outcomes: &[Outcome], args: &FanoutArgs) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "### fanout: {} subscribers, {}-byte messages, p99 <= {} ms, no loss\n",
+        args.subscribers, args.message_bytes, args.p99_ms
+    );
+    let _ = writeln!(out, "| server | best rate (msg/s) | deliveries/s | p50 | p99 | server CPU | server peak RSS |");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+    for o in outcomes {
+        match o.best() {
+            Some(s) => {
+                let _ = writeln!(
+                    out,
+                    "| {} | {:.0} | {:.0} | {:.1} ms | {:.1} ms | {:.0}% | {:.1} MiB |",
+                    o.name,
+                    s.rate,
+                    s.rate * args.subscribers as f64,
+                    s.p50.as_secs_f64() * 1000.0,
+                    s.p99.as_secs_f64() * 1000.0,
+                    s.server_cpu * 100.0,
+                    o.rss_peak as f64 / 1048576.0
+                );
+            }
+            None => {
+                let _ =
+                    writeln!(out, "| {} | no step passed | | | | | {:.1} MiB |", o.name, o.rss_peak as f64 / 1048576.0);
+            }
+        }
+    }
+    for o in outcomes {
+        let _ = writeln!(out, "\nSteps of {}:\n", o.name);
+        let _ = writeln!(out, "| rate (msg/s) | sent | delivered / expected | p50 | p99 | server CPU | result |");
+        let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+        for s in &o.steps {
+            let _ = writeln!(
+                out,
+                "| {:.0} | {} | {} / {} | {:.1} ms | {:.1} ms | {:.0}% | {} |",
+                s.rate,
+                s.sent,
+                s.delivered,
+                s.sent * args.subscribers as u64,
+                s.p50.as_secs_f64() * 1000.0,
+                s.p99.as_secs_f64() * 1000.0,
+                s.server_cpu * 100.0,
+                if s.passed { "pass" } else { "fail" }
+            );
+        }
+    }
+    if let [chatter, peer] = outcomes
+        && let (Some(c), Some(p)) = (chatter.best(), peer.best())
+    {
+        let _ = writeln!(out, "\nRatio {} / {}: {:.2}x", chatter.name, peer.name, c.rate / p.rate);
+    }
+    out
+}
+
+/// Runs the scenario against Chatter, then the peer; answers the report.
+pub async fn run(args: FanoutArgs) -> Result<String, BenchError> {
+    let mut outcomes = Vec::new();
+    {
+        let target = targets::chatter(&args.server_bin, args.subscribers, &args.server_args).await?;
+        outcomes.push(measure(&target, &args).await?);
+    }
+    if args.peer != "none" {
+        let target = targets::ws_peer(&args.peer).await?;
+        outcomes.push(measure(&target, &args).await?);
+    }
+    let text = report(&outcomes, &args);
+    if args.require_pass && outcomes.iter().any(|o| o.best().is_none()) {
+        return Err(BenchError::NoPass(text));
+    }
+    if let Some(path) = &args.out {
+        std::fs::write(path, &text)?;
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_are_read_from_either_servers_frames() {
+        let chatter = r#"{"type":"message.created","chat_id":"c","event_seq":3,"message":{"id":"m","text":"xx","client_id":"s2-1700000000000000","reply_to":null}}"#;
+        assert_eq!(stamp(chatter), Some((2, 1_700_000_000_000_000)));
+        let peer = r#"{"type":"message.created","message":{"text":"x","client_id":"s0-5"}}"#;
+        assert_eq!(stamp(peer), Some((0, 5)));
+        assert_eq!(stamp(r#"{"type":"ready"}"#), None);
+    }
+}

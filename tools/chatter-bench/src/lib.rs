@@ -1,0 +1,43 @@
+//! Load scenarios for Chatter, each measured against a peer in the same run.
+//!
+//! `fanout`: N subscribers in one chat, one sender posting 100-byte messages at a
+//! rising open-loop rate. Each step passes if every subscriber got every message and
+//! the p99 send-to-receive latency is at most 50 ms; the result is the highest passing
+//! delivery rate, with the server's CPU and memory.
+
+mod cli;
+mod fanout;
+mod histogram;
+mod procstat;
+mod targets;
+
+pub use cli::{Cli, Scenario};
+
+use thiserror::Error;
+
+/// Why a benchmark could not run.
+#[derive(Debug, Error)]
+pub enum BenchError {
+    /// A server did not start.
+    #[error("could not start {0}: {1}")]
+    Start(String, String),
+    /// Setting up users and chats failed.
+    #[error("setup failed: {0}")]
+    Setup(String),
+    /// Connecting the load failed.
+    #[error("connecting failed: {0}")]
+    Connect(String),
+    /// A server passed no step (with `--require-pass`).
+    #[error("a server passed no step:\n{0}")]
+    NoPass(String),
+    /// Writing the report failed.
+    #[error("writing the report: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs the chosen scenario; answers the report (Markdown).
+pub async fn run(cli: Cli) -> Result<String, BenchError> {
+    match cli.scenario {
+        Scenario::Fanout(args) => fanout::run(args).await,
+    }
+}
