@@ -243,12 +243,17 @@ impl Writer {
         let period = Duration::from_millis(self.state.config.heartbeat_ms.max(10));
         let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         let close = self.close.clone();
-        let mut resting_until: Option<tokio::time::Instant> = None;
+        // Made once and kept: re-creating them every turn would re-register wakers.
+        let closed = close.wait();
+        tokio::pin!(closed);
+        let rest = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(rest);
+        let mut resting = false;
         let result: Result<(), Gone> = async {
             loop {
                 tokio::select! {
                     biased;
-                    code = close.wait() => {
+                    code = &mut closed => {
                         self.send_close(code).await;
                         return Ok(());
                     }
@@ -265,22 +270,22 @@ impl Writer {
                         self.command(command).await?;
                         self.flush().await?;
                     }
-                    // Coalescing: after a flush the queue rests for `flush_gap`, so a busy
-                    // socket gets one write (and one wake-up) per gap however many events
+                    // Coalescing: after a flush the queue rests for `ws_flush_ms`, so a busy
+                    // socket gets one write (and one wake-up) per rest however many events
                     // arrive; an idle socket's first event still goes out at once.
-                    _ = sleep_until_or_never(resting_until), if resting_until.is_some() => {
-                        resting_until = None;
+                    () = &mut rest, if resting => {
+                        resting = false;
                         if self.drain(&mut registration.queue).await? {
                             self.flush().await?;
-                            resting_until = self.rest();
+                            resting = self.rest(rest.as_mut());
                         }
                     }
-                    item = registration.queue.recv(), if resting_until.is_none() => {
+                    item = registration.queue.recv(), if !resting => {
                         let Some(item) = item else { return Ok(()) };
                         self.outbound(item).await?;
                         self.drain(&mut registration.queue).await?;
                         self.flush().await?;
-                        resting_until = self.rest();
+                        resting = self.rest(rest.as_mut());
                     }
                 }
             }
@@ -291,10 +296,14 @@ impl Writer {
         }
     }
 
-    /// When the queue may be read again after a flush (`None`: at once).
-    fn rest(&self) -> Option<tokio::time::Instant> {
+    /// Starts the queue's rest after a flush; answers whether it rests at all.
+    fn rest(&self, rest: std::pin::Pin<&mut tokio::time::Sleep>) -> bool {
         let gap = Duration::from_millis(self.state.config.ws_flush_ms);
-        (!gap.is_zero()).then(|| tokio::time::Instant::now() + gap)
+        if gap.is_zero() {
+            return false;
+        }
+        rest.reset(tokio::time::Instant::now() + gap);
+        true
     }
 
     /// Feeds everything queued (at most a batch); answers whether anything was.
@@ -475,13 +484,6 @@ impl Writer {
             }
         }
         self.feed(frames::message(&ServerMessage::Resumed {})).await
-    }
-}
-
-async fn sleep_until_or_never(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
     }
 }
 

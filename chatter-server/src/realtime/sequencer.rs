@@ -5,6 +5,29 @@
 
 use chatter_core::ChatId;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a: ids are short and not attacker-chosen keys of a shared table (each socket
+/// has its own map of the chats it is in), so a fast hash beats SipHash here.
+#[derive(Default)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type Map<V> = HashMap<ChatId, V, BuildHasherDefault<Fnv>>;
 
 /// What to do with an incoming event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,8 +46,8 @@ pub enum Decision {
 /// Per followed chat: where following started, and the last event_seq sent.
 #[derive(Debug, Default)]
 pub struct Sequencer {
-    last: HashMap<ChatId, u64>,
-    base: HashMap<ChatId, u64>,
+    last: Map<u64>,
+    base: Map<u64>,
 }
 
 impl Sequencer {

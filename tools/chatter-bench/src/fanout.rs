@@ -4,6 +4,7 @@ use crate::BenchError;
 use crate::cli::FanoutArgs;
 use crate::histogram::Histogram;
 use crate::procstat;
+use crate::rawws;
 use crate::targets::{self, Target};
 use futures::{SinkExt, StreamExt};
 use serde_json::json;
@@ -86,18 +87,21 @@ async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchErr
     let stats: Arc<Vec<StepStats>> = Arc::new((0..args.max_steps).map(|_| StepStats::default()).collect());
     let mut readers = Vec::new();
     for _ in 0..args.subscribers {
-        let mut socket = connect(target, &target.subscriber_headers).await?;
+        let mut socket = rawws::connect(&target.ws_url, &target.subscriber_headers)
+            .await
+            .map_err(|e| BenchError::Connect(e.to_string()))?;
         let stats = stats.clone();
         readers.push(tokio::spawn(async move {
-            while let Some(Ok(message)) = socket.next().await {
-                if let Message::Text(text) = message
-                    && let Some((step, sent)) = stamp(text.as_str())
-                    && let Some(s) = stats.get(step)
-                {
-                    s.received.fetch_add(1, Ordering::Relaxed);
-                    s.latency.record(now_micros().saturating_sub(sent));
-                }
-            }
+            let _ = socket
+                .read_texts(|text| {
+                    if let Some((step, sent)) = std::str::from_utf8(text).ok().and_then(stamp)
+                        && let Some(s) = stats.get(step)
+                    {
+                        s.received.fetch_add(1, Ordering::Relaxed);
+                        s.latency.record(now_micros().saturating_sub(sent));
+                    }
+                })
+                .await;
         }));
     }
     let sender = connect(target, &target.sender_headers).await?;

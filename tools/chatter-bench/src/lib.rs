@@ -9,6 +9,7 @@ mod cli;
 mod fanout;
 mod histogram;
 mod procstat;
+mod rawws;
 mod targets;
 
 pub use cli::{Cli, Scenario};
