@@ -7,8 +7,14 @@ use tokio::sync::Notify;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u16)]
 pub enum CloseCode {
+    /// The client closed; the server answers in kind.
+    Normal = 1000,
     /// The server is shutting down: reconnect and resume.
     GoingAway = 1001,
+    /// A frame that breaks the WebSocket protocol.
+    Protocol = 1002,
+    /// A text frame that is not UTF-8.
+    BadUtf8 = 1007,
     /// A frame over 64 KiB.
     TooBig = 1009,
     /// Not (or no longer) authenticated: do not reconnect with this token.
@@ -25,7 +31,10 @@ impl CloseCode {
     /// The reason text sent with the code.
     pub fn reason(self) -> &'static str {
         match self {
+            Self::Normal => "bye",
             Self::GoingAway => "server shutting down",
+            Self::Protocol => "protocol error",
+            Self::BadUtf8 => "text is not UTF-8",
             Self::TooBig => "frame too large",
             Self::Unauthenticated => "not authenticated",
             Self::SlowConsumer => "slow consumer",
@@ -34,9 +43,21 @@ impl CloseCode {
         }
     }
 
+    /// The code that answers a decoding error.
+    pub fn from_wire(e: super::wire::WireError) -> Self {
+        match e {
+            super::wire::WireError::TooBig => Self::TooBig,
+            super::wire::WireError::Protocol => Self::Protocol,
+            super::wire::WireError::BadUtf8 => Self::BadUtf8,
+        }
+    }
+
     fn from_u16(v: u16) -> Option<Self> {
         Some(match v {
+            1000 => Self::Normal,
             1001 => Self::GoingAway,
+            1002 => Self::Protocol,
+            1007 => Self::BadUtf8,
             1009 => Self::TooBig,
             4001 => Self::Unauthenticated,
             4008 => Self::SlowConsumer,

@@ -1,22 +1,24 @@
 //! One WebSocket: authentication, subscription, `ready`, then two tasks. The reader
-//! parses frames into commands; the writer owns the socket's sink and its sequencer:
-//! it runs commands in order, sends queued events in event_seq order (filling gaps from
-//! the store), writes in batches (feed many, flush once), pings, and closes.
+//! decodes messages into commands; the writer owns the socket's write half and its
+//! sequencer: it runs commands in order, sends queued events in event_seq order
+//! (filling gaps from the store), writes in batches (buffer many frames, one write),
+//! pings, and closes.
 
 use super::close::{CloseCode, CloseSignal};
 use super::frames;
 use super::hub::{Outbound, Registration};
 use super::sequencer::{Decision, Sequencer};
+use super::socket::{SocketIn, SocketOut};
+use super::wire::{Incoming, WireError};
 use crate::app::AppState;
 use crate::broker::Broadcast;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use bytes::Bytes;
 use chatter_core::model::ChatEvent;
 use chatter_core::protocol::ws::{ClientFrame, ServerMessage};
 use chatter_core::service::{Caller, SendInput};
 use chatter_core::store::Created;
 use chatter_core::{ChatId, Error, MessageId, UserId};
-use futures::stream::{SplitSink, SplitStream};
-use futures::{FutureExt, SinkExt, StreamExt};
+use futures::FutureExt;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -34,9 +36,6 @@ const RESUME_LIMIT: usize = 1000;
 /// Presence goes to members of groups up to this size (and direct partners).
 const PRESENCE_GROUP_LIMIT: u64 = 100;
 
-type Sink = SplitSink<WebSocket, Message>;
-type Stream = SplitStream<WebSocket>;
-
 /// How the socket arrived: authenticated at the upgrade, or to authenticate by frame.
 #[derive(Debug, Clone)]
 pub enum Credentials {
@@ -51,12 +50,13 @@ pub enum Credentials {
 enum Command {
     Client(ClientFrame),
     /// A frame to send as it is (errors about bad input).
-    Reply(Utf8Bytes),
+    Reply(Bytes),
+    /// Answer a ping.
+    Pong(Vec<u8>),
 }
 
 /// Serves one upgraded socket until it closes.
-pub async fn serve_socket(state: AppState, socket: WebSocket, credentials: Credentials) {
-    let (mut sink, mut stream) = socket.split();
+pub async fn serve_socket(state: AppState, mut stream: SocketIn, mut sink: SocketOut, credentials: Credentials) {
     let caller = match credentials {
         Credentials::Authenticated(c) => c,
         Credentials::Pending => match authenticate_by_frame(&state, &mut stream).await {
@@ -92,18 +92,19 @@ pub async fn serve_socket(state: AppState, socket: WebSocket, credentials: Crede
     }
 }
 
-async fn authenticate_by_frame(state: &AppState, stream: &mut Stream) -> Option<Caller> {
+async fn authenticate_by_frame(state: &AppState, stream: &mut SocketIn) -> Option<Caller> {
     let first = tokio::time::timeout(AUTH_TIMEOUT, stream.next()).await.ok()??.ok()?;
-    let Message::Text(text) = first else { return None };
-    match serde_json::from_str::<ClientFrame>(text.as_str()) {
+    let Incoming::Text(text) = first else { return None };
+    match serde_json::from_str::<ClientFrame>(&text) {
         Ok(ClientFrame::Auth { token }) => state.service.authenticate(&token).await.ok(),
         _ => None,
     }
 }
 
-async fn close_now(sink: &mut Sink, code: CloseCode) {
-    let frame = CloseFrame { code: code as u16, reason: code.reason().into() };
-    let _ = tokio::time::timeout(Duration::from_secs(5), sink.send(Message::Close(Some(frame)))).await;
+async fn close_now(sink: &mut SocketOut, code: CloseCode) {
+    sink.close(code as u16, code.reason());
+    let _ = tokio::time::timeout(Duration::from_secs(5), sink.flush()).await;
+    sink.shutdown().await;
 }
 
 fn announce_presence(state: &AppState, user_id: UserId, online: bool) {
@@ -127,33 +128,35 @@ enum Step {
     Stop,
 }
 
-fn step(next: Result<Message, axum::Error>, close: &CloseSignal) -> Step {
+fn step(next: Result<Incoming, WireError>, close: &CloseSignal) -> Step {
     match next {
-        Ok(Message::Text(text)) => Step::Run(match serde_json::from_str::<ClientFrame>(text.as_str()) {
+        Ok(Incoming::Text(text)) => Step::Run(match serde_json::from_str::<ClientFrame>(&text) {
             Ok(ClientFrame::Auth { .. }) => {
                 Command::Reply(frames::error("invalid_request", "already authenticated", None))
             }
             Ok(frame) => Command::Client(frame),
-            Err(e) => Command::Reply(frames::error("invalid_request", bad_frame_message(text.as_str(), &e), None)),
+            Err(e) => Command::Reply(frames::error("invalid_request", bad_frame_message(&text, &e), None)),
         }),
-        Ok(Message::Binary(_)) => Step::Run(Command::Reply(frames::error(
+        Ok(Incoming::Binary) => Step::Run(Command::Reply(frames::error(
             "invalid_request",
             "binary frames are not supported: send JSON text",
             None,
         ))),
-        Ok(Message::Ping(_) | Message::Pong(_)) => Step::Ignore,
-        Ok(Message::Close(_)) => Step::Stop,
+        Ok(Incoming::Ping(payload)) => Step::Run(Command::Pong(payload)),
+        Ok(Incoming::Pong) => Step::Ignore,
+        Ok(Incoming::Close(_)) => {
+            close.close(CloseCode::Normal);
+            Step::Stop
+        }
         Err(e) => {
-            if is_too_big(&e) {
-                close.close(CloseCode::TooBig);
-            }
+            close.close(CloseCode::from_wire(e));
             Step::Stop
         }
     }
 }
 
 async fn read_loop(
-    mut stream: Stream,
+    mut stream: SocketIn,
     commands: mpsc::Sender<Command>,
     close: Arc<CloseSignal>,
     unanswered_pings: Arc<AtomicU32>,
@@ -182,16 +185,11 @@ fn bad_frame_message(text: &str, e: &serde_json::Error) -> String {
     }
 }
 
-fn is_too_big(e: &axum::Error) -> bool {
-    let text = e.to_string().to_lowercase();
-    text.contains("too long") || text.contains("too big") || text.contains("capacity") || text.contains("size")
-}
-
 /// The writing half of a socket.
 struct Writer {
     state: AppState,
     caller: Caller,
-    sink: Sink,
+    sink: SocketOut,
     sequencer: Sequencer,
     close: Arc<CloseSignal>,
     unanswered_pings: Arc<AtomicU32>,
@@ -225,7 +223,7 @@ impl Writer {
 
     /// Runs the commands that arrived before `ready` went out (typically the client's
     /// `resume`), before any queued live event, so a resume's replay comes first.
-    async fn early_commands(&mut self, stream: &mut Stream) -> Result<(), Gone> {
+    async fn early_commands(&mut self, stream: &mut SocketIn) -> Result<(), Gone> {
         while let Some(Some(next)) = stream.next().now_or_never() {
             match step(next, &self.close) {
                 Step::Run(command) => self.command(command).await?,
@@ -262,7 +260,7 @@ impl Writer {
                             close.close(CloseCode::Timeout);
                             continue;
                         }
-                        self.feed_message(Message::Ping(Default::default())).await?;
+                        self.sink.ping();
                         self.flush().await?;
                     }
                     command = commands.recv() => {
@@ -322,19 +320,15 @@ impl Writer {
     }
 
     async fn send_close(&mut self, code: CloseCode) {
-        let frame = CloseFrame { code: code as u16, reason: code.reason().into() };
-        let _ = tokio::time::timeout(WRITE_TIMEOUT, self.sink.send(Message::Close(Some(frame)))).await;
+        self.sink.close(code as u16, code.reason());
+        let _ = tokio::time::timeout(WRITE_TIMEOUT, self.sink.flush()).await;
+        self.sink.shutdown().await;
     }
 
-    async fn feed_message(&mut self, message: Message) -> Result<(), Gone> {
-        match tokio::time::timeout(WRITE_TIMEOUT, self.sink.feed(message)).await {
-            Ok(Ok(())) => Ok(()),
-            _ => Err(Gone),
-        }
-    }
-
-    async fn feed(&mut self, frame: Utf8Bytes) -> Result<(), Gone> {
-        self.feed_message(Message::Text(frame)).await
+    /// Buffers a text frame (written by the next flush).
+    async fn feed(&mut self, frame: Bytes) -> Result<(), Gone> {
+        self.sink.text(&frame);
+        Ok(())
     }
 
     async fn flush(&mut self) -> Result<(), Gone> {
@@ -405,6 +399,10 @@ impl Writer {
     async fn command(&mut self, command: Command) -> Result<(), Gone> {
         let frame = match command {
             Command::Reply(frame) => return self.feed(frame).await,
+            Command::Pong(payload) => {
+                self.sink.pong(&payload);
+                return Ok(());
+            }
             Command::Client(frame) => frame,
         };
         let service = self.state.service.clone();
@@ -487,7 +485,7 @@ impl Writer {
     }
 }
 
-fn error_frame(e: &Error, reference: Option<String>) -> Utf8Bytes {
+fn error_frame(e: &Error, reference: Option<String>) -> Bytes {
     let message = match e {
         Error::Internal(detail) => {
             tracing::error!(%detail, "internal error in a socket command");

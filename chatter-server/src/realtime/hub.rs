@@ -5,7 +5,7 @@
 use super::close::{CloseCode, CloseSignal};
 use super::frames;
 use crate::broker::Broadcast;
-use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
 use chatter_core::protocol::ws::ServerMessage;
 use chatter_core::{ChatId, SessionId, UserId};
 use std::collections::{HashMap, HashSet};
@@ -25,7 +25,7 @@ pub struct Delivered {
     /// Its event_seq.
     pub event_seq: u64,
     /// The encoded frame.
-    pub frame: Utf8Bytes,
+    pub frame: Bytes,
 }
 
 /// What the hub queues for a socket.
@@ -34,7 +34,7 @@ pub enum Outbound {
     /// A chat event, ordered by the socket's sequencer.
     Event(Arc<Delivered>),
     /// An ephemeral frame (typing, read, presence).
-    Frame(Utf8Bytes),
+    Frame(Bytes),
     /// The user joined a chat: follow it from `last_event_seq`, send `frame`
     /// (`chat.added`).
     Added {
@@ -43,14 +43,14 @@ pub enum Outbound {
         /// Its last event_seq in the snapshot sent.
         last_event_seq: u64,
         /// The `chat.added` frame.
-        frame: Utf8Bytes,
+        frame: Bytes,
     },
     /// The user lost a chat: stop following it, send `frame` (`chat.removed`).
     Removed {
         /// The chat.
         chat_id: ChatId,
         /// The `chat.removed` frame.
-        frame: Utf8Bytes,
+        frame: Bytes,
     },
 }
 
@@ -324,7 +324,7 @@ impl Hub {
         }
     }
 
-    fn to_chat(&self, chat_id: &ChatId, except_user: Option<&UserId>, frame: &Utf8Bytes) {
+    fn to_chat(&self, chat_id: &ChatId, except_user: Option<&UserId>, frame: &Bytes) {
         let state = self.read();
         for id in state.by_chat.get(chat_id).into_iter().flatten() {
             if let Some(conn) = state.conns.get(id)

@@ -6,8 +6,12 @@ mod connection;
 mod frames;
 mod hub;
 mod sequencer;
+mod socket;
+mod wire;
 
 pub use close::{CloseCode, CloseSignal};
 pub use connection::{Credentials, serve_socket};
 pub use hub::{Hub, HubLimits, Outbound, Registration, TooMany};
 pub use sequencer::{Decision, Sequencer};
+pub use socket::{SocketIn, SocketOut, open as open_socket};
+pub use wire::accept_key;

@@ -32,13 +32,13 @@ pub struct FanoutArgs {
     #[arg(long, default_value_t = 1000)]
     pub subscribers: usize,
     /// First rate, in messages per second.
-    #[arg(long, default_value_t = 50.0)]
+    #[arg(long, default_value_t = 20.0)]
     pub start_rate: f64,
     /// Each step's rate is the last one's times this.
     #[arg(long, default_value_t = 1.3)]
     pub factor: f64,
     /// Steps at most.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 20)]
     pub max_steps: usize,
     /// Seconds each step sends for.
     #[arg(long, default_value_t = 3.0)]
