@@ -5,39 +5,16 @@ mod local;
 
 pub use local::LocalBroker;
 
-use chatter_core::model::{Chat, ChatEvent};
 use chatter_core::service::{Notice, NoticeSink};
-use chatter_core::{ChatId, SessionId, UserId};
+use chatter_core::{ChatId, UserId};
 use std::sync::Arc;
 
 /// Something every node must hear about, to deliver to its own sockets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Broadcast {
-    /// A chat event, for the chat's subscribers.
-    Chat(ChatEvent),
-    /// `user_id` was added to `chat`.
-    ChatAdded {
-        /// Who.
-        user_id: UserId,
-        /// The chat as it was right after.
-        chat: Chat,
-    },
-    /// `user_id` left or lost `chat_id`.
-    ChatRemoved {
-        /// Who.
-        user_id: UserId,
-        /// Which chat.
-        chat_id: ChatId,
-    },
-    /// A read marker moved.
-    Read {
-        /// Where.
-        chat_id: ChatId,
-        /// Whose.
-        user_id: UserId,
-        /// Up to where.
-        seq: u64,
-    },
+    /// A change decided by the core (chat events, membership, read markers,
+    /// revocations).
+    Notice(Notice),
     /// Someone is typing.
     Typing {
         /// Where.
@@ -54,11 +31,6 @@ pub enum Broadcast {
         /// Who hears it.
         audience: Vec<UserId>,
     },
-    /// These sessions were revoked: their sockets close with 4001.
-    SessionsRevoked {
-        /// Which.
-        session_ids: Vec<SessionId>,
-    },
 }
 
 /// Carries broadcasts to every node (this one included).
@@ -73,13 +45,6 @@ pub struct BrokerSink(pub Arc<dyn Broker>);
 
 impl NoticeSink for BrokerSink {
     fn publish(&self, notice: Notice) {
-        let broadcast = match notice {
-            Notice::Chat(event) => Broadcast::Chat(event),
-            Notice::ChatAdded { user_id, chat } => Broadcast::ChatAdded { user_id, chat },
-            Notice::ChatRemoved { user_id, chat_id } => Broadcast::ChatRemoved { user_id, chat_id },
-            Notice::Read { chat_id, user_id, seq } => Broadcast::Read { chat_id, user_id, seq },
-            Notice::SessionsRevoked { session_ids, .. } => Broadcast::SessionsRevoked { session_ids },
-        };
-        self.0.publish(broadcast);
+        self.0.publish(Broadcast::Notice(notice));
     }
 }

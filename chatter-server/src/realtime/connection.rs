@@ -18,7 +18,6 @@ use chatter_core::protocol::ws::{ClientFrame, ServerMessage};
 use chatter_core::service::{Caller, SendInput};
 use chatter_core::store::Created;
 use chatter_core::{ChatId, Error, MessageId, UserId};
-use futures::FutureExt;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -31,6 +30,8 @@ const AUTH_TIMEOUT: Duration = Duration::from_secs(5);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Queued frames written per flush at most.
 const BATCH: usize = 4096;
+/// How long a new socket's queued events wait for its first command (see `run`).
+const HOLD_LIVE: Duration = Duration::from_millis(500);
 /// A resume replays at most this many events per chat; more gives `chat.reset`.
 const RESUME_LIMIT: usize = 1000;
 /// Presence goes to members of groups up to this size (and direct partners).
@@ -80,7 +81,7 @@ pub async fn serve_socket(state: AppState, mut stream: SocketIn, mut sink: Socke
         close: registration.close.clone(),
         unanswered_pings: Arc::new(AtomicU32::new(0)),
     };
-    if writer.start(id).await.is_ok() && writer.early_commands(&mut stream).await.is_ok() {
+    if writer.start(id).await.is_ok() {
         let (commands_tx, commands_rx) = mpsc::channel(64);
         let reader =
             tokio::spawn(read_loop(stream, commands_tx, writer.close.clone(), writer.unanswered_pings.clone()));
@@ -221,22 +222,6 @@ impl Writer {
         self.flush().await
     }
 
-    /// Runs the commands that arrived before `ready` went out (typically the client's
-    /// `resume`), before any queued live event, so a resume's replay comes first.
-    async fn early_commands(&mut self, stream: &mut SocketIn) -> Result<(), Gone> {
-        while let Some(Some(next)) = stream.next().now_or_never() {
-            match step(next, &self.close) {
-                Step::Run(command) => self.command(command).await?,
-                Step::Ignore => {}
-                Step::Stop => {
-                    self.close.close(CloseCode::GoingAway);
-                    break;
-                }
-            }
-        }
-        self.flush().await
-    }
-
     async fn run(&mut self, mut registration: Registration, mut commands: mpsc::Receiver<Command>) {
         let period = Duration::from_millis(self.state.config.heartbeat_ms.max(10));
         let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
@@ -247,6 +232,11 @@ impl Writer {
         let rest = tokio::time::sleep(Duration::ZERO);
         tokio::pin!(rest);
         let mut resting = false;
+        // Queued events wait for the client's first command (typically `resume`) or
+        // HOLD_LIVE, so a resume's replay goes out before any live event of its chats.
+        let hold = tokio::time::sleep(HOLD_LIVE);
+        tokio::pin!(hold);
+        let mut holding = true;
         let result: Result<(), Gone> = async {
             loop {
                 tokio::select! {
@@ -263,8 +253,10 @@ impl Writer {
                         self.sink.ping();
                         self.flush().await?;
                     }
+                    () = &mut hold, if holding => holding = false,
                     command = commands.recv() => {
                         let Some(command) = command else { return Ok(()) };
+                        holding = false;
                         self.command(command).await?;
                         self.flush().await?;
                     }
@@ -278,7 +270,7 @@ impl Writer {
                             resting = self.rest(rest.as_mut());
                         }
                     }
-                    item = registration.queue.recv(), if !resting => {
+                    item = registration.queue.recv(), if !resting && !holding => {
                         let Some(item) = item else { return Ok(()) };
                         self.outbound(item).await?;
                         self.drain(&mut registration.queue).await?;

@@ -7,6 +7,7 @@ use super::frames;
 use crate::broker::Broadcast;
 use bytes::Bytes;
 use chatter_core::protocol::ws::ServerMessage;
+use chatter_core::service::Notice;
 use chatter_core::{ChatId, SessionId, UserId};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -240,7 +241,7 @@ impl Hub {
     /// Delivers a broadcast to this node's sockets.
     pub fn deliver(&self, broadcast: &Broadcast) {
         match broadcast {
-            Broadcast::Chat(event) => {
+            Broadcast::Notice(Notice::Chat(event)) => {
                 let delivered = Arc::new(Delivered {
                     chat_id: event.chat_id.clone(),
                     event_seq: event.event_seq,
@@ -253,7 +254,7 @@ impl Hub {
                     }
                 }
             }
-            Broadcast::ChatAdded { user_id, chat } => {
+            Broadcast::Notice(Notice::ChatAdded { user_id, chat }) => {
                 let frame = frames::message(&ServerMessage::ChatAdded { chat: chat.clone() });
                 let mut state = self.write();
                 let State { conns, by_user, by_chat } = &mut *state;
@@ -271,7 +272,7 @@ impl Hub {
                     push(conn, item);
                 }
             }
-            Broadcast::ChatRemoved { user_id, chat_id } => {
+            Broadcast::Notice(Notice::ChatRemoved { user_id, chat_id }) => {
                 let frame = frames::message(&ServerMessage::ChatRemoved { chat_id: chat_id.clone() });
                 let mut state = self.write();
                 let State { conns, by_user, by_chat } = &mut *state;
@@ -289,7 +290,7 @@ impl Hub {
                     push(conn, Outbound::Removed { chat_id: chat_id.clone(), frame: frame.clone() });
                 }
             }
-            Broadcast::Read { chat_id, user_id, seq } => {
+            Broadcast::Notice(Notice::Read { chat_id, user_id, seq }) => {
                 let frame = frames::message(&ServerMessage::Read {
                     chat_id: chat_id.clone(),
                     user_id: user_id.clone(),
@@ -313,7 +314,7 @@ impl Hub {
                     }
                 }
             }
-            Broadcast::SessionsRevoked { session_ids } => {
+            Broadcast::Notice(Notice::SessionsRevoked { session_ids, .. }) => {
                 let revoked: HashSet<&SessionId> = session_ids.iter().collect();
                 for conn in self.read().conns.values() {
                     if revoked.contains(&conn.session_id) {

@@ -24,6 +24,17 @@ pub struct TestUser {
     pub token: String,
 }
 
+impl TestUser {
+    /// The user of a register or login answer.
+    fn from_auth(body: &Value) -> Self {
+        Self {
+            id: body["user"]["id"].as_str().expect("id").to_owned(),
+            username: body["user"]["username"].as_str().expect("username").to_owned(),
+            token: body["token"].as_str().expect("token").to_owned(),
+        }
+    }
+}
+
 /// A response: status, headers and the JSON body (Null when empty).
 #[derive(Debug)]
 pub struct Resp {
@@ -182,32 +193,14 @@ impl Server {
 
     /// Registers `name` with the password `password-<name>`.
     pub async fn register(&self, name: &str) -> TestUser {
-        let body = self
-            .post("/v1/users")
-            .json(json!({"username": name, "password": format!("password-{name}")}))
-            .send()
-            .await
-            .expect(201);
-        TestUser {
-            id: body["user"]["id"].as_str().expect("id").to_owned(),
-            username: body["user"]["username"].as_str().expect("username").to_owned(),
-            token: body["token"].as_str().expect("token").to_owned(),
-        }
+        let body = json!({"username": name, "password": format!("password-{name}")});
+        TestUser::from_auth(&self.post("/v1/users").json(body).send().await.expect(201))
     }
 
     /// Opens another session for `name` (password `password-<name>`).
     pub async fn login(&self, name: &str) -> TestUser {
-        let body = self
-            .post("/v1/sessions")
-            .json(json!({"username": name, "password": format!("password-{name}")}))
-            .send()
-            .await
-            .expect(201);
-        TestUser {
-            id: body["user"]["id"].as_str().expect("id").to_owned(),
-            username: body["user"]["username"].as_str().expect("username").to_owned(),
-            token: body["token"].as_str().expect("token").to_owned(),
-        }
+        let body = json!({"username": name, "password": format!("password-{name}")});
+        TestUser::from_auth(&self.post("/v1/sessions").json(body).send().await.expect(201))
     }
 
     /// Creates a group owned by `owner`; returns its id.

@@ -254,3 +254,19 @@ async fn logout_revocation_password_change_and_deletion_close_sockets_with_4001(
     s.delete("/v1/users/me").by(&alice).json(json!({"password": "a new password"})).send().await.expect(204);
     assert_eq!(main.closed_with(Duration::from_secs(3)).await, Some(4001));
 }
+
+#[tokio::test]
+async fn a_client_that_sends_nothing_still_gets_live_events_after_the_hold() {
+    let s = Server::start().await;
+    let alice = s.register("alice").await;
+    let bob = s.register("bob").await;
+    let chat = s.group(&alice, "Team", "private").await;
+    s.add(&chat, &alice, &bob).await;
+    let mut b = Ws::connect_quietly(&s, &bob).await;
+    assert_eq!(b.next().await["type"], "ready");
+    s.say(&chat, &alice, "no resume needed").await;
+    let t = std::time::Instant::now();
+    let got = b.next_of("message.created").await;
+    assert_eq!(got["message"]["text"], "no resume needed");
+    assert!(t.elapsed() < Duration::from_secs(2), "held at most ~0.5 s: {:?}", t.elapsed());
+}

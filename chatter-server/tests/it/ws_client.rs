@@ -47,11 +47,14 @@ pub async fn open(server: &Server, headers: &[(&str, &str)]) -> Result<Ws, Refus
 }
 
 impl Ws {
-    /// Opens a socket as `user` (bearer header) and waits for `ready`.
+    /// Opens a socket as `user` (bearer header), waits for `ready`, and starts live
+    /// events at once with an empty `resume` (as a client with nothing to catch up on).
     pub async fn connect(server: &Server, user: &TestUser) -> Ws {
         let mut ws = Self::connect_quietly(server, user).await;
         let ready = ws.next_of("ready").await;
         assert_eq!(ready["user_id"], user.id.as_str());
+        ws.send(serde_json::json!({"type": "resume", "chats": {}})).await;
+        ws.next_of("resumed").await;
         ws
     }
 
