@@ -96,6 +96,8 @@ impl Service {
     /// time.
     pub async fn login(&self, username: &str, password: &str, device_name: Option<&str>) -> Result<Login, Error> {
         let device = parse_device(device_name)?;
+        let key = username.trim().to_lowercase();
+        self.logins.check(&key, self.now())?;
         let password = Password::for_check(password);
         let creds = match Username::parse(username) {
             Ok(u) => self.store.credentials_by_username(&u).await?,
@@ -104,8 +106,14 @@ impl Service {
         let hash = creds.as_ref().and_then(|c| c.password_hash.as_deref());
         let ok = self.credentials.verify_password(&password, hash).await?;
         match creds {
-            Some(c) if ok && !c.user.deleted => self.open_session(c.user, device).await,
-            _ => Err(Error::Unauthenticated),
+            Some(c) if ok && !c.user.deleted => {
+                self.logins.succeeded(&key);
+                self.open_session(c.user, device).await
+            }
+            _ => {
+                self.logins.failed(&key, self.now());
+                Err(Error::Unauthenticated)
+            }
         }
     }
 

@@ -6,10 +6,12 @@
 mod accounts;
 mod chats;
 mod messages;
+mod throttle;
 
 pub use accounts::{Login, RegisterInput};
 pub use chats::CreateChat;
 pub use messages::SendInput;
+pub use throttle::LoginThrottle;
 
 use crate::error::Error;
 use crate::id::{ChatId, SessionId, UserId};
@@ -123,13 +125,26 @@ pub struct ServiceConfig {
     pub session_idle_ttl_micros: i64,
     /// `last_seen_at` is written at most this often per session.
     pub session_touch_interval_micros: i64,
+    /// Failed logins allowed per username within `login_window_micros`.
+    pub login_failures: u32,
+    /// The window of `login_failures`.
+    pub login_window_micros: i64,
 }
 
 impl Default for ServiceConfig {
     fn default() -> Self {
         const DAY: i64 = 86_400_000_000;
-        Self { session_idle_ttl_micros: 30 * DAY, session_touch_interval_micros: 60_000_000 }
+        Self {
+            session_idle_ttl_micros: 30 * DAY,
+            session_touch_interval_micros: 60_000_000,
+            login_failures: 10,
+            login_window_micros: 5 * 60_000_000,
+        }
     }
+}
+
+fn throttle_for(config: &ServiceConfig) -> LoginThrottle {
+    LoginThrottle::new(config.login_failures, config.login_window_micros)
 }
 
 /// The Chatter services over one store.
@@ -141,6 +156,7 @@ pub struct Service {
     credentials: Arc<dyn Credentials>,
     sink: Arc<dyn NoticeSink>,
     config: ServiceConfig,
+    logins: Arc<LoginThrottle>,
 }
 
 impl std::fmt::Debug for Service {
@@ -157,7 +173,15 @@ impl Service {
         ids: Arc<dyn IdGenerator>,
         credentials: Arc<dyn Credentials>,
     ) -> Self {
-        Self { store, clock, ids, credentials, sink: Arc::new(NoSink), config: ServiceConfig::default() }
+        Self {
+            store,
+            clock,
+            ids,
+            credentials,
+            sink: Arc::new(NoSink),
+            logins: Arc::new(throttle_for(&ServiceConfig::default())),
+            config: ServiceConfig::default(),
+        }
     }
 
     /// Sends notices to `sink` instead of dropping them.
@@ -168,6 +192,7 @@ impl Service {
 
     /// Uses these settings.
     pub fn with_config(mut self, config: ServiceConfig) -> Self {
+        self.logins = Arc::new(throttle_for(&config));
         self.config = config;
         self
     }

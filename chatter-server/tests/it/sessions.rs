@@ -153,3 +153,21 @@ async fn a_flood_of_logins_gets_429_with_retry_after_and_others_still_answer() {
         assert!(r.headers.get("retry-after").is_some());
     }
 }
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_that_username_for_a_while() {
+    let s = Server::start().await;
+    s.register("alice").await;
+    s.register("bob").await;
+    let attempt = |name: &str, password: &str| {
+        s.post("/v1/sessions").json(json!({"username": name, "password": password})).send()
+    };
+    for _ in 0..10 {
+        attempt("alice", "wrong password").await.expect_error(401, "unauthenticated");
+    }
+    let locked = attempt("alice", "password-alice").await;
+    assert!(locked.headers.get("retry-after").is_some());
+    locked.expect_error(429, "rate_limited");
+    attempt("ALICE", "wrong password").await.expect_error(429, "rate_limited");
+    attempt("bob", "password-bob").await.expect(201);
+}

@@ -90,6 +90,8 @@ async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchErr
         let mut socket = rawws::connect(&target.ws_url, &target.subscriber_headers)
             .await
             .map_err(|e| BenchError::Connect(e.to_string()))?;
+        // As a client with nothing to catch up on: live events start at once.
+        socket.send_text(r#"{"type":"resume","chats":{}}"#).await.map_err(|e| BenchError::Connect(e.to_string()))?;
         let stats = stats.clone();
         readers.push(tokio::spawn(async move {
             let _ = socket

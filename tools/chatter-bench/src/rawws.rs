@@ -85,6 +85,18 @@ impl RawSocket {
         }
     }
 
+    /// Sends a (short) text frame.
+    pub async fn send_text(&mut self, text: &str) -> io::Result<()> {
+        let body = text.as_bytes();
+        if body.len() > 125 {
+            return Err(bad("send_text is for short frames"));
+        }
+        // Client frames are masked; a zero mask leaves the payload as it is.
+        let mut out = vec![0x81, 0x80 | body.len() as u8, 0, 0, 0, 0];
+        out.extend_from_slice(body);
+        self.stream.write_all(&out).await
+    }
+
     async fn pong(&mut self, body: &[u8]) -> io::Result<()> {
         // Client frames are masked; a zero mask leaves the payload as it is.
         let mut out = vec![0x8A, 0x80 | body.len() as u8, 0, 0, 0, 0];

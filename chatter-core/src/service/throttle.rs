@@ -1,0 +1,81 @@
+//! Failed logins per username: past a limit within a window, every login attempt for
+//! that username answers "rate limited" until the window has passed, so passwords cannot
+//! be guessed faster than the limit allows.
+
+use crate::error::Error;
+use crate::time::Timestamp;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Counts failed logins per key (a lowercased username).
+#[derive(Debug)]
+pub struct LoginThrottle {
+    failures: Mutex<HashMap<String, (Timestamp, u32)>>,
+    limit: u32,
+    window_micros: i64,
+}
+
+impl LoginThrottle {
+    /// At most `limit` failures per key within `window_micros`.
+    pub fn new(limit: u32, window_micros: i64) -> Self {
+        Self { failures: Mutex::default(), limit, window_micros }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Timestamp, u32)>> {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether `key` may try to log in at `now`.
+    pub fn check(&self, key: &str, now: Timestamp) -> Result<(), Error> {
+        match self.lock().get(key) {
+            Some(&(since, count))
+                if count >= self.limit && now.as_micros() - since.as_micros() < self.window_micros =>
+            {
+                let left = self.window_micros - (now.as_micros() - since.as_micros());
+                Err(Error::RateLimited { retry_after_secs: (left / 1_000_000).max(1) as u64 })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Records a failed attempt.
+    pub fn failed(&self, key: &str, now: Timestamp) {
+        let mut failures = self.lock();
+        if failures.len() > 100_000 {
+            let window = self.window_micros;
+            failures.retain(|_, (since, _)| now.as_micros() - since.as_micros() < window);
+        }
+        let entry = failures.entry(key.to_owned()).or_insert((now, 0));
+        if now.as_micros() - entry.0.as_micros() >= self.window_micros {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+    }
+
+    /// Forgets the failures of `key` (after a successful login).
+    pub fn succeeded(&self, key: &str) {
+        self.lock().remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locks_after_the_limit_until_the_window_passes() {
+        let t = LoginThrottle::new(3, 60_000_000);
+        let at = |s: i64| Timestamp::from_micros(s * 1_000_000);
+        for s in 0..3 {
+            assert!(t.check("alice", at(s)).is_ok());
+            t.failed("alice", at(s));
+        }
+        assert_eq!(t.check("alice", at(10)), Err(Error::RateLimited { retry_after_secs: 50 }));
+        assert!(t.check("bob", at(10)).is_ok(), "other names are not affected");
+        assert!(t.check("alice", at(61)).is_ok(), "the window passed");
+        t.failed("alice", at(61));
+        assert!(t.check("alice", at(62)).is_ok(), "a new window starts from one failure");
+        t.succeeded("alice");
+        assert!(t.check("alice", at(62)).is_ok());
+    }
+}
