@@ -22,6 +22,16 @@ pub fn clear(secure: bool) -> HeaderValue {
     HeaderValue::from_static(value)
 }
 
+/// Whether the cookie gets `Secure`: when configured, or when the request came over
+/// TLS ended at a proxy (`X-Forwarded-Proto: https`).
+pub fn secure(state: &crate::app::AppState, headers: &HeaderMap) -> bool {
+    state.config.secure_cookies
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
 /// The session token in the request's cookies, if any.
 pub fn token(headers: &HeaderMap) -> Option<String> {
     headers

@@ -6,14 +6,14 @@ use super::error::ApiResult;
 use super::extract::{Json, Path};
 use crate::app::AppState;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chatter_core::SessionId;
 use chatter_core::protocol::{AuthResponse, LoginRequest, SessionList};
 use chatter_core::service::Login;
 
 /// The 201 answer to register and login, with the cookie when asked for.
-pub fn login_response(state: &AppState, login: Login, set_cookie: bool) -> Response {
+pub fn login_response(state: &AppState, headers: &HeaderMap, login: Login, set_cookie: bool) -> Response {
     let body = AuthResponse { user: login.user, token: login.token.clone(), session_id: login.session.id };
     let mut response = (StatusCode::CREATED, axum::Json(body)).into_response();
     if set_cookie {
@@ -22,15 +22,19 @@ pub fn login_response(state: &AppState, login: Login, set_cookie: bool) -> Respo
         let max_age = 400 * 86_400;
         response
             .headers_mut()
-            .insert(header::SET_COOKIE, cookie::set(&login.token, max_age, state.config.secure_cookies));
+            .insert(header::SET_COOKIE, cookie::set(&login.token, max_age, cookie::secure(state, headers)));
     }
     response
 }
 
 /// `POST /v1/sessions`.
-pub async fn login(State(state): State<AppState>, Json(req): Json<LoginRequest>) -> ApiResult<Response> {
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<Response> {
     let login = state.service.login(&req.username, &req.password, req.device_name.as_deref()).await?;
-    Ok(login_response(&state, login, req.cookie.unwrap_or(false)))
+    Ok(login_response(&state, &headers, login, req.cookie.unwrap_or(false)))
 }
 
 /// `GET /v1/sessions`.
@@ -39,10 +43,10 @@ pub async fn list(State(state): State<AppState>, Auth(caller): Auth) -> ApiResul
 }
 
 /// `DELETE /v1/sessions/current`: logs out and clears the cookie.
-pub async fn logout(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<Response> {
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap, Auth(caller): Auth) -> ApiResult<Response> {
     state.service.logout(&caller).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(header::SET_COOKIE, cookie::clear(state.config.secure_cookies));
+    response.headers_mut().insert(header::SET_COOKIE, cookie::clear(cookie::secure(&state, &headers)));
     Ok(response)
 }
 

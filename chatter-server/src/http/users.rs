@@ -6,7 +6,7 @@ use super::extract::{Json, Path, Query};
 use super::sessions::login_response;
 use crate::app::AppState;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chatter_core::UserId;
 use chatter_core::model::User;
@@ -17,7 +17,11 @@ use chatter_core::protocol::{
 use chatter_core::service::RegisterInput;
 
 /// `POST /v1/users`: registers and logs in.
-pub async fn register(State(state): State<AppState>, Json(req): Json<RegisterRequest>) -> ApiResult<Response> {
+pub async fn register(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<RegisterRequest>,
+) -> ApiResult<Response> {
     let login = state
         .service
         .register(RegisterInput {
@@ -27,7 +31,7 @@ pub async fn register(State(state): State<AppState>, Json(req): Json<RegisterReq
             device_name: req.device_name,
         })
         .await?;
-    Ok(login_response(&state, login, req.cookie.unwrap_or(false)))
+    Ok(login_response(&state, &headers, login, req.cookie.unwrap_or(false)))
 }
 
 /// `GET /v1/users/me`.

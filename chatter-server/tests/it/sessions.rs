@@ -100,6 +100,13 @@ async fn cookie_login_authenticates_and_writes_need_an_accepted_origin() {
         assert!(set_cookie.contains(attr), "{attr} in {set_cookie}");
     }
     assert!(!set_cookie.contains("Secure"), "no Secure without TLS");
+    let behind_tls = s
+        .post("/v1/sessions")
+        .header("x-forwarded-proto", "https")
+        .json(json!({"username": "alice", "password": "password-alice", "cookie": true}))
+        .send()
+        .await;
+    assert!(behind_tls.headers.get("set-cookie").unwrap().to_str().unwrap().contains("; Secure"));
     let cookie = set_cookie.split(';').next().unwrap().to_owned();
     s.get("/v1/users/me").header("cookie", &cookie).send().await.expect(200);
     let host = s.base.trim_start_matches("http://").to_owned();
