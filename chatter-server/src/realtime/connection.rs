@@ -6,14 +6,14 @@
 
 use super::close::{CloseCode, CloseSignal};
 use super::frames;
-use super::hub::{Outbound, Registration};
+use super::hub::{Outbound, QueueRx, Registration};
 use super::sequencer::{Decision, Sequencer};
 use super::socket::{SocketIn, SocketOut};
 use super::wire::{Incoming, WireError};
 use crate::app::AppState;
 use crate::broker::Broadcast;
 use bytes::Bytes;
-use chatter_core::model::ChatEvent;
+use chatter_core::model::{ChatEvent, ChatEventKind};
 use chatter_core::protocol::ws::{ClientFrame, ServerMessage};
 use chatter_core::service::{Caller, SendInput};
 use chatter_core::store::Created;
@@ -30,6 +30,8 @@ const AUTH_TIMEOUT: Duration = Duration::from_secs(5);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Queued frames written per flush at most.
 const BATCH: usize = 4096;
+/// How long the server waits for a client to answer its close frame.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
 /// How long a new socket's queued events wait for its first command (see `run`).
 const HOLD_LIVE: Duration = Duration::from_millis(500);
 /// A resume replays at most this many events per chat; more gives `chat.reset`.
@@ -62,12 +64,12 @@ pub async fn serve_socket(state: AppState, mut stream: SocketIn, mut sink: Socke
         Credentials::Authenticated(c) => c,
         Credentials::Pending => match authenticate_by_frame(&state, &mut stream).await {
             Some(c) => c,
-            None => return close_now(&mut sink, CloseCode::Unauthenticated).await,
+            None => return close_now(&mut stream, &mut sink, CloseCode::Unauthenticated).await,
         },
     };
     let registration = match state.hub.register(&caller.user.id, &caller.session_id) {
         Ok(r) => r,
-        Err(_) => return close_now(&mut sink, CloseCode::TooManyConnections).await,
+        Err(_) => return close_now(&mut stream, &mut sink, CloseCode::TooManyConnections).await,
     };
     let id = registration.id;
     if registration.first_of_user {
@@ -86,7 +88,11 @@ pub async fn serve_socket(state: AppState, mut stream: SocketIn, mut sink: Socke
         let reader =
             tokio::spawn(read_loop(stream, commands_tx, writer.close.clone(), writer.unanswered_pings.clone()));
         writer.run(registration, commands_rx).await;
-        reader.abort();
+        // The close frame is out: give the client a moment to answer it before the TCP
+        // connection goes, so it sees our code rather than a reset.
+        if tokio::time::timeout(CLOSE_GRACE, reader).await.is_err() {
+            tracing::debug!("no close answer from the client");
+        }
     }
     if state.hub.unregister(id) {
         announce_presence(&state, caller.user.id.clone(), false);
@@ -94,17 +100,33 @@ pub async fn serve_socket(state: AppState, mut stream: SocketIn, mut sink: Socke
 }
 
 async fn authenticate_by_frame(state: &AppState, stream: &mut SocketIn) -> Option<Caller> {
-    let first = tokio::time::timeout(AUTH_TIMEOUT, stream.next()).await.ok()??.ok()?;
-    let Incoming::Text(text) = first else { return None };
+    let deadline = tokio::time::Instant::now() + AUTH_TIMEOUT;
+    let text = loop {
+        match tokio::time::timeout_at(deadline, stream.next()).await.ok()??.ok()? {
+            Incoming::Text(text) => break text,
+            // Control frames may come first; they do not authenticate.
+            Incoming::Ping(_) | Incoming::Pong => continue,
+            _ => return None,
+        }
+    };
     match serde_json::from_str::<ClientFrame>(&text) {
         Ok(ClientFrame::Auth { token }) => state.service.authenticate(&token).await.ok(),
         _ => None,
     }
 }
 
-async fn close_now(sink: &mut SocketOut, code: CloseCode) {
+async fn close_now(stream: &mut SocketIn, sink: &mut SocketOut, code: CloseCode) {
     sink.close(code as u16, code.reason());
-    let _ = tokio::time::timeout(Duration::from_secs(5), sink.flush()).await;
+    let _ = tokio::time::timeout(CLOSE_GRACE, sink.flush()).await;
+    // Read until the client answers the close (or gives up), so it sees the code.
+    let _ = tokio::time::timeout(CLOSE_GRACE, async {
+        while let Some(Ok(m)) = stream.next().await {
+            if matches!(m, Incoming::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
     sink.shutdown().await;
 }
 
@@ -225,6 +247,9 @@ impl Writer {
     async fn run(&mut self, mut registration: Registration, mut commands: mpsc::Receiver<Command>) {
         let period = Duration::from_millis(self.state.config.heartbeat_ms.max(10));
         let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        // After a stall, ticks resume at the period instead of firing back to back (which
+        // would count pings the client never had time to answer).
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let close = self.close.clone();
         // Made once and kept: re-creating them every turn would re-register wakers.
         let closed = close.wait();
@@ -256,7 +281,9 @@ impl Writer {
                     () = &mut hold, if holding => holding = false,
                     command = commands.recv() => {
                         let Some(command) = command else { return Ok(()) };
-                        holding = false;
+                        // Only the client's own commands end the hold, not pongs or
+                        // answers to bad frames.
+                        holding &= !matches!(command, Command::Client(_));
                         self.command(command).await?;
                         self.flush().await?;
                     }
@@ -297,15 +324,15 @@ impl Writer {
     }
 
     /// Feeds everything queued (at most a batch); answers whether anything was.
-    async fn drain(&mut self, queue: &mut mpsc::Receiver<Outbound>) -> Result<bool, Gone> {
+    async fn drain(&mut self, queue: &mut QueueRx) -> Result<bool, Gone> {
         let mut any = false;
         for _ in 0..BATCH {
             match queue.try_recv() {
-                Ok(item) => {
+                Some(item) => {
                     self.outbound(item).await?;
                     any = true;
                 }
-                Err(_) => break,
+                None => break,
             }
         }
         Ok(any)
@@ -332,23 +359,25 @@ impl Writer {
 
     async fn outbound(&mut self, item: Outbound) -> Result<(), Gone> {
         match item {
-            Outbound::Event(d) => match self.sequencer.decide(&d.chat_id, d.event_seq) {
+            Outbound::Event(d) => match self.sequencer.accept(&d.chat_id, d.event_seq) {
                 Decision::Send => {
-                    self.sequencer.sent(&d.chat_id, d.event_seq);
-                    self.feed(d.frame.clone()).await
+                    self.feed(d.frame.clone()).await?;
+                    self.left_if_me(&d.chat_id, d.leaving.as_ref());
+                    Ok(())
                 }
                 Decision::Skip => Ok(()),
                 Decision::Gap { after } => {
                     self.fill_gap(&d.chat_id, after, d.event_seq - 1).await?;
-                    self.sequencer.sent(&d.chat_id, d.event_seq);
-                    self.feed(d.frame.clone()).await
+                    // The gap may have held this user's own leaving.
+                    if self.sequencer.accept(&d.chat_id, d.event_seq) == Decision::Send {
+                        self.feed(d.frame.clone()).await?;
+                        self.left_if_me(&d.chat_id, d.leaving.as_ref());
+                    }
+                    Ok(())
                 }
             },
             Outbound::Frame(frame) => self.feed(frame).await,
-            Outbound::Added { chat_id, last_event_seq, frame } => {
-                self.sequencer.follow(chat_id, last_event_seq);
-                self.feed(frame).await
-            }
+            Outbound::Added { chat_id, last_event_seq, frame } => self.added(chat_id, last_event_seq, frame).await,
             Outbound::Removed { chat_id, frame } => {
                 self.sequencer.unfollow(&chat_id);
                 self.feed(frame).await
@@ -356,26 +385,81 @@ impl Writer {
         }
     }
 
-    /// Sends the stored events of `chat` after `after` up to `upto`.
+    /// Sends the stored events of `chat` after `after` up to `upto`. If the store cannot
+    /// give exactly those, the socket closes (1001) so the client resumes: a later event
+    /// is never sent over a hole.
     async fn fill_gap(&mut self, chat: &ChatId, after: u64, upto: u64) -> Result<(), Gone> {
         if upto <= after {
             return Ok(());
         }
         let wanted = (upto - after) as usize;
-        match self.state.service.store().chat_events(chat, after, wanted).await {
-            Ok(events) => {
-                for e in events.iter().filter(|e| e.event_seq <= upto) {
-                    self.sequencer.sent(chat, e.event_seq);
-                    self.feed(frames::event(e, None)).await?;
-                }
-                Ok(())
-            }
+        let events = match self.state.service.store().chat_events(chat, after, wanted).await {
+            Ok(events) => events,
             Err(e) => {
-                // Without the missing events the client must resync: close so it resumes.
                 tracing::warn!(error = %e, "gap fill failed");
                 self.close.close(CloseCode::GoingAway);
-                Ok(())
+                return Err(Gone);
             }
+        };
+        let contiguous = events.len() == wanted && events.iter().zip(after + 1..).all(|(e, seq)| e.event_seq == seq);
+        if !contiguous {
+            self.close.close(CloseCode::GoingAway);
+            return Err(Gone);
+        }
+        for e in &events {
+            self.send_stored(e).await?;
+        }
+        Ok(())
+    }
+
+    /// The user joined `chat` (snapshot at `last_event_seq`): follow it from there and
+    /// send what happened since the snapshot. A socket that already follows the chat
+    /// keeps its position; a late `chat.added` for a chat the user has left meanwhile
+    /// is dropped.
+    async fn added(&mut self, chat: ChatId, last_event_seq: u64, frame: Bytes) -> Result<(), Gone> {
+        if self.sequencer.follows(&chat) {
+            return self.feed(frame).await;
+        }
+        let store = self.state.service.store().clone();
+        match store.member(&chat, &self.caller.user.id).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return Ok(()),
+            Err(_) => {
+                self.close.close(CloseCode::GoingAway);
+                return Err(Gone);
+            }
+        }
+        self.sequencer.follow(chat.clone(), last_event_seq);
+        self.feed(frame).await?;
+        let since = match store.chat_events(&chat, last_event_seq, RESUME_LIMIT).await {
+            Ok(events) => events,
+            Err(_) => {
+                self.close.close(CloseCode::GoingAway);
+                return Err(Gone);
+            }
+        };
+        for e in &since {
+            if self.sequencer.accept(&chat, e.event_seq) != Decision::Send {
+                break;
+            }
+            self.feed(frames::event(e, None)).await?;
+            self.left_if_me(&chat, leaving_user(e));
+        }
+        Ok(())
+    }
+
+    /// Sends a stored event and records it; a `member_left` of this user ends following.
+    async fn send_stored(&mut self, e: &ChatEvent) -> Result<(), Gone> {
+        self.sequencer.sent(&e.chat_id, e.event_seq);
+        self.feed(frames::event(e, None)).await?;
+        self.left_if_me(&e.chat_id, leaving_user(e));
+        Ok(())
+    }
+
+    /// Stops following `chat` when the event just sent was this user leaving it.
+    fn left_if_me(&mut self, chat: &ChatId, leaving: Option<&UserId>) {
+        if leaving == Some(&self.caller.user.id) {
+            self.sequencer.unfollow(chat);
         }
     }
 
@@ -453,7 +537,9 @@ impl Writer {
                 continue;
             }
             let missing = (base - position) as usize;
-            if missing > RESUME_LIMIT {
+            if missing > RESUME_LIMIT || last > base {
+                // Too much to replay, or live events after `base` already went out: a
+                // replay now would come after them. The client re-reads the chat instead.
                 let head = match store.chat(&chat).await {
                     Ok(Some(c)) => c.last_event_seq,
                     _ => last,
@@ -463,17 +549,31 @@ impl Writer {
                 self.feed(frames::message(&reset)).await?;
                 continue;
             }
-            match store.chat_events(&chat, position, missing).await {
-                Ok(events) => {
-                    for e in events.iter().filter(|e| e.event_seq <= base) {
-                        self.feed(frames::event(e, None)).await?;
-                    }
-                    self.sequencer.rebase(&chat, position);
+            let events = match store.chat_events(&chat, position, missing).await {
+                Ok(events) => events,
+                Err(e) => {
+                    // The client must not believe it caught up: close so it resumes again.
+                    tracing::warn!(error = %e, "resume failed");
+                    self.close.close(CloseCode::GoingAway);
+                    return Err(Gone);
                 }
-                Err(e) => self.feed(error_frame(&e.into(), None)).await?,
+            };
+            for e in events.iter().filter(|e| e.event_seq <= base) {
+                self.feed(frames::event(e, None)).await?;
             }
+            self.sequencer.rebase(&chat, position);
+            // One write per chat keeps the buffer small and the queue moving.
+            self.flush().await?;
         }
         self.feed(frames::message(&ServerMessage::Resumed {})).await
+    }
+}
+
+/// The user an event says left the chat, if it is a `member_left`.
+fn leaving_user(e: &ChatEvent) -> Option<&UserId> {
+    match &e.kind {
+        ChatEventKind::MemberLeft { user_id, .. } => Some(user_id),
+        _ => None,
     }
 }
 

@@ -6,10 +6,12 @@ use super::close::{CloseCode, CloseSignal};
 use super::frames;
 use crate::broker::Broadcast;
 use bytes::Bytes;
+use chatter_core::model::ChatEventKind;
 use chatter_core::protocol::ws::ServerMessage;
 use chatter_core::service::Notice;
 use chatter_core::{ChatId, SessionId, UserId};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -27,6 +29,8 @@ pub struct Delivered {
     pub event_seq: u64,
     /// The encoded frame.
     pub frame: Bytes,
+    /// The user it says left the chat (a `member_left`), whose sockets stop following.
+    pub leaving: Option<UserId>,
 }
 
 /// What the hub queues for a socket.
@@ -76,18 +80,54 @@ pub struct Registration {
     /// Its id in the hub.
     pub id: u64,
     /// Its queue.
-    pub queue: mpsc::Receiver<Outbound>,
+    pub queue: QueueRx,
     /// Its close signal.
     pub close: Arc<CloseSignal>,
     /// Whether it is the user's first socket on this node.
     pub first_of_user: bool,
 }
 
-struct Conn {
+/// The receiving end of a socket's queue.
+#[derive(Debug)]
+pub struct QueueRx {
+    rx: mpsc::UnboundedReceiver<Outbound>,
+    len: Arc<AtomicUsize>,
+}
+
+impl QueueRx {
+    /// The next item, waiting for one; `None` once the hub dropped the socket.
+    pub async fn recv(&mut self) -> Option<Outbound> {
+        let item = self.rx.recv().await;
+        if item.is_some() {
+            self.len.fetch_sub(1, Ordering::Relaxed);
+        }
+        item
+    }
+
+    /// The next item if one is queued.
+    pub fn try_recv(&mut self) -> Option<Outbound> {
+        let item = self.rx.try_recv().ok();
+        if item.is_some() {
+            self.len.fetch_sub(1, Ordering::Relaxed);
+        }
+        item
+    }
+}
+
+/// What fan-out needs of a socket, shared by the hub's indexes (no lookup per delivery).
+struct Link {
+    id: u64,
     user_id: UserId,
-    session_id: SessionId,
-    tx: mpsc::Sender<Outbound>,
+    tx: mpsc::UnboundedSender<Outbound>,
+    /// Items queued: bounded by the hub's limit, counted here instead of a semaphore.
+    len: Arc<AtomicUsize>,
+    capacity: usize,
     close: Arc<CloseSignal>,
+}
+
+struct Conn {
+    link: Arc<Link>,
+    session_id: SessionId,
     chats: HashSet<ChatId>,
     /// Chats removed since registration, so a late initial subscription skips them.
     removed: HashSet<ChatId>,
@@ -97,7 +137,7 @@ struct Conn {
 struct State {
     conns: HashMap<u64, Conn>,
     by_user: HashMap<UserId, Vec<u64>>,
-    by_chat: HashMap<ChatId, Vec<u64>>,
+    by_chat: HashMap<ChatId, Vec<Arc<Link>>>,
 }
 
 /// The registry and fan-out of one node's sockets.
@@ -114,9 +154,14 @@ impl std::fmt::Debug for Hub {
     }
 }
 
-fn push(conn: &Conn, item: Outbound) {
-    if let Err(mpsc::error::TrySendError::Full(_)) = conn.tx.try_send(item) {
-        conn.close.close(CloseCode::SlowConsumer);
+fn push(link: &Link, item: Outbound) {
+    if link.len.fetch_add(1, Ordering::Relaxed) >= link.capacity {
+        link.len.fetch_sub(1, Ordering::Relaxed);
+        link.close.close(CloseCode::SlowConsumer);
+        return;
+    }
+    if link.tx.send(item).is_err() {
+        link.len.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -152,19 +197,21 @@ impl Hub {
             return Err(TooMany);
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (tx, queue) = mpsc::channel(self.limits.queue.max(1));
+        let (tx, rx) = mpsc::unbounded_channel();
+        let len = Arc::new(AtomicUsize::new(0));
         let close = Arc::new(CloseSignal::default());
-        state.conns.insert(
+        let link = Arc::new(Link {
             id,
-            Conn {
-                user_id: user_id.clone(),
-                session_id: session_id.clone(),
-                tx,
-                close: close.clone(),
-                chats: HashSet::new(),
-                removed: HashSet::new(),
-            },
-        );
+            user_id: user_id.clone(),
+            tx,
+            len: len.clone(),
+            capacity: self.limits.queue.max(1),
+            close: close.clone(),
+        });
+        let queue = QueueRx { rx, len };
+        state
+            .conns
+            .insert(id, Conn { link, session_id: session_id.clone(), chats: HashSet::new(), removed: HashSet::new() });
         state.by_user.entry(user_id.clone()).or_default().push(id);
         Ok(Registration { id, queue, close, first_of_user: of_user == 0 })
     }
@@ -180,7 +227,7 @@ impl Hub {
             if conn.removed.contains(&chat) || !conn.chats.insert(chat.clone()) {
                 continue;
             }
-            by_chat.entry(chat.clone()).or_default().push(id);
+            by_chat.entry(chat.clone()).or_default().push(conn.link.clone());
             added.push(chat);
         }
         added
@@ -192,17 +239,17 @@ impl Hub {
         let Some(conn) = state.conns.remove(&id) else { return false };
         for chat in &conn.chats {
             if let Some(ids) = state.by_chat.get_mut(chat) {
-                ids.retain(|c| *c != id);
+                ids.retain(|c| c.id != id);
                 if ids.is_empty() {
                     state.by_chat.remove(chat);
                 }
             }
         }
-        let Some(ids) = state.by_user.get_mut(&conn.user_id) else { return true };
+        let Some(ids) = state.by_user.get_mut(&conn.link.user_id) else { return true };
         ids.retain(|c| *c != id);
         let last = ids.is_empty();
         if last {
-            state.by_user.remove(&conn.user_id);
+            state.by_user.remove(&conn.link.user_id);
         }
         last
     }
@@ -226,7 +273,7 @@ impl Hub {
     /// Asks every socket to close with `code`.
     pub fn close_all(&self, code: CloseCode) {
         for conn in self.read().conns.values() {
-            conn.close.close(code);
+            conn.link.close.close(code);
         }
     }
 
@@ -242,16 +289,19 @@ impl Hub {
     pub fn deliver(&self, broadcast: &Broadcast) {
         match broadcast {
             Broadcast::Notice(Notice::Chat(event)) => {
+                let leaving = match &event.kind {
+                    ChatEventKind::MemberLeft { user_id, .. } => Some(user_id.clone()),
+                    _ => None,
+                };
                 let delivered = Arc::new(Delivered {
                     chat_id: event.chat_id.clone(),
                     event_seq: event.event_seq,
                     frame: frames::event(event, None),
+                    leaving,
                 });
                 let state = self.read();
-                for id in state.by_chat.get(&event.chat_id).into_iter().flatten() {
-                    if let Some(conn) = state.conns.get(id) {
-                        push(conn, Outbound::Event(delivered.clone()));
-                    }
+                for link in state.by_chat.get(&event.chat_id).into_iter().flatten() {
+                    push(link, Outbound::Event(delivered.clone()));
                 }
             }
             Broadcast::Notice(Notice::ChatAdded { user_id, chat }) => {
@@ -262,14 +312,14 @@ impl Hub {
                     let Some(conn) = conns.get_mut(id) else { continue };
                     conn.removed.remove(&chat.id);
                     if conn.chats.insert(chat.id.clone()) {
-                        by_chat.entry(chat.id.clone()).or_default().push(*id);
+                        by_chat.entry(chat.id.clone()).or_default().push(conn.link.clone());
                     }
                     let item = Outbound::Added {
                         chat_id: chat.id.clone(),
                         last_event_seq: chat.last_event_seq,
                         frame: frame.clone(),
                     };
-                    push(conn, item);
+                    push(&conn.link, item);
                 }
             }
             Broadcast::Notice(Notice::ChatRemoved { user_id, chat_id }) => {
@@ -282,12 +332,12 @@ impl Hub {
                     if conn.chats.remove(chat_id)
                         && let Some(ids) = by_chat.get_mut(chat_id)
                     {
-                        ids.retain(|c| c != id);
+                        ids.retain(|c| c.id != *id);
                         if ids.is_empty() {
                             by_chat.remove(chat_id);
                         }
                     }
-                    push(conn, Outbound::Removed { chat_id: chat_id.clone(), frame: frame.clone() });
+                    push(&conn.link, Outbound::Removed { chat_id: chat_id.clone(), frame: frame.clone() });
                 }
             }
             Broadcast::Notice(Notice::Read { chat_id, user_id, seq }) => {
@@ -309,7 +359,7 @@ impl Hub {
                 for user in audience {
                     for id in state.by_user.get(user).into_iter().flatten() {
                         if let Some(conn) = state.conns.get(id) {
-                            push(conn, Outbound::Frame(frame.clone()));
+                            push(&conn.link, Outbound::Frame(frame.clone()));
                         }
                     }
                 }
@@ -318,7 +368,7 @@ impl Hub {
                 let revoked: HashSet<&SessionId> = session_ids.iter().collect();
                 for conn in self.read().conns.values() {
                     if revoked.contains(&conn.session_id) {
-                        conn.close.close(CloseCode::Unauthenticated);
+                        conn.link.close.close(CloseCode::Unauthenticated);
                     }
                 }
             }
@@ -327,11 +377,9 @@ impl Hub {
 
     fn to_chat(&self, chat_id: &ChatId, except_user: Option<&UserId>, frame: &Bytes) {
         let state = self.read();
-        for id in state.by_chat.get(chat_id).into_iter().flatten() {
-            if let Some(conn) = state.conns.get(id)
-                && Some(&conn.user_id) != except_user
-            {
-                push(conn, Outbound::Frame(frame.clone()));
+        for link in state.by_chat.get(chat_id).into_iter().flatten() {
+            if Some(&link.user_id) != except_user {
+                push(link, Outbound::Frame(frame.clone()));
             }
         }
     }

@@ -76,8 +76,12 @@ impl Decoder {
         if control && (!fin || len > 125) {
             return Err(WireError::Protocol);
         }
+        if len >> 63 != 0 {
+            // The most significant bit of a 64-bit length must be 0.
+            return Err(WireError::Protocol);
+        }
         let already = self.partial.as_ref().map_or(0, |(_, b)| b.len() as u64);
-        if !control && already + len > self.max_message as u64 {
+        if !control && already.checked_add(len).is_none_or(|total| total > self.max_message as u64) {
             return Err(WireError::TooBig);
         }
         let len = len as usize;
@@ -92,7 +96,12 @@ impl Decoder {
         }
         let used = at + len;
         let message = match opcode {
-            0x8 => Some(Incoming::Close((payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]])))),
+            0x8 => {
+                if payload.len() == 1 || (payload.len() > 2 && std::str::from_utf8(&payload[2..]).is_err()) {
+                    return Err(WireError::Protocol);
+                }
+                Some(Incoming::Close((payload.len() >= 2).then(|| u16::from_be_bytes([payload[0], payload[1]]))))
+            }
             0x9 => Some(Incoming::Ping(payload)),
             0xA => Some(Incoming::Pong),
             0x1 | 0x2 => {
@@ -224,6 +233,20 @@ mod tests {
         assert_eq!(Decoder::new(64).decode(&masked(0x80, b"x")), Err(WireError::Protocol), "continuation first");
         assert_eq!(Decoder::new(64).decode(&masked(0x81, &[0xFF, 0xFE])), Err(WireError::BadUtf8));
         assert_eq!(Decoder::new(64).decode(&masked(0x09, b"")), Err(WireError::Protocol), "fragmented ping");
+        assert_eq!(Decoder::new(64).decode(&masked(0x88, b"x")), Err(WireError::Protocol), "1-byte close");
+        // A 64-bit length with its top bit set, or one that overflows with a buffered
+        // fragment, is refused without arithmetic overflow.
+        let mut huge = vec![0x81, 0x80 | 127];
+        huge.extend_from_slice(&u64::MAX.to_be_bytes());
+        huge.extend_from_slice(&[0, 0, 0, 0]);
+        assert_eq!(Decoder::new(64).decode(&huge), Err(WireError::Protocol));
+        let mut d = Decoder::new(64);
+        let first = masked(0x01, b"abc");
+        assert_eq!(d.decode(&first).unwrap().1, first.len());
+        let mut cont = vec![0x80, 0x80 | 127];
+        cont.extend_from_slice(&(u64::MAX >> 1).to_be_bytes());
+        cont.extend_from_slice(&[0, 0, 0, 0]);
+        assert_eq!(d.decode(&cont), Err(WireError::TooBig));
     }
 
     #[test]
