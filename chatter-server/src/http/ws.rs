@@ -41,6 +41,16 @@ pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Res
             None,
         );
     };
+    if headers.contains_key(header::SEC_WEBSOCKET_PROTOCOL) {
+        // No subprotocol is defined; a browser that asked for one would fail the
+        // handshake on an answer without it, so say why instead.
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "WebSocket subprotocols are not supported: open the socket without one".into(),
+            None,
+        );
+    }
     let token = match bearer(headers) {
         Some(Ok(t)) => Some(t),
         Some(Err(e)) => return ApiError(e).into_response(),

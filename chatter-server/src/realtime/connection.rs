@@ -62,15 +62,26 @@ enum Command {
 pub async fn serve_socket(state: AppState, mut stream: SocketIn, mut sink: SocketOut, credentials: Credentials) {
     let caller = match credentials {
         Credentials::Authenticated(c) => c,
-        Credentials::Pending => match authenticate_by_frame(&state, &mut stream).await {
-            Some(c) => c,
-            None => return close_now(&mut stream, &mut sink, CloseCode::Unauthenticated).await,
-        },
+        Credentials::Pending => {
+            let Ok(_place) = state.hub.reserve_pending() else {
+                return close_now(&mut stream, &mut sink, CloseCode::TooManyConnections).await;
+            };
+            match authenticate_by_frame(&state, &mut stream).await {
+                Some(c) => c,
+                None => return close_now(&mut stream, &mut sink, CloseCode::Unauthenticated).await,
+            }
+        }
     };
     let registration = match state.hub.register(&caller.user.id, &caller.session_id) {
         Ok(r) => r,
         Err(_) => return close_now(&mut stream, &mut sink, CloseCode::TooManyConnections).await,
     };
+    // A revocation between authenticating and registering found no socket to close:
+    // check the session once more now that revocations reach this one.
+    if !session_alive(&state, &caller).await {
+        state.hub.unregister(registration.id);
+        return close_now(&mut stream, &mut sink, CloseCode::Unauthenticated).await;
+    }
     let id = registration.id;
     if registration.first_of_user {
         announce_presence(&state, caller.user.id.clone(), true);
@@ -96,6 +107,14 @@ pub async fn serve_socket(state: AppState, mut stream: SocketIn, mut sink: Socke
     }
     if state.hub.unregister(id) {
         announce_presence(&state, caller.user.id.clone(), false);
+    }
+}
+
+async fn session_alive(state: &AppState, caller: &Caller) -> bool {
+    match state.service.store().sessions_of_user(caller.user_id()).await {
+        Ok(sessions) => sessions.iter().any(|s| s.id == caller.session_id),
+        // The store will answer the socket's first command the same way; let it run.
+        Err(_) => true,
     }
 }
 

@@ -74,6 +74,16 @@ pub struct HubLimits {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TooMany;
 
+/// A place held under the node cap by a socket that has yet to authenticate.
+#[derive(Debug)]
+pub struct PendingGuard(Arc<AtomicUsize>);
+
+impl Drop for PendingGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// A registered socket's handles.
 #[derive(Debug)]
 pub struct Registration {
@@ -143,6 +153,8 @@ struct State {
 /// The registry and fan-out of one node's sockets.
 pub struct Hub {
     limits: HubLimits,
+    /// Sockets still waiting for their `auth` frame: they count against the node cap.
+    pending: Arc<AtomicUsize>,
     state: RwLock<State>,
     next_id: AtomicU64,
     typing: Mutex<HashMap<(UserId, ChatId), Instant>>,
@@ -168,7 +180,13 @@ fn push(link: &Link, item: Outbound) {
 impl Hub {
     /// An empty hub with these limits.
     pub fn new(limits: HubLimits) -> Self {
-        Self { limits, state: RwLock::new(State::default()), next_id: AtomicU64::new(1), typing: Mutex::default() }
+        Self {
+            limits,
+            pending: Arc::default(),
+            state: RwLock::new(State::default()),
+            next_id: AtomicU64::new(1),
+            typing: Mutex::default(),
+        }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -187,6 +205,17 @@ impl Hub {
     /// Whether `user_id` has a socket on this node.
     pub fn is_online(&self, user_id: &UserId) -> bool {
         self.read().by_user.get(user_id).is_some_and(|c| !c.is_empty())
+    }
+
+    /// Holds a place under the node cap for a socket that has yet to authenticate; the
+    /// place is given back when the guard drops.
+    pub fn reserve_pending(&self) -> Result<PendingGuard, TooMany> {
+        let open = self.read().conns.len();
+        if open + self.pending.fetch_add(1, Ordering::SeqCst) >= self.limits.max_connections {
+            self.pending.fetch_sub(1, Ordering::SeqCst);
+            return Err(TooMany);
+        }
+        Ok(PendingGuard(self.pending.clone()))
     }
 
     /// Registers a socket (following no chat yet), within the caps.

@@ -75,3 +75,12 @@ async fn a_silent_socket_without_credentials_is_closed_after_5_s() {
     let took = t.elapsed();
     assert!(took >= Duration::from_millis(4500), "not before 5 s: {took:?}");
 }
+
+#[tokio::test]
+async fn a_requested_subprotocol_gets_a_clear_400() {
+    let s = Server::start().await;
+    let alice = s.register("alice").await;
+    let auth = format!("Bearer {}", alice.token);
+    let refused = open(&s, &[("authorization", &auth), ("sec-websocket-protocol", "chat")]).await;
+    assert!(matches!(refused, Err(Refused::Http(400))), "{:?}", refused.err());
+}

@@ -150,3 +150,16 @@ async fn a_server_shutdown_closes_sockets_with_1001() {
     assert_eq!(ws.closed_with(Duration::from_secs(5)).await, Some(1001));
     stopping.await.expect("stopped");
 }
+
+#[tokio::test]
+async fn sockets_waiting_for_their_auth_frame_count_against_the_node_cap() {
+    let (s, _dir) = server_with(|c| c.max_connections = 2).await;
+    let alice = s.register("alice").await;
+    let _a = Ws::connect(&s, &alice).await;
+    let mut waiting = crate::ws_client::open(&s, &[]).await.expect("opens");
+    let mut extra = crate::ws_client::open(&s, &[]).await.expect("opens");
+    assert_eq!(extra.closed_with(Duration::from_secs(3)).await, Some(4029));
+    // The waiting one still authenticates.
+    waiting.send(json!({"type": "auth", "token": alice.token})).await;
+    assert_eq!(waiting.next().await["type"], "ready");
+}
