@@ -157,6 +157,8 @@ fn announce_presence(state: &AppState, user_id: UserId, online: bool) {
             return;
         }
         match state.service.store().presence_audience(&user_id, PRESENCE_GROUP_LIMIT).await {
+            // Checked again after the store answered: a newer change may have come.
+            Ok(_) if state.hub.is_online(&user_id) != online => {}
             Ok(audience) => state.broker.publish(Broadcast::Presence { user_id, online, audience }),
             Err(e) => tracing::warn!(error = %e, "presence not announced"),
         }
