@@ -6,6 +6,7 @@ use crate::crypto::{Argon2Credentials, RandomIds, SystemClock};
 use crate::http;
 use crate::realtime::{CloseCode, Hub, HubLimits};
 use crate::store::SqliteStore;
+use axum::serve::ListenerExt;
 use chatter_core::service::ServiceConfig;
 use chatter_core::store::Store;
 use chatter_core::{Service, StoreError};
@@ -95,6 +96,13 @@ pub async fn run(
         // Sockets are not requests: ask them to close (1001: reconnect and resume).
         closing.close_all(CloseCode::GoingAway);
     };
+    // Writes are already batched per socket; Nagle would only hold the next batch back
+    // until the client's (possibly delayed) ACK of the previous one.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    });
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     hub.wait_idle(std::time::Duration::from_secs(5)).await;
     Ok(())
