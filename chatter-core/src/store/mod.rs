@@ -311,8 +311,8 @@ pub fn direct_pair_key(a: &UserId, b: &UserId) -> String {
     if a <= b { format!("{a}\n{b}") } else { format!("{b}\n{a}") }
 }
 
-/// Counts unread messages of `summary`'s kind: other people's, not deleted, seq above
-/// the marker. Shared by backends that compute it in memory.
+/// Whether `message` is unread for `reader` with read marker `read_seq`: someone else's,
+/// not deleted, above the marker. Shared by backends that count unread in memory.
 pub fn is_unread(message: &Message, reader: &UserId, read_seq: u64) -> bool {
     message.seq > read_seq && &message.sender_id != reader && !message.deleted
 }

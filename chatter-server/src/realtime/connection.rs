@@ -261,7 +261,7 @@ impl Writer {
             session_id: self.caller.session_id.clone(),
             heartbeat_ms: self.state.config.heartbeat_ms,
         };
-        self.feed(frames::message(&ready)).await?;
+        self.feed(frames::message(&ready));
         self.flush().await
     }
 
@@ -366,9 +366,8 @@ impl Writer {
     }
 
     /// Buffers a text frame (written by the next flush).
-    async fn feed(&mut self, frame: Bytes) -> Result<(), Gone> {
+    fn feed(&mut self, frame: Bytes) {
         self.sink.text(&frame);
-        Ok(())
     }
 
     async fn flush(&mut self) -> Result<(), Gone> {
@@ -382,7 +381,7 @@ impl Writer {
         match item {
             Outbound::Event(d) => match self.sequencer.accept(&d.chat_id, d.event_seq) {
                 Decision::Send => {
-                    self.feed(d.frame.clone()).await?;
+                    self.feed(d.frame.clone());
                     self.left_if_me(&d.chat_id, d.leaving.as_ref());
                     Ok(())
                 }
@@ -391,17 +390,21 @@ impl Writer {
                     self.fill_gap(&d.chat_id, after, d.event_seq - 1).await?;
                     // The gap may have held this user's own leaving.
                     if self.sequencer.accept(&d.chat_id, d.event_seq) == Decision::Send {
-                        self.feed(d.frame.clone()).await?;
+                        self.feed(d.frame.clone());
                         self.left_if_me(&d.chat_id, d.leaving.as_ref());
                     }
                     Ok(())
                 }
             },
-            Outbound::Frame(frame) => self.feed(frame).await,
+            Outbound::Frame(frame) => {
+                self.feed(frame);
+                Ok(())
+            }
             Outbound::Added { chat_id, last_event_seq, frame } => self.added(chat_id, last_event_seq, frame).await,
             Outbound::Removed { chat_id, frame } => {
                 self.sequencer.unfollow(&chat_id);
-                self.feed(frame).await
+                self.feed(frame);
+                Ok(())
             }
         }
     }
@@ -439,7 +442,8 @@ impl Writer {
     /// is dropped.
     async fn added(&mut self, chat: ChatId, last_event_seq: u64, frame: Bytes) -> Result<(), Gone> {
         if self.sequencer.follows(&chat) {
-            return self.feed(frame).await;
+            self.feed(frame);
+            return Ok(());
         }
         let store = self.state.service.store().clone();
         match store.member(&chat, &self.caller.user.id).await {
@@ -451,7 +455,7 @@ impl Writer {
             }
         }
         self.sequencer.follow(chat.clone(), last_event_seq);
-        self.feed(frame).await?;
+        self.feed(frame);
         let since = match store.chat_events(&chat, last_event_seq, RESUME_LIMIT).await {
             Ok(events) => events,
             Err(_) => {
@@ -463,7 +467,7 @@ impl Writer {
             if self.sequencer.accept(&chat, e.event_seq) != Decision::Send {
                 break;
             }
-            self.feed(frames::event(e, None)).await?;
+            self.feed(frames::event(e, None));
             self.left_if_me(&chat, leaving_user(e));
         }
         Ok(())
@@ -472,7 +476,7 @@ impl Writer {
     /// Sends a stored event and records it; a `member_left` of this user ends following.
     async fn send_stored(&mut self, e: &ChatEvent) -> Result<(), Gone> {
         self.sequencer.sent(&e.chat_id, e.event_seq);
-        self.feed(frames::event(e, None)).await?;
+        self.feed(frames::event(e, None));
         self.left_if_me(&e.chat_id, leaving_user(e));
         Ok(())
     }
@@ -490,12 +494,16 @@ impl Writer {
             self.fill_gap(&event.chat_id, after, event.event_seq - 1).await?;
         }
         self.sequencer.sent(&event.chat_id, event.event_seq);
-        self.feed(frames::event(event, Some(reference))).await
+        self.feed(frames::event(event, Some(reference)));
+        Ok(())
     }
 
     async fn command(&mut self, command: Command) -> Result<(), Gone> {
         let frame = match command {
-            Command::Reply(frame) => return self.feed(frame).await,
+            Command::Reply(frame) => {
+                self.feed(frame);
+                return Ok(());
+            }
             Command::Pong(payload) => {
                 self.sink.pong(&payload);
                 return Ok(());
@@ -511,7 +519,10 @@ impl Writer {
                     Ok(Created::New((_, event)) | Created::Existing((_, event))) => {
                         self.own_event(&event, &reference).await
                     }
-                    Err(e) => self.feed(error_frame(&e, Some(reference))).await,
+                    Err(e) => {
+                        self.feed(error_frame(&e, Some(reference)));
+                        Ok(())
+                    }
                 }
             }
             ClientFrame::Typing { chat_id } => match service.check_can_post(&caller, &chat_id).await {
@@ -521,19 +532,30 @@ impl Writer {
                     }
                     Ok(())
                 }
-                Err(e) => self.feed(error_frame(&e, None)).await,
+                Err(e) => {
+                    self.feed(error_frame(&e, None));
+                    Ok(())
+                }
             },
             ClientFrame::Read { chat_id, seq } => match service.mark_read(&caller, &chat_id, seq).await {
                 Ok(()) => Ok(()),
-                Err(e) => self.feed(error_frame(&e, None)).await,
+                Err(e) => {
+                    self.feed(error_frame(&e, None));
+                    Ok(())
+                }
             },
-            ClientFrame::Ping {} => self.feed(frames::message(&ServerMessage::Pong {})).await,
+            ClientFrame::Ping {} => {
+                self.feed(frames::message(&ServerMessage::Pong {}));
+                Ok(())
+            }
             ClientFrame::Resume { chats } => self.resume(chats).await,
             ClientFrame::Auth { .. } => {
-                self.feed(frames::error("invalid_request", "already authenticated", None)).await
+                self.feed(frames::error("invalid_request", "already authenticated", None));
+                Ok(())
             }
             ClientFrame::Call(_) => {
-                self.feed(frames::error("invalid_request", "calls are not available yet", None)).await
+                self.feed(frames::error("invalid_request", "calls are not available yet", None));
+                Ok(())
             }
         }
     }
@@ -546,7 +568,7 @@ impl Writer {
         for (chat, position) in chats {
             let (Some(base), Some(last)) = (self.sequencer.base(&chat), self.sequencer.position(&chat)) else {
                 let gone = ServerMessage::ChatRemoved { chat_id: chat };
-                self.feed(frames::message(&gone)).await?;
+                self.feed(frames::message(&gone));
                 continue;
             };
             if position >= last {
@@ -567,7 +589,7 @@ impl Writer {
                 };
                 self.sequencer.follow(chat.clone(), head);
                 let reset = ServerMessage::ChatReset { chat_id: chat, last_event_seq: head };
-                self.feed(frames::message(&reset)).await?;
+                self.feed(frames::message(&reset));
                 continue;
             }
             let events = match store.chat_events(&chat, position, missing).await {
@@ -580,13 +602,14 @@ impl Writer {
                 }
             };
             for e in events.iter().filter(|e| e.event_seq <= base) {
-                self.feed(frames::event(e, None)).await?;
+                self.feed(frames::event(e, None));
             }
             self.sequencer.rebase(&chat, position);
             // One write per chat keeps the buffer small and the queue moving.
             self.flush().await?;
         }
-        self.feed(frames::message(&ServerMessage::Resumed {})).await
+        self.feed(frames::message(&ServerMessage::Resumed {}));
+        Ok(())
     }
 }
 

@@ -180,6 +180,11 @@ async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchErr
     Ok(Outcome { name: target.name.clone(), steps, rss_peak })
 }
 
+/// A duration in milliseconds, for the report.
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
 fn report(outcomes: &[Outcome], args: &FanoutArgs) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -198,8 +203,8 @@ fn report(outcomes: &[Outcome], args: &FanoutArgs) -> String {
                     o.name,
                     s.rate,
                     s.rate * args.subscribers as f64,
-                    s.p50.as_secs_f64() * 1000.0,
-                    s.p99.as_secs_f64() * 1000.0,
+                    ms(s.p50),
+                    ms(s.p99),
                     s.server_cpu * 100.0,
                     o.rss_peak as f64 / 1048576.0
                 );
@@ -222,8 +227,8 @@ fn report(outcomes: &[Outcome], args: &FanoutArgs) -> String {
                 s.sent,
                 s.delivered,
                 s.sent * args.subscribers as u64,
-                s.p50.as_secs_f64() * 1000.0,
-                s.p99.as_secs_f64() * 1000.0,
+                ms(s.p50),
+                ms(s.p99),
                 s.server_cpu * 100.0,
                 if s.passed { "pass" } else { "fail" }
             );
