@@ -6,7 +6,8 @@
 
 use super::close::{CloseCode, CloseSignal};
 use super::frames;
-use super::hub::{Outbound, QueueRx, Registration};
+use super::hub::{Outbound, Registration};
+use super::outbox::Outbox;
 use super::sequencer::{Decision, Sequencer};
 use super::socket::{SocketIn, SocketOut};
 use super::wire::{Incoming, WireError};
@@ -18,7 +19,7 @@ use chatter_core::protocol::ws::{ClientFrame, ServerMessage};
 use chatter_core::service::{Caller, SendInput};
 use chatter_core::store::Created;
 use chatter_core::{ChatId, Error, MessageId, UserId};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -28,8 +29,6 @@ use tokio::sync::mpsc;
 const AUTH_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long one write may block on a peer that does not read before we give up on it.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
-/// Queued frames written per flush at most.
-const BATCH: usize = 4096;
 /// How long the server waits for a client to answer its close frame.
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
 /// How long a new socket's queued events wait for its first command (see `run`).
@@ -265,7 +264,7 @@ impl Writer {
         self.flush().await
     }
 
-    async fn run(&mut self, mut registration: Registration, mut commands: mpsc::Receiver<Command>) {
+    async fn run(&mut self, registration: Registration, mut commands: mpsc::Receiver<Command>) {
         let period = Duration::from_millis(self.state.config.heartbeat_ms.max(10));
         let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         // After a stall, ticks resume at the period instead of firing back to back (which
@@ -283,6 +282,8 @@ impl Writer {
         let hold = tokio::time::sleep(HOLD_LIVE);
         tokio::pin!(hold);
         let mut holding = true;
+        let outbox = registration.outbox.clone();
+        let mut taken = VecDeque::new();
         let result: Result<(), Gone> = async {
             loop {
                 tokio::select! {
@@ -313,17 +314,16 @@ impl Writer {
                     // arrive; an idle socket's first event still goes out at once.
                     () = &mut rest, if resting => {
                         resting = false;
-                        if self.drain(&mut registration.queue).await? {
+                        if self.drain(&outbox, &mut taken).await? {
                             self.flush().await?;
                             resting = self.rest(rest.as_mut());
                         }
                     }
-                    item = registration.queue.recv(), if !resting && !holding => {
-                        let Some(item) = item else { return Ok(()) };
-                        self.outbound(item).await?;
-                        self.drain(&mut registration.queue).await?;
-                        self.flush().await?;
-                        resting = self.rest(rest.as_mut());
+                    () = outbox.ready(), if !resting && !holding => {
+                        if self.drain(&outbox, &mut taken).await? {
+                            self.flush().await?;
+                            resting = self.rest(rest.as_mut());
+                        }
                     }
                 }
             }
@@ -344,19 +344,15 @@ impl Writer {
         true
     }
 
-    /// Feeds everything queued (at most a batch); answers whether anything was.
-    async fn drain(&mut self, queue: &mut QueueRx) -> Result<bool, Gone> {
-        let mut any = false;
-        for _ in 0..BATCH {
-            match queue.try_recv() {
-                Some(item) => {
-                    self.outbound(item).await?;
-                    any = true;
-                }
-                None => break,
-            }
+    /// Feeds everything queued; answers whether anything was.
+    async fn drain(&mut self, outbox: &Outbox, taken: &mut VecDeque<Outbound>) -> Result<bool, Gone> {
+        if !outbox.take_all(taken) {
+            return Ok(false);
         }
-        Ok(any)
+        while let Some(item) = taken.pop_front() {
+            self.outbound(item).await?;
+        }
+        Ok(true)
     }
 
     async fn send_close(&mut self, code: CloseCode) {

@@ -4,6 +4,7 @@
 
 use super::close::{CloseCode, CloseSignal};
 use super::frames;
+use super::outbox::Outbox;
 use crate::broker::Broadcast;
 use bytes::Bytes;
 use chatter_core::model::ChatEventKind;
@@ -15,7 +16,6 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 
 /// How often one user's typing in one chat is passed on.
 const TYPING_EVERY: Duration = Duration::from_secs(3);
@@ -90,48 +90,18 @@ pub struct Registration {
     /// Its id in the hub.
     pub id: u64,
     /// Its queue.
-    pub queue: QueueRx,
+    pub outbox: Arc<Outbox>,
     /// Its close signal.
     pub close: Arc<CloseSignal>,
     /// Whether it is the user's first socket on this node.
     pub first_of_user: bool,
 }
 
-/// The receiving end of a socket's queue.
-#[derive(Debug)]
-pub struct QueueRx {
-    rx: mpsc::UnboundedReceiver<Outbound>,
-    len: Arc<AtomicUsize>,
-}
-
-impl QueueRx {
-    /// The next item, waiting for one; `None` once the hub dropped the socket.
-    pub async fn recv(&mut self) -> Option<Outbound> {
-        let item = self.rx.recv().await;
-        if item.is_some() {
-            self.len.fetch_sub(1, Ordering::Relaxed);
-        }
-        item
-    }
-
-    /// The next item if one is queued.
-    pub fn try_recv(&mut self) -> Option<Outbound> {
-        let item = self.rx.try_recv().ok();
-        if item.is_some() {
-            self.len.fetch_sub(1, Ordering::Relaxed);
-        }
-        item
-    }
-}
-
 /// What fan-out needs of a socket, shared by the hub's indexes (no lookup per delivery).
 struct Link {
     id: u64,
     user_id: UserId,
-    tx: mpsc::UnboundedSender<Outbound>,
-    /// Items queued: bounded by the hub's limit, counted here instead of a semaphore.
-    len: Arc<AtomicUsize>,
-    capacity: usize,
+    outbox: Arc<Outbox>,
     close: Arc<CloseSignal>,
 }
 
@@ -167,13 +137,8 @@ impl std::fmt::Debug for Hub {
 }
 
 fn push(link: &Link, item: Outbound) {
-    if link.len.fetch_add(1, Ordering::Relaxed) >= link.capacity {
-        link.len.fetch_sub(1, Ordering::Relaxed);
+    if link.outbox.push(item).is_err() {
         link.close.close(CloseCode::SlowConsumer);
-        return;
-    }
-    if link.tx.send(item).is_err() {
-        link.len.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -226,23 +191,14 @@ impl Hub {
             return Err(TooMany);
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = mpsc::unbounded_channel();
-        let len = Arc::new(AtomicUsize::new(0));
+        let outbox = Arc::new(Outbox::new(self.limits.queue));
         let close = Arc::new(CloseSignal::default());
-        let link = Arc::new(Link {
-            id,
-            user_id: user_id.clone(),
-            tx,
-            len: len.clone(),
-            capacity: self.limits.queue.max(1),
-            close: close.clone(),
-        });
-        let queue = QueueRx { rx, len };
+        let link = Arc::new(Link { id, user_id: user_id.clone(), outbox: outbox.clone(), close: close.clone() });
         state
             .conns
             .insert(id, Conn { link, session_id: session_id.clone(), chats: HashSet::new(), removed: HashSet::new() });
         state.by_user.entry(user_id.clone()).or_default().push(id);
-        Ok(Registration { id, queue, close, first_of_user: of_user == 0 })
+        Ok(Registration { id, outbox, close, first_of_user: of_user == 0 })
     }
 
     /// Subscribes socket `id` to `chats`, skipping chats it already follows or lost since

@@ -10,7 +10,7 @@ use futures::{SinkExt, StreamExt};
 use serde_json::json;
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -81,6 +81,16 @@ async fn connect(target: &Target, headers: &[(String, String)]) -> Result<Socket
     }
 }
 
+/// Adds `n` frames received in step `step` to its counters.
+fn publish(stats: &[StepStats], step: usize, n: u64) {
+    if n > 0
+        && let Some(s) = stats.get(step)
+    {
+        s.received.fetch_add(n, Ordering::Relaxed);
+        s.latency.add_count(n);
+    }
+}
+
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchError> {
@@ -94,15 +104,27 @@ async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchErr
         socket.send_text(r#"{"type":"resume","chats":{}}"#).await.map_err(|e| BenchError::Connect(e.to_string()))?;
         let stats = stats.clone();
         readers.push(tokio::spawn(async move {
+            // Counted per read, not per frame: 1,000 readers bumping one shared counter
+            // per frame would make the load client, not the server, the bottleneck.
+            let (at_step, unpublished) = (AtomicUsize::new(0), AtomicU64::new(0));
             let _ = socket
-                .read_texts(|text| {
-                    if let Some((step, sent)) = std::str::from_utf8(text).ok().and_then(stamp)
-                        && let Some(s) = stats.get(step)
-                    {
-                        s.received.fetch_add(1, Ordering::Relaxed);
-                        s.latency.record(now_micros().saturating_sub(sent));
-                    }
-                })
+                .read_texts(
+                    |text| {
+                        if let Some((step, sent)) = std::str::from_utf8(text).ok().and_then(stamp)
+                            && let Some(s) = stats.get(step)
+                        {
+                            s.latency.record_uncounted(now_micros().saturating_sub(sent));
+                            let at = at_step.swap(step, Ordering::Relaxed);
+                            if at != step {
+                                publish(&stats, at, unpublished.swap(0, Ordering::Relaxed));
+                            }
+                            unpublished.fetch_add(1, Ordering::Relaxed);
+                        }
+                    },
+                    || {
+                        publish(&stats, at_step.load(Ordering::Relaxed), unpublished.swap(0, Ordering::Relaxed));
+                    },
+                )
                 .await;
         }));
     }

@@ -21,9 +21,20 @@ impl Histogram {
 
     /// Records one latency (longer than 2 s counts as 2 s).
     pub fn record(&self, micros: u64) {
+        self.record_uncounted(micros);
+        self.add_count(1);
+    }
+
+    /// Records one latency in its bucket only; the caller adds it to the count later
+    /// with [`Histogram::add_count`] (one shared counter update per batch, not per record).
+    pub fn record_uncounted(&self, micros: u64) {
         let i = ((micros / BUCKET_MICROS) as usize).min(BUCKETS - 1);
         self.buckets[i].fetch_add(1, Ordering::Relaxed);
-        self.count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Adds `n` records made with [`Histogram::record_uncounted`] to the count.
+    pub fn add_count(&self, n: u64) {
+        self.count.fetch_add(n, Ordering::Relaxed);
     }
 
     /// How many were recorded.

@@ -54,8 +54,10 @@ pub async fn connect(url: &str, headers: &[(String, String)]) -> io::Result<RawS
 }
 
 impl RawSocket {
-    /// Reads frames until the connection ends, calling `on_text` with each text frame.
-    pub async fn read_texts(&mut self, mut on_text: impl FnMut(&[u8])) -> io::Result<()> {
+    /// Reads frames until the connection ends, calling `on_text` with each text frame
+    /// and `on_idle` whenever every frame read so far has been handed over (before
+    /// waiting for more bytes), so callers can publish per-batch tallies.
+    pub async fn read_texts(&mut self, mut on_text: impl FnMut(&[u8]), mut on_idle: impl FnMut()) -> io::Result<()> {
         loop {
             let mut start = 0;
             // Parse every whole frame in the buffer.
@@ -72,6 +74,7 @@ impl RawSocket {
                 }
                 start += next;
             }
+            on_idle();
             self.buf.copy_within(start..self.len, 0);
             self.len -= start;
             if self.len == self.buf.len() {

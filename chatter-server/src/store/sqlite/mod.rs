@@ -4,6 +4,7 @@
 //! tokio's blocking pool.
 
 mod chats;
+mod checkpoint;
 mod messages;
 mod rows;
 mod sessions;
@@ -40,6 +41,7 @@ struct Inner {
     writer: Arc<Mutex<Connection>>,
     readers: Vec<Arc<Mutex<Connection>>>,
     next_reader: AtomicUsize,
+    _checkpointer: checkpoint::Checkpointer,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -89,6 +91,9 @@ impl SqliteStore {
         tokio::task::spawn_blocking(move || {
             let mut writer = open_connection(&path)?;
             migrate(&mut writer)?;
+            // Checkpoints run on their own thread (see `checkpoint`), never in a commit.
+            writer.pragma_update(None, "wal_autocheckpoint", 0).map_err(map_err)?;
+            let checkpointer = checkpoint::Checkpointer::start(&path)?;
             let readers = (0..READERS)
                 .map(|_| open_connection(&path).map(|c| Arc::new(Mutex::new(c))))
                 .collect::<Result<Vec<_>, _>>()?;
@@ -97,6 +102,7 @@ impl SqliteStore {
                     writer: Arc::new(Mutex::new(writer)),
                     readers,
                     next_reader: AtomicUsize::new(0),
+                    _checkpointer: checkpointer,
                 }),
             })
         })
