@@ -19,14 +19,9 @@ impl Histogram {
         Self { buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(), count: AtomicU64::new(0) }
     }
 
-    /// Records one latency (longer than 2 s counts as 2 s).
-    pub fn record(&self, micros: u64) {
-        self.record_uncounted(micros);
-        self.add_count(1);
-    }
-
-    /// Records one latency in its bucket only; the caller adds it to the count later
-    /// with [`Histogram::add_count`] (one shared counter update per batch, not per record).
+    /// Records one latency (longer than 2 s counts as 2 s) in its bucket only; the
+    /// caller adds it to the count later with [`Histogram::add_count`] (one shared
+    /// counter update per batch of records, not per record).
     pub fn record_uncounted(&self, micros: u64) {
         let i = ((micros / BUCKET_MICROS) as usize).min(BUCKETS - 1);
         self.buckets[i].fetch_add(1, Ordering::Relaxed);
@@ -74,7 +69,8 @@ mod tests {
     fn quantiles_come_from_the_buckets() {
         let h = Histogram::new();
         for us in 1..=100 {
-            h.record(us * 1000);
+            h.record_uncounted(us * 1000);
+            h.add_count(1);
         }
         assert_eq!(h.count(), 100);
         assert_eq!(h.quantile(0.5), Duration::from_micros(50_050));
