@@ -56,7 +56,7 @@ pub struct Config {
 
     /// Milliseconds a busy WebSocket waits after a write before the next one, so that
     /// events arriving meanwhile share one write (0: write each event at once).
-    #[arg(long, env = "CHATTER_WS_FLUSH_MS", default_value_t = 20)]
+    #[arg(long, env = "CHATTER_WS_FLUSH_MS", default_value_t = 30)]
     pub ws_flush_ms: u64,
 
     /// Open WebSockets allowed on this node; more are closed with 4029.

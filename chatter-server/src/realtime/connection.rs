@@ -362,8 +362,8 @@ impl Writer {
     }
 
     /// Buffers a text frame (written by the next flush).
-    fn feed(&mut self, frame: Bytes) {
-        self.sink.text(&frame);
+    fn feed(&mut self, frame: impl AsRef<[u8]>) {
+        self.sink.text(frame.as_ref());
     }
 
     async fn flush(&mut self) -> Result<(), Gone> {
@@ -377,7 +377,7 @@ impl Writer {
         match item {
             Outbound::Event(d) => match self.sequencer.accept(&d.chat_id, d.event_seq) {
                 Decision::Send => {
-                    self.feed(d.frame.clone());
+                    self.feed(&d.frame);
                     self.left_if_me(&d.chat_id, d.leaving.as_ref());
                     Ok(())
                 }
@@ -386,7 +386,7 @@ impl Writer {
                     self.fill_gap(&d.chat_id, after, d.event_seq - 1).await?;
                     // The gap may have held this user's own leaving.
                     if self.sequencer.accept(&d.chat_id, d.event_seq) == Decision::Send {
-                        self.feed(d.frame.clone());
+                        self.feed(&d.frame);
                         self.left_if_me(&d.chat_id, d.leaving.as_ref());
                     }
                     Ok(())
