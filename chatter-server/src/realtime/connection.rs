@@ -266,7 +266,10 @@ impl Writer {
 
     async fn run(&mut self, registration: Registration, mut commands: mpsc::Receiver<Command>) {
         let period = Duration::from_millis(self.state.config.heartbeat_ms.max(10));
-        let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        // The first ping comes after half to one period, spread by the socket's id, so
+        // sockets that connected together do not all ping in the same instant.
+        let phase = period.mul_f64(0.5 + (registration.id.wrapping_mul(2_654_435_761) % 1000) as f64 / 2000.0);
+        let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + phase, period);
         // After a stall, ticks resume at the period instead of firing back to back (which
         // would count pings the client never had time to answer).
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -298,7 +301,10 @@ impl Writer {
                             continue;
                         }
                         self.sink.ping();
-                        self.flush().await?;
+                        // A resting socket sends it with its next batch, in at most one rest.
+                        if !resting {
+                            self.flush().await?;
+                        }
                     }
                     () = &mut hold, if holding => holding = false,
                     command = commands.recv() => {
@@ -314,7 +320,7 @@ impl Writer {
                     // arrive; an idle socket's first event still goes out at once.
                     () = &mut rest, if resting => {
                         resting = false;
-                        if self.drain(&outbox, &mut taken).await? {
+                        if self.drain(&outbox, &mut taken).await? || self.sink.has_pending() {
                             self.flush().await?;
                             resting = self.rest(rest.as_mut());
                         }

@@ -96,6 +96,11 @@ impl SocketOut {
         wire::text(&mut self.buf, payload);
     }
 
+    /// Whether frames are buffered and not yet written.
+    pub fn has_pending(&self) -> bool {
+        !self.buf.is_empty()
+    }
+
     /// Buffers a ping.
     pub fn ping(&mut self) {
         wire::ping(&mut self.buf);

@@ -69,8 +69,11 @@ async fn connect(target: &Target, headers: &[(String, String)]) -> Result<Socket
             .map_err(|e| BenchError::Connect(e.to_string()))?;
         request.headers_mut().insert(name, v.parse().map_err(|_| BenchError::Connect("bad header".into()))?);
     }
-    let (mut socket, _) =
-        tokio_tungstenite::connect_async(request).await.map_err(|e| BenchError::Connect(e.to_string()))?;
+    // TCP_NODELAY, as a realtime client should: with Nagle, the sender's pong to a
+    // server ping held its next sends until the server's delayed ACK (~40 ms).
+    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
+        .await
+        .map_err(|e| BenchError::Connect(e.to_string()))?;
     // Wait for `ready`.
     loop {
         match socket.next().await {
@@ -89,6 +92,35 @@ fn publish(stats: &[StepStats], step: usize, n: u64) {
         s.received.fetch_add(n, Ordering::Relaxed);
         s.latency.add_count(n);
     }
+}
+
+/// The sender's socket, owned by one task that writes the batches it is given and reads
+/// the socket in between (acks, and pings, which tungstenite answers while reading).
+fn spawn_sender(mut socket: Socket) -> (tokio::sync::mpsc::Sender<Vec<String>>, tokio::task::JoinHandle<()>) {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<String>>(1024);
+    let task = tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                batch = rx.recv() => {
+                    let Some(batch) = batch else { return };
+                    for frame in batch {
+                        if socket.feed(Message::text(frame)).await.is_err() {
+                            return;
+                        }
+                    }
+                    if socket.flush().await.is_err() {
+                        return;
+                    }
+                }
+                incoming = socket.next() => {
+                    if !matches!(incoming, Some(Ok(_))) {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    (tx, task)
 }
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -128,9 +160,7 @@ async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchErr
                 .await;
         }));
     }
-    let sender = connect(target, &target.sender_headers).await?;
-    let (mut sink, mut acks) = sender.split();
-    let drain = tokio::spawn(async move { while let Some(Ok(_)) = acks.next().await {} });
+    let (sink, sender) = spawn_sender(connect(target, &target.sender_headers).await?);
     let text = "x".repeat(args.message_bytes);
     let mut steps = Vec::new();
     let mut rate = args.start_rate;
@@ -144,15 +174,18 @@ async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchErr
         while started.elapsed() < length {
             tick.tick().await;
             let due = (rate * started.elapsed().as_secs_f64()) as u64;
+            let mut batch = Vec::new();
             while sent < due {
                 let frame = json!({
                     "type": "send", "ref": sent.to_string(), "chat_id": target.chat_id, "text": text,
                     "client_id": format!("s{i}-{}", now_micros()),
                 });
-                sink.feed(Message::text(frame.to_string())).await.map_err(|e| BenchError::Connect(e.to_string()))?;
+                batch.push(frame.to_string());
                 sent += 1;
             }
-            sink.flush().await.map_err(|e| BenchError::Connect(e.to_string()))?;
+            if !batch.is_empty() {
+                sink.send(batch).await.map_err(|_| BenchError::Connect("the sender's socket closed".into()))?;
+            }
         }
         let sending = started.elapsed();
         let expected = sent * args.subscribers as u64;
@@ -195,7 +228,7 @@ async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchErr
         rate *= args.factor;
     }
     let rss_peak = procstat::memory(target.pid()).map(|(_, peak)| peak).unwrap_or(0);
-    drain.abort();
+    sender.abort();
     for r in readers {
         r.abort();
     }
