@@ -1,17 +1,36 @@
-//! The Chatter client SDK.
+//! The Chatter client SDK: log in, list chats, follow a chat's timeline live with
+//! gap-free resume across reconnects, send with local echo and an offline queue. The
+//! same API runs natively (on the app's tokio runtime) and on wasm32 (in the browser).
 //!
-//! This crate will hold the Rust client (login, chats, a gap-free timeline, realtime
-//! events, an offline send queue, calls) with the same API natively and on wasm32. For
-//! now it re-exports the wire protocol shared with the server, so clients can already
-//! speak the v1 REST API with the exact types the server uses.
+//! ```no_run
+//! # async fn demo() -> chatter_sdk::Result<()> {
+//! use chatter_sdk::Client;
 //!
+//! let client = Client::builder().server("http://127.0.0.1:8080").build().await?;
+//! client.login("alice", "correct horse battery").await?;
+//! client.start_sync();
+//! # Ok(()) }
 //! ```
-//! use chatter_sdk::protocol::SendMessageRequest;
-//!
-//! let body = SendMessageRequest { text: "hello".into(), client_id: Some("c-1".into()), reply_to: None };
-//! assert_eq!(serde_json::to_string(&body).unwrap(), r#"{"text":"hello","client_id":"c-1"}"#);
-//! ```
+
+mod api;
+pub mod chat_list;
+mod client;
+pub mod error;
+pub mod platform;
+pub mod send_queue;
+pub mod session;
+mod state;
+pub mod sync;
+pub mod timeline;
+pub mod transport;
+
+pub use chat_list::{ChatList, ChatListItem};
+pub use client::{Client, ClientBuilder, ProfileUpdate};
+pub use session::Session;
+pub use sync::{DisconnectReason, SyncState};
+pub use timeline::{SendState, Timeline, TimelineItem};
 
 pub use chatter_core::model;
 pub use chatter_core::protocol;
 pub use chatter_core::{ChatId, MessageId, SessionId, Timestamp, UserId};
+pub use error::{Result, SdkError};

@@ -1,0 +1,72 @@
+//! The user's chats as observable state.
+
+use crate::client::Client;
+use chatter_core::model::{Chat, Message, Role};
+use chatter_core::protocol::ChatSummaryView;
+use eyeball_im::{Vector, VectorDiff};
+use futures::Stream;
+
+/// One chat in the user's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatListItem {
+    /// The chat (its `last_event_seq` is the last event this client applied).
+    pub chat: Chat,
+    /// The user's role in it.
+    pub role: Role,
+    /// The newest message.
+    pub last_message: Option<Message>,
+    /// Messages of others after the user's read marker.
+    pub unread_count: u64,
+    /// The user's read marker.
+    pub read_seq: u64,
+}
+
+impl From<ChatSummaryView> for ChatListItem {
+    fn from(s: ChatSummaryView) -> Self {
+        Self {
+            chat: s.chat,
+            role: s.role,
+            last_message: s.last_message,
+            unread_count: s.unread_count,
+            read_seq: s.read_seq,
+        }
+    }
+}
+
+/// A live view of the user's chats, most recently active first, kept current by the
+/// sync service (new messages, unread counts, renames, chats added and removed).
+///
+/// ```no_run
+/// # async fn demo(client: chatter_sdk::Client) {
+/// use futures::StreamExt;
+///
+/// let list = client.chat_list();
+/// let (items, mut diffs) = list.subscribe();
+/// for item in &items {
+///     println!("{:?}: {} unread", item.chat.title, item.unread_count);
+/// }
+/// while let Some(diff) = diffs.next().await {
+///     println!("changed: {diff:?}");
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct ChatList {
+    client: Client,
+}
+
+impl ChatList {
+    pub(crate) fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    /// The chats now.
+    pub fn items(&self) -> Vector<ChatListItem> {
+        self.client.inner.state().chat_items()
+    }
+
+    /// The chats now, and a stream of every later change to apply to them.
+    pub fn subscribe(&self) -> (Vector<ChatListItem>, impl Stream<Item = VectorDiff<ChatListItem>> + use<>) {
+        self.client.inner.state().subscribe_chats()
+    }
+}

@@ -1,0 +1,115 @@
+//! Building a [`Client`].
+
+use super::{Client, ClientInner};
+use crate::api::Api;
+use crate::error::{Result, SdkError};
+use crate::send_queue::{MemorySendQueueStore, SendQueueStore};
+use crate::session::{MemorySessionStore, SessionStore};
+use crate::state::StateCell;
+use crate::sync::SyncState;
+use crate::transport::{DefaultConnector, HttpTransport, ReqwestTransport, WebSocketConnector};
+use eyeball::SharedObservable;
+use std::sync::{Arc, Mutex, RwLock};
+
+/// Configures a [`Client`]: the server, and optionally where the session and the send
+/// queue are kept and how the server is reached.
+///
+/// ```no_run
+/// # async fn demo() -> chatter_sdk::Result<()> {
+/// use chatter_sdk::Client;
+/// use chatter_sdk::send_queue::FileSendQueueStore;
+/// use chatter_sdk::session::FileSessionStore;
+///
+/// let client = Client::builder()
+///     .server("http://127.0.0.1:8080")
+///     .session_store(FileSessionStore::new("session.json"))
+///     .send_queue_store(FileSendQueueStore::new("outbox.json"))
+///     .device_name("laptop")
+///     .build()
+///     .await?;
+/// // Logged in already if session.json holds a session.
+/// println!("{:?}", client.user_id());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Default)]
+pub struct ClientBuilder {
+    server: Option<String>,
+    http: Option<Arc<dyn HttpTransport>>,
+    ws: Option<Arc<dyn WebSocketConnector>>,
+    session_store: Option<Arc<dyn SessionStore>>,
+    queue_store: Option<Arc<dyn SendQueueStore>>,
+    device_name: Option<String>,
+}
+
+impl ClientBuilder {
+    /// The server's base URL, e.g. `http://127.0.0.1:8080` or `https://chat.example.com`.
+    pub fn server(mut self, url: impl Into<String>) -> Self {
+        self.server = Some(url.into());
+        self
+    }
+
+    /// Sends HTTP requests through `transport` instead of reqwest.
+    pub fn http_transport(mut self, transport: impl HttpTransport + 'static) -> Self {
+        self.http = Some(Arc::new(transport));
+        self
+    }
+
+    /// Opens WebSockets through `connector` instead of the platform's default.
+    pub fn websocket_connector(mut self, connector: impl WebSocketConnector + 'static) -> Self {
+        self.ws = Some(Arc::new(connector));
+        self
+    }
+
+    /// Keeps the session in `store` (default: in memory).
+    pub fn session_store(mut self, store: impl SessionStore + 'static) -> Self {
+        self.session_store = Some(Arc::new(store));
+        self
+    }
+
+    /// Keeps unsent messages in `store` (default: in memory).
+    pub fn send_queue_store(self, store: impl SendQueueStore + 'static) -> Self {
+        self.send_queue_store_arc(Arc::new(store))
+    }
+
+    fn send_queue_store_arc(mut self, store: Arc<dyn SendQueueStore>) -> Self {
+        self.queue_store = Some(store);
+        self
+    }
+
+    /// The device name sessions are created with (shown in the session list).
+    pub fn device_name(mut self, name: impl Into<String>) -> Self {
+        self.device_name = Some(name.into());
+        self
+    }
+
+    /// Builds the client, restoring the saved session and send queue, if any.
+    pub async fn build(self) -> Result<Client> {
+        let server = self.server.ok_or_else(|| SdkError::InvalidRequest("no server URL given".into()))?;
+        if !(server.starts_with("http://") || server.starts_with("https://")) {
+            return Err(SdkError::InvalidRequest(format!(
+                "the server URL must start with http:// or https://: {server}"
+            )));
+        }
+        let http = self.http.unwrap_or_else(|| Arc::new(ReqwestTransport::new()));
+        let session_store = self.session_store.unwrap_or_else(|| Arc::new(MemorySessionStore::default()));
+        let queue_store = self.queue_store.unwrap_or_else(|| Arc::new(MemorySendQueueStore::default()));
+        let inner = ClientInner {
+            api: Api::new(server, http),
+            ws: self.ws.unwrap_or_else(|| Arc::new(DefaultConnector::default())),
+            session: RwLock::new(None),
+            session_store,
+            queue_store,
+            device_name: self.device_name,
+            state: StateCell::default(),
+            sync_state: SharedObservable::new(SyncState::Idle),
+            sync: Mutex::new(None),
+        };
+        let client = Client::from_inner(inner);
+        let queue = client.inner.queue_store.load().await?;
+        client.inner.state().load_queue(queue);
+        if let Some(session) = client.inner.session_store.load().await? {
+            client.inner.use_session(Some(session));
+        }
+        Ok(client)
+    }
+}

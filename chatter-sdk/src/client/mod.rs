@@ -1,0 +1,481 @@
+//! The client: accounts, sessions, chats and members over REST, and the handles to the
+//! chat list, timelines and the sync service.
+
+mod builder;
+
+pub use builder::ClientBuilder;
+
+use crate::api::{Api, HistoryPage};
+use crate::chat_list::{ChatList, ChatListItem};
+use crate::error::{Result, SdkError};
+use crate::platform;
+use crate::send_queue::{QueuedSend, SendQueueStore};
+use crate::session::{Session, SessionStore};
+use crate::state::{State, StateCell};
+use crate::sync::{SyncCommand, SyncHandle, SyncState};
+use crate::timeline::Timeline;
+use crate::transport::WebSocketConnector;
+use chatter_core::model::{Chat, Role, User, Visibility};
+use chatter_core::protocol::ws::ClientFrame;
+use chatter_core::protocol::{
+    ChangePasswordRequest, ChatView, CreateChatRequest, DeleteAccountRequest, LoginRequest, MemberView, PublicChatList,
+    RegisterRequest, SessionInfo, UpdateChatRequest, UpdateProfileRequest, UserList,
+};
+use chatter_core::{ChatId, MessageId, SessionId, UserId};
+use eyeball::{SharedObservable, Subscriber};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+/// A connection to one Chatter server as one user. Cheap to clone: clones share
+/// everything. Dropping the last clone (and every chat list and timeline made from it)
+/// stops its sync service.
+///
+/// ```no_run
+/// # async fn demo() -> chatter_sdk::Result<()> {
+/// use chatter_sdk::Client;
+/// use chatter_sdk::model::Visibility;
+///
+/// let client = Client::builder().server("http://127.0.0.1:8080").build().await?;
+/// client.register("alice", "correct horse battery", None).await?;
+/// client.start_sync();
+/// let chat = client.create_group("Team", Visibility::Private, &[]).await?;
+/// let timeline = client.timeline(&chat.id).await?;
+/// timeline.send("hello").await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<ClientInner>,
+    _alive: Arc<StopOnDrop>,
+}
+
+/// Stops the sync service when the last handle of the app's goes.
+#[derive(Debug)]
+struct StopOnDrop(Arc<ClientInner>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stop_sync();
+    }
+}
+
+/// Everything a client shares with its clones and its sync task.
+#[derive(Debug)]
+pub(crate) struct ClientInner {
+    pub(crate) api: Api,
+    pub(crate) ws: Arc<dyn WebSocketConnector>,
+    session: RwLock<Option<Session>>,
+    session_store: Arc<dyn SessionStore>,
+    pub(crate) queue_store: Arc<dyn SendQueueStore>,
+    device_name: Option<String>,
+    state: StateCell,
+    pub(crate) sync_state: SharedObservable<SyncState>,
+    sync: Mutex<Option<SyncHandle>>,
+}
+
+impl ClientInner {
+    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock()
+    }
+
+    /// The logged-in user, or `Unauthenticated`.
+    pub(crate) fn me(&self) -> Result<UserId> {
+        self.session().map(|s| s.user_id).ok_or(SdkError::Unauthenticated)
+    }
+
+    pub(crate) fn session(&self) -> Option<Session> {
+        self.session.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Switches to `session` (or none) in memory: the token for requests and the state.
+    pub(crate) fn use_session(&self, session: Option<Session>) {
+        self.api.set_token(session.as_ref().map(|s| s.token.clone()));
+        self.state().set_me(session.as_ref().map(|s| s.user_id.clone()));
+        *self.session.write().unwrap_or_else(|e| e.into_inner()) = session;
+    }
+
+    async fn start_session(&self, session: Session) -> Result<()> {
+        self.session_store.save(&session).await?;
+        self.use_session(Some(session));
+        Ok(())
+    }
+
+    /// The server ended the session (401, or a 4001 close): forget it.
+    pub(crate) async fn session_ended(&self) {
+        self.use_session(None);
+        if let Err(e) = self.session_store.clear().await {
+            tracing::warn!(error = %e, "could not clear the saved session");
+        }
+    }
+
+    /// Asks the sync task to send a frame (dropped when not connected).
+    pub(crate) fn send_frame(&self, frame: ClientFrame) {
+        if let Some(sync) = self.sync.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            sync.send(SyncCommand::Frame(frame));
+        }
+    }
+
+    fn nudge_queue(&self) {
+        if let Some(sync) = self.sync.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            sync.send(SyncCommand::QueueChanged);
+        }
+    }
+
+    pub(crate) async fn persist_queue(&self) -> Result<()> {
+        let queue = self.state().queue();
+        self.queue_store.save(&queue).await
+    }
+
+    pub(crate) async fn enqueue(&self, chat_id: &ChatId, text: String, reply_to: Option<MessageId>) -> Result<String> {
+        self.me()?;
+        if text.trim().is_empty() {
+            return Err(SdkError::Validation { field: Some("text".into()), message: "a message needs text".into() });
+        }
+        let client_id = format!("{:016x}{:016x}", platform::random_u64(), platform::random_u64());
+        let send = QueuedSend {
+            chat_id: chat_id.clone(),
+            client_id: client_id.clone(),
+            text,
+            reply_to,
+            created_at: platform::now(),
+        };
+        self.state().enqueue(send);
+        self.persist_queue().await?;
+        self.nudge_queue();
+        Ok(client_id)
+    }
+
+    pub(crate) async fn retry(&self, client_id: &str) -> Result<()> {
+        let send = {
+            let mut state = self.state();
+            if state.queue().iter().any(|q| q.client_id == client_id) {
+                None
+            } else {
+                let send = state.failed_send(client_id).ok_or_else(|| SdkError::NotFound("no such send".into()))?;
+                state.echo_pending(&send);
+                state.requeue(send.clone());
+                Some(send)
+            }
+        };
+        if send.is_some() {
+            self.persist_queue().await?;
+        }
+        self.nudge_queue();
+        Ok(())
+    }
+
+    pub(crate) async fn cancel(&self, client_id: &str) -> Result<()> {
+        {
+            let mut state = self.state();
+            let chat = state
+                .queue()
+                .into_iter()
+                .find(|q| q.client_id == client_id)
+                .map(|q| q.chat_id)
+                .or_else(|| state.failed_send(client_id).map(|q| q.chat_id))
+                .ok_or_else(|| SdkError::NotFound("no such send".into()))?;
+            state.dequeue(client_id);
+            state.remove_echo(&chat, client_id);
+        }
+        self.persist_queue().await
+    }
+
+    fn stop_sync(&self) {
+        if let Some(sync) = self.sync.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            sync.send(SyncCommand::Stop);
+        }
+    }
+}
+
+/// A profile change; fields left `None` stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileUpdate {
+    /// New display name.
+    pub display_name: Option<String>,
+    /// New bio.
+    pub bio: Option<String>,
+    /// New avatar URL.
+    pub avatar_url: Option<String>,
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    fn from_inner(inner: ClientInner) -> Self {
+        let inner = Arc::new(inner);
+        Self { _alive: Arc::new(StopOnDrop(inner.clone())), inner }
+    }
+
+    /// The server's base URL.
+    pub fn server(&self) -> &str {
+        self.inner.api.base()
+    }
+
+    /// The current session, if logged in (persist it yourself, or give the builder a
+    /// session store).
+    pub fn session(&self) -> Option<Session> {
+        self.inner.session()
+    }
+
+    /// The logged-in user's id.
+    pub fn user_id(&self) -> Option<UserId> {
+        self.inner.session().map(|s| s.user_id)
+    }
+
+    // Accounts and sessions.
+
+    /// Creates an account and logs in as it.
+    pub async fn register(&self, username: &str, password: &str, display_name: Option<&str>) -> Result<User> {
+        let req = RegisterRequest {
+            username: username.to_owned(),
+            password: password.to_owned(),
+            display_name: display_name.map(str::to_owned),
+            device_name: self.inner.device_name.clone(),
+            cookie: None,
+        };
+        let auth = self.inner.api.register(&req).await?;
+        let session = Session { user_id: auth.user.id.clone(), session_id: auth.session_id, token: auth.token };
+        self.inner.start_session(session).await?;
+        Ok(auth.user)
+    }
+
+    /// Logs in with a username and password.
+    pub async fn login(&self, username: &str, password: &str) -> Result<User> {
+        let req = LoginRequest {
+            username: username.to_owned(),
+            password: password.to_owned(),
+            device_name: self.inner.device_name.clone(),
+            cookie: None,
+        };
+        let auth = self.inner.api.login(&req).await?;
+        let session = Session { user_id: auth.user.id.clone(), session_id: auth.session_id, token: auth.token };
+        self.inner.start_session(session).await?;
+        Ok(auth.user)
+    }
+
+    /// Continues a session saved earlier, without a login (and saves it in the session
+    /// store). A session the server no longer knows fails later calls with
+    /// `Unauthenticated`.
+    pub async fn restore(&self, session: Session) -> Result<()> {
+        self.inner.start_session(session).await
+    }
+
+    /// Ends the session on the server and forgets it here (stopping sync).
+    pub async fn logout(&self) -> Result<()> {
+        self.inner.stop_sync();
+        let result = match self.inner.api.logout().await {
+            Ok(()) | Err(SdkError::Unauthenticated) => Ok(()),
+            Err(e) => Err(e),
+        };
+        self.inner.session_ended().await;
+        result
+    }
+
+    /// The sessions of the user (one per device).
+    pub async fn sessions(&self) -> Result<Vec<SessionInfo>> {
+        self.call(self.inner.api.sessions()).await.map(|l| l.sessions)
+    }
+
+    /// Ends one of the user's sessions (another device, or this one).
+    pub async fn revoke_session(&self, id: &SessionId) -> Result<()> {
+        self.call(self.inner.api.revoke_session(id)).await
+    }
+
+    /// The user's own profile.
+    pub async fn profile(&self) -> Result<User> {
+        self.call(self.inner.api.me()).await
+    }
+
+    /// Changes the user's profile.
+    pub async fn update_profile(&self, update: ProfileUpdate) -> Result<User> {
+        let req =
+            UpdateProfileRequest { display_name: update.display_name, bio: update.bio, avatar_url: update.avatar_url };
+        self.call(self.inner.api.update_me(&req)).await
+    }
+
+    /// Changes the password (other sessions end).
+    pub async fn change_password(&self, old_password: &str, new_password: &str) -> Result<()> {
+        let req =
+            ChangePasswordRequest { old_password: old_password.to_owned(), new_password: new_password.to_owned() };
+        self.call(self.inner.api.change_password(&req)).await
+    }
+
+    /// Deletes the account (every session ends, this one too).
+    pub async fn delete_account(&self, password: &str) -> Result<()> {
+        self.inner.stop_sync();
+        self.call(self.inner.api.delete_me(&DeleteAccountRequest { password: password.to_owned() })).await?;
+        self.inner.session_ended().await;
+        Ok(())
+    }
+
+    /// A user's public profile.
+    pub async fn user(&self, id: &UserId) -> Result<User> {
+        self.call(self.inner.api.user(id)).await
+    }
+
+    /// Users whose username starts with `prefix`, a page at a time (`cursor` from the
+    /// previous page's `next_cursor`).
+    pub async fn search_users(&self, prefix: &str, cursor: Option<&str>) -> Result<UserList> {
+        self.call(self.inner.api.search_users(prefix, None, cursor)).await
+    }
+
+    // Chats.
+
+    /// The user's chats, kept current by the sync service.
+    pub fn chat_list(&self) -> ChatList {
+        ChatList::new(self.clone())
+    }
+
+    /// A chat's timeline (reading its newest page the first time).
+    pub async fn timeline(&self, chat_id: &ChatId) -> Result<Timeline> {
+        match Timeline::open(self.clone(), chat_id.clone()).await {
+            Err(SdkError::Unauthenticated) => {
+                self.inner.session_ended().await;
+                Err(SdkError::Unauthenticated)
+            }
+            other => other,
+        }
+    }
+
+    /// Creates a group with the given members besides the user (its owner).
+    pub async fn create_group(&self, title: &str, visibility: Visibility, members: &[UserId]) -> Result<Chat> {
+        let req = CreateChatRequest::Group { title: title.to_owned(), visibility, members: members.to_vec() };
+        let chat = self.call(self.inner.api.create_chat(&req)).await?;
+        self.learn(chat.clone(), Role::Owner);
+        Ok(chat)
+    }
+
+    /// Opens the direct chat with `user` (the same one every time).
+    pub async fn create_direct(&self, user: &UserId) -> Result<Chat> {
+        let req = CreateChatRequest::Direct { members: vec![user.clone()] };
+        let chat = self.call(self.inner.api.create_chat(&req)).await?;
+        self.learn(chat.clone(), Role::Member);
+        Ok(chat)
+    }
+
+    fn learn(&self, chat: Chat, role: Role) {
+        let item = ChatListItem { chat, role, last_message: None, unread_count: 0, read_seq: 0 };
+        self.inner.state().learn_chat(item);
+    }
+
+    /// Public groups whose title matches `query`, a page at a time.
+    pub async fn public_chats(&self, query: &str, cursor: Option<&str>) -> Result<PublicChatList> {
+        self.call(self.inner.api.public_chats(query, cursor)).await
+    }
+
+    /// Joins a public group; its timeline starts with the page the join returned.
+    pub async fn join(&self, chat_id: &ChatId) -> Result<Chat> {
+        let joined = self.call(self.inner.api.join(chat_id)).await?;
+        let me = self.inner.me()?;
+        let mut state = self.inner.state();
+        let last = joined.messages.last().cloned();
+        let item = ChatListItem {
+            chat: joined.chat.clone(),
+            role: Role::Member,
+            unread_count: 0,
+            read_seq: last.as_ref().map_or(0, |m| m.seq),
+            last_message: last,
+        };
+        state.learn_chat(item);
+        state.open_timeline(chat_id, &me);
+        let size = joined.messages.len().max(1);
+        state.merge_page(chat_id, joined.messages, size, true);
+        Ok(joined.chat)
+    }
+
+    /// Leaves a group.
+    pub async fn leave(&self, chat_id: &ChatId) -> Result<()> {
+        self.call(self.inner.api.leave(chat_id)).await?;
+        self.inner.state().forget_chat(chat_id);
+        Ok(())
+    }
+
+    /// A chat (its summary for members; the plain chat for visitors of a public group).
+    pub async fn chat(&self, chat_id: &ChatId) -> Result<ChatView> {
+        self.call(self.inner.api.chat(chat_id)).await
+    }
+
+    /// Renames a group or changes its visibility (owners and admins).
+    pub async fn update_chat(
+        &self,
+        chat_id: &ChatId,
+        title: Option<&str>,
+        visibility: Option<Visibility>,
+    ) -> Result<Chat> {
+        let req = UpdateChatRequest { title: title.map(str::to_owned), visibility };
+        self.call(self.inner.api.update_chat(chat_id, &req)).await
+    }
+
+    /// Every member of a chat.
+    pub async fn members(&self, chat_id: &ChatId) -> Result<Vec<MemberView>> {
+        let mut all = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.call(self.inner.api.members(chat_id, cursor.as_deref())).await?;
+            all.extend(page.members);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Adds a user to a group (owners and admins; members of public groups).
+    pub async fn invite(&self, chat_id: &ChatId, user: &UserId) -> Result<MemberView> {
+        self.call(self.inner.api.add_member(chat_id, user)).await
+    }
+
+    /// Removes a member from a group (owners and admins).
+    pub async fn kick(&self, chat_id: &ChatId, user: &UserId) -> Result<()> {
+        self.call(self.inner.api.remove_member(chat_id, user)).await
+    }
+
+    /// Makes a member an `admin` or a `member` (the owner only).
+    pub async fn set_role(&self, chat_id: &ChatId, user: &UserId, role: &str) -> Result<MemberView> {
+        self.call(self.inner.api.set_role(chat_id, user, role)).await
+    }
+
+    /// Reads the newest `limit` messages of a chat straight from the server.
+    pub async fn latest_messages(&self, chat_id: &ChatId, limit: u32) -> Result<Vec<chatter_core::model::Message>> {
+        self.call(self.inner.api.messages(chat_id, HistoryPage::Latest, limit)).await
+    }
+
+    // Sync.
+
+    /// Starts the sync service (once; later calls do nothing while it runs): it keeps a
+    /// WebSocket open, resumes every chat after each reconnect, keeps the chat list and
+    /// timelines current and sends the queued messages.
+    pub fn start_sync(&self) {
+        let mut sync = self.inner.sync.lock().unwrap_or_else(|e| e.into_inner());
+        if sync.as_ref().is_some_and(|s| !s.is_finished()) {
+            return;
+        }
+        *sync = Some(crate::sync::start(self.inner.clone()));
+    }
+
+    /// Stops the sync service (the WebSocket closes; queued sends wait).
+    pub fn stop_sync(&self) {
+        self.inner.stop_sync();
+    }
+
+    /// The sync service's state, observable.
+    pub fn sync_state(&self) -> Subscriber<SyncState> {
+        self.inner.sync_state.subscribe()
+    }
+
+    /// Messages waiting to be sent, oldest first.
+    pub fn queued_sends(&self) -> Vec<QueuedSend> {
+        self.inner.state().queue()
+    }
+
+    /// Runs an API call; a 401 means the session ended: forget it.
+    async fn call<T>(&self, call: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        let result = call.await;
+        if matches!(result, Err(SdkError::Unauthenticated)) && self.inner.session().is_some() {
+            self.inner.session_ended().await;
+        }
+        result
+    }
+}

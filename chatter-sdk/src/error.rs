@@ -1,0 +1,171 @@
+//! The one error type of the SDK.
+
+use chatter_core::protocol::ErrorBody;
+use std::time::Duration;
+
+/// What went wrong in an SDK call. Match on it to decide what to tell the user:
+///
+/// ```
+/// use chatter_sdk::SdkError;
+///
+/// fn explain(e: &SdkError) -> String {
+///     match e {
+///         SdkError::Network(_) => "offline: will retry".into(),
+///         SdkError::Unauthenticated => "please log in again".into(),
+///         SdkError::Validation { field: Some(f), message } => format!("{f}: {message}"),
+///         SdkError::RateLimited { retry_after } => format!("slow down ({retry_after:?})"),
+///         other => other.to_string(),
+///     }
+/// }
+/// assert_eq!(explain(&SdkError::Unauthenticated), "please log in again");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SdkError {
+    /// The server could not be reached, or the connection broke.
+    #[error("network error: {0}")]
+    Network(String),
+    /// No session, or the server ended it (logout, revocation, password change): log
+    /// in again.
+    #[error("not logged in, or the session has ended")]
+    Unauthenticated,
+    /// The thing does not exist, or the user may not see it.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The user may see it but not do this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// A re-authentication (password change, account deletion) had the wrong password.
+    #[error("wrong password")]
+    WrongPassword,
+    /// A value breaks a rule; `field` names it when the server did.
+    #[error("invalid {}: {message}", field.as_deref().unwrap_or("input"))]
+    Validation {
+        /// The offending input field.
+        field: Option<String>,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The request made no sense to the server (for example leaving a direct chat).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// The username is taken, or another conflict.
+    #[error("conflict ({code}): {message}")]
+    Conflict {
+        /// `username_taken` or `conflict`.
+        code: String,
+        /// The server's explanation.
+        message: String,
+    },
+    /// Too many requests; try again after `retry_after`.
+    #[error("rate limited (retry after {retry_after:?})")]
+    RateLimited {
+        /// How long the server asked to wait.
+        retry_after: Option<Duration>,
+    },
+    /// The server failed or is unavailable (5xx).
+    #[error("server error {status} ({code}): {message}")]
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// The error code (`unavailable`, `internal`, …).
+        code: String,
+        /// The server's explanation.
+        message: String,
+        /// How long the server asked to wait, for `unavailable`.
+        retry_after: Option<Duration>,
+    },
+    /// The session or send-queue storage failed.
+    #[error("storage error: {0}")]
+    Storage(String),
+    /// The client is shut down or logged out.
+    #[error("the client is closed")]
+    Closed,
+}
+
+/// The SDK's result type.
+pub type Result<T, E = SdkError> = std::result::Result<T, E>;
+
+impl SdkError {
+    /// Whether the same call may succeed later unchanged (network trouble, rate limits,
+    /// an unavailable or failing server). Sends failing this way stay queued.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Network(_) | Self::RateLimited { .. } | Self::Server { .. })
+    }
+
+    /// How long to wait before retrying, when the server said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after } | Self::Server { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Maps an error answer (`status`, the API's error code and message) to its variant.
+    pub fn from_api(
+        status: u16,
+        code: &str,
+        message: String,
+        field: Option<String>,
+        retry_after: Option<Duration>,
+    ) -> Self {
+        match (status, code) {
+            (401, _) | (_, "unauthenticated") => Self::Unauthenticated,
+            (_, "unavailable" | "internal") => {
+                let status = if status == 0 { if code == "internal" { 500 } else { 503 } } else { status };
+                Self::Server { status, code: code.to_owned(), message, retry_after }
+            }
+            (_, "wrong_password") => Self::WrongPassword,
+            (_, "validation_failed") => Self::Validation { field, message },
+            (_, "not_found") | (404, _) => Self::NotFound(message),
+            (_, "forbidden") | (403, _) => Self::Forbidden(message),
+            (_, "rate_limited") | (429, _) => Self::RateLimited { retry_after },
+            (409, _) | (_, "username_taken" | "conflict") => Self::Conflict { code: code.to_owned(), message },
+            (500.., _) => Self::Server { status, code: code.to_owned(), message, retry_after },
+            _ => Self::InvalidRequest(message),
+        }
+    }
+
+    /// Maps an HTTP error response with a body in the API's error shape (or not).
+    pub(crate) fn from_response(status: u16, body: &str, retry_after: Option<Duration>) -> Self {
+        match serde_json::from_str::<ErrorBody>(body) {
+            Ok(b) => Self::from_api(status, &b.error.code, b.error.message, b.error.field, retry_after),
+            Err(_) => {
+                let message = if body.is_empty() { format!("HTTP {status}") } else { body.chars().take(200).collect() };
+                Self::from_api(status, "", message, None, retry_after)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_answers_map_to_their_variants() {
+        let e = SdkError::from_response(
+            400,
+            r#"{"error":{"code":"validation_failed","message":"too long","field":"text"}}"#,
+            None,
+        );
+        assert_eq!(e, SdkError::Validation { field: Some("text".into()), message: "too long".into() });
+        assert_eq!(SdkError::from_response(401, "", None), SdkError::Unauthenticated);
+        let limited = SdkError::from_response(
+            429,
+            r#"{"error":{"code":"rate_limited","message":"slow"}}"#,
+            Some(Duration::from_secs(3)),
+        );
+        assert_eq!(limited.retry_after(), Some(Duration::from_secs(3)));
+        assert!(limited.is_retryable());
+        let down = SdkError::from_response(503, r#"{"error":{"code":"unavailable","message":"db"}}"#, None);
+        assert!(matches!(down, SdkError::Server { status: 503, .. }));
+        assert!(down.is_retryable());
+        assert!(!SdkError::from_response(404, "nope", None).is_retryable());
+        assert!(matches!(SdkError::from_response(409, "", None), SdkError::Conflict { .. }));
+        assert_eq!(
+            SdkError::from_response(403, r#"{"error":{"code":"wrong_password","message":"x"}}"#, None),
+            SdkError::WrongPassword
+        );
+    }
+}

@@ -1,0 +1,209 @@
+//! A chat's messages as observable state: live updates, backwards pagination, sends
+//! with local echo, edits, deletions, typing and the read marker.
+
+use crate::client::Client;
+use crate::error::{Result, SdkError};
+use crate::send_queue::QueuedSend;
+use chatter_core::model::Message;
+use chatter_core::{ChatId, MessageId, Timestamp, UserId};
+use eyeball::Subscriber;
+use eyeball_im::{Vector, VectorDiff};
+use futures::Stream;
+
+/// Where a message of the user's stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendState {
+    /// Queued or on its way; shown as a local echo.
+    Pending,
+    /// Stored by the server (every message received from it is in this state).
+    Sent,
+    /// The server refused it, or it could not be sent.
+    Failed {
+        /// Why.
+        error: SdkError,
+        /// Whether sending it again may work ([`Timeline::retry_send`]).
+        retryable: bool,
+    },
+}
+
+/// One message in a timeline: a stored one (with `id` and `seq`), or a local echo of
+/// one the user is sending (with its `client_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineItem {
+    /// The message id, once stored.
+    pub id: Option<MessageId>,
+    /// Its seq in the chat, once stored.
+    pub seq: Option<u64>,
+    /// The idempotency key of a message sent from this client.
+    pub client_id: Option<String>,
+    /// Who wrote it.
+    pub sender_id: UserId,
+    /// The text (empty once deleted).
+    pub text: String,
+    /// The message it answers.
+    pub reply_to: Option<MessageId>,
+    /// When it was written.
+    pub created_at: Timestamp,
+    /// When it was last edited.
+    pub edited_at: Option<Timestamp>,
+    /// Whether it was deleted.
+    pub deleted: bool,
+    /// Sent, or still on its way.
+    pub send_state: SendState,
+}
+
+impl TimelineItem {
+    pub(crate) fn remote(m: Message) -> Self {
+        Self {
+            id: Some(m.id),
+            seq: Some(m.seq),
+            client_id: m.client_id,
+            sender_id: m.sender_id,
+            text: m.text,
+            reply_to: m.reply_to,
+            created_at: m.created_at,
+            edited_at: m.edited_at,
+            deleted: m.deleted,
+            send_state: SendState::Sent,
+        }
+    }
+
+    pub(crate) fn local(send: &QueuedSend, sender_id: UserId) -> Self {
+        Self {
+            id: None,
+            seq: None,
+            client_id: Some(send.client_id.clone()),
+            sender_id,
+            text: send.text.clone(),
+            reply_to: send.reply_to.clone(),
+            created_at: send.created_at,
+            edited_at: None,
+            deleted: false,
+            send_state: SendState::Pending,
+        }
+    }
+}
+
+/// A chat's timeline. Get one with [`Client::timeline`]; it stays current while the
+/// sync service runs, across reconnects, without re-reading what it already has.
+///
+/// ```no_run
+/// # async fn demo(client: chatter_sdk::Client, chat_id: chatter_sdk::ChatId) -> chatter_sdk::Result<()> {
+/// use futures::StreamExt;
+///
+/// let timeline = client.timeline(&chat_id).await?;
+/// let (items, mut diffs) = timeline.subscribe();
+/// println!("{} messages loaded", items.len());
+/// timeline.send("hello").await?;
+/// while !timeline.paginate_backwards(50).await? {}
+/// while let Some(diff) = diffs.next().await {
+///     println!("{diff:?}");
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    client: Client,
+    chat_id: ChatId,
+}
+
+/// Messages read per page when a timeline opens.
+const FIRST_PAGE: u32 = 50;
+
+impl Timeline {
+    pub(crate) async fn open(client: Client, chat_id: ChatId) -> Result<Self> {
+        let timeline = Self { client, chat_id };
+        timeline.client.inner.state().open_timeline(&timeline.chat_id, &timeline.client.inner.me()?);
+        if !timeline.client.inner.state().timeline_loaded(&timeline.chat_id) {
+            let page = timeline
+                .client
+                .inner
+                .api
+                .messages(&timeline.chat_id, crate::api::HistoryPage::Latest, FIRST_PAGE)
+                .await?;
+            timeline.client.inner.state().merge_page(&timeline.chat_id, page, FIRST_PAGE as usize, true);
+        }
+        Ok(timeline)
+    }
+
+    /// The chat.
+    pub fn chat_id(&self) -> &ChatId {
+        &self.chat_id
+    }
+
+    /// The items now: stored messages in seq order, then the user's unsent ones.
+    pub fn items(&self) -> Vector<TimelineItem> {
+        self.client.inner.state().timeline_items(&self.chat_id)
+    }
+
+    /// The items now, and a stream of every later change to apply to them.
+    pub fn subscribe(&self) -> (Vector<TimelineItem>, impl Stream<Item = VectorDiff<TimelineItem>> + use<>) {
+        self.client.inner.state().subscribe_timeline(&self.chat_id)
+    }
+
+    /// Loads up to `n` older messages; answers whether the start of the chat is reached.
+    pub async fn paginate_backwards(&self, n: u32) -> Result<bool> {
+        let Some(first) = self.client.inner.state().timeline_first_seq(&self.chat_id)? else {
+            return Ok(true);
+        };
+        if first <= 1 {
+            self.client.inner.state().mark_start(&self.chat_id);
+            return Ok(true);
+        }
+        let page = self.client.inner.api.messages(&self.chat_id, crate::api::HistoryPage::Before(first), n).await?;
+        Ok(self.client.inner.state().merge_page(&self.chat_id, page, n as usize, false))
+    }
+
+    /// Sends `text`: it shows at once as a pending echo, goes out when connected (queued
+    /// while offline, in order), and turns into the stored message. Answers its
+    /// `client_id`.
+    pub async fn send(&self, text: impl Into<String>) -> Result<String> {
+        self.client.inner.enqueue(&self.chat_id, text.into(), None).await
+    }
+
+    /// Sends `text` as an answer to `reply_to`.
+    pub async fn send_reply(&self, text: impl Into<String>, reply_to: &MessageId) -> Result<String> {
+        self.client.inner.enqueue(&self.chat_id, text.into(), Some(reply_to.clone())).await
+    }
+
+    /// Sends a failed message again (same `client_id`: it is stored at most once).
+    pub async fn retry_send(&self, client_id: &str) -> Result<()> {
+        self.client.inner.retry(client_id).await
+    }
+
+    /// Drops a failed or pending message the user no longer wants sent.
+    pub async fn cancel_send(&self, client_id: &str) -> Result<()> {
+        self.client.inner.cancel(client_id).await
+    }
+
+    /// Changes a message's text (the user's own).
+    pub async fn edit(&self, message_id: &MessageId, text: impl Into<String>) -> Result<()> {
+        let message = self.client.inner.api.edit(&self.chat_id, message_id, &text.into()).await?;
+        self.client.inner.state().upsert_message(message);
+        Ok(())
+    }
+
+    /// Deletes a message (the user's own, or any as an owner or admin).
+    pub async fn delete(&self, message_id: &MessageId) -> Result<()> {
+        self.client.inner.api.delete(&self.chat_id, message_id).await
+    }
+
+    /// Tells the others the user is typing (sent at most every 3 s by the server; drop
+    /// it when offline).
+    pub fn send_typing(&self) {
+        self.client.inner.send_frame(chatter_core::protocol::ws::ClientFrame::Typing { chat_id: self.chat_id.clone() });
+    }
+
+    /// Who is typing in this chat now (entries expire after 6 s).
+    pub fn typing_users(&self) -> Subscriber<Vec<UserId>> {
+        self.client.inner.state().typing(&self.chat_id).subscribe()
+    }
+
+    /// Moves the user's read marker to the newest loaded message.
+    pub async fn mark_read(&self) -> Result<()> {
+        let Some(seq) = self.client.inner.state().timeline_last_seq(&self.chat_id) else { return Ok(()) };
+        self.client.inner.api.mark_read(&self.chat_id, seq).await?;
+        self.client.inner.state().read_locally(&self.chat_id, seq);
+        Ok(())
+    }
+}

@@ -1,0 +1,61 @@
+//! WebSockets over tokio-tungstenite.
+
+use super::{TransportError, WebSocket, WebSocketConnector, WsEvent};
+use futures::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+
+type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens WebSockets with tokio-tungstenite.
+#[derive(Debug, Clone, Default)]
+pub struct TungsteniteConnector;
+
+#[async_trait::async_trait]
+impl WebSocketConnector for TungsteniteConnector {
+    async fn connect(&self, url: &str) -> Result<Box<dyn WebSocket>, TransportError> {
+        let (stream, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| TransportError(e.to_string()))?;
+        Ok(Box::new(TungsteniteSocket { stream, closed: None }))
+    }
+}
+
+struct TungsteniteSocket {
+    stream: Stream,
+    closed: Option<WsEvent>,
+}
+
+fn closed(frame: Option<CloseFrame>) -> WsEvent {
+    match frame {
+        Some(f) => WsEvent::Closed { code: Some(u16::from(f.code)), reason: f.reason.to_string() },
+        None => WsEvent::Closed { code: None, reason: String::new() },
+    }
+}
+
+#[async_trait::async_trait]
+impl WebSocket for TungsteniteSocket {
+    async fn send(&mut self, text: String) -> Result<(), TransportError> {
+        self.stream.send(Message::text(text)).await.map_err(|e| TransportError(e.to_string()))
+    }
+
+    async fn receive(&mut self) -> WsEvent {
+        if let Some(event) = &self.closed {
+            return event.clone();
+        }
+        loop {
+            let event = match self.stream.next().await {
+                Some(Ok(Message::Text(text))) => return WsEvent::Text(text.to_string()),
+                // Pings are answered by tungstenite itself; binary frames are not ours.
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Binary(_) | Message::Frame(_))) => continue,
+                Some(Ok(Message::Close(frame))) => closed(frame),
+                Some(Err(e)) => WsEvent::Closed { code: None, reason: e.to_string() },
+                None => closed(None),
+            };
+            self.closed = Some(event.clone());
+            return event;
+        }
+    }
+
+    async fn close(&mut self) {
+        let _ = self.stream.close(None).await;
+    }
+}
