@@ -20,6 +20,9 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 step "tests"
 cargo test --workspace --all-features
 
+step "API docs of chatter-core and chatter-sdk (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc -p chatter-core -p chatter-sdk --no-deps
+
 step "wasm32 build of chatter-core and chatter-sdk"
 cargo build -p chatter-core -p chatter-sdk --target wasm32-unknown-unknown
 

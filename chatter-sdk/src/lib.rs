@@ -12,6 +12,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 mod api;
 pub mod chat_list;
 mod client;

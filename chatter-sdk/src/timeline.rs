@@ -8,7 +8,7 @@ use chatter_core::model::Message;
 use chatter_core::{ChatId, MessageId, Timestamp, UserId};
 use eyeball::Subscriber;
 use eyeball_im::{Vector, VectorDiff};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 
 /// Where a message of the user's stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +139,43 @@ impl Timeline {
     /// The items now, and a stream of every later change to apply to them.
     pub fn subscribe(&self) -> (Vector<TimelineItem>, impl Stream<Item = VectorDiff<TimelineItem>> + use<>) {
         self.client.inner.state().subscribe_timeline(&self.chat_id)
+    }
+
+    /// Messages stored from now on, as they arrive (the user's own included, once
+    /// stored), in seq order: the simplest way to react to new messages.
+    ///
+    /// ```no_run
+    /// # async fn demo(timeline: chatter_sdk::Timeline, me: chatter_sdk::UserId) -> chatter_sdk::Result<()> {
+    /// use futures::StreamExt;
+    ///
+    /// let mut incoming = Box::pin(timeline.live_messages());
+    /// while let Some(message) = incoming.next().await {
+    ///     if message.sender_id != me {
+    ///         timeline.send(format!("you said: {}", message.text)).await?;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn live_messages(&self) -> impl Stream<Item = TimelineItem> + use<> {
+        let (items, diffs) = self.subscribe();
+        let mut newest = items.iter().filter_map(|i| i.seq).max().unwrap_or(0);
+        diffs.flat_map(move |diff| {
+            let inserted = match diff {
+                VectorDiff::PushBack { value } | VectorDiff::PushFront { value } | VectorDiff::Insert { value, .. } => {
+                    vec![value]
+                }
+                VectorDiff::Append { values } | VectorDiff::Reset { values } => values.into_iter().collect(),
+                _ => Vec::new(),
+            };
+            let mut fresh = Vec::new();
+            for item in inserted {
+                if let Some(seq) = item.seq.filter(|&s| s > newest) {
+                    newest = seq;
+                    fresh.push(item);
+                }
+            }
+            futures::stream::iter(fresh)
+        })
     }
 
     /// Loads up to `n` older messages; answers whether the start of the chat is reached.

@@ -14,7 +14,11 @@ pub struct TungsteniteConnector;
 #[async_trait::async_trait]
 impl WebSocketConnector for TungsteniteConnector {
     async fn connect(&self, url: &str) -> Result<Box<dyn WebSocket>, TransportError> {
-        let (stream, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| TransportError(e.to_string()))?;
+        // TCP_NODELAY: with Nagle, a small frame (a pong, a typing notice) can hold the
+        // next one until the server's delayed ACK, ~40 ms later.
+        let (stream, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
+            .await
+            .map_err(|e| TransportError(e.to_string()))?;
         Ok(Box::new(TungsteniteSocket { stream, closed: None }))
     }
 }
