@@ -102,6 +102,7 @@ impl ClientBuilder {
             device_name: self.device_name,
             state: StateCell::default(),
             sync_state: SharedObservable::new(SyncState::Idle),
+            sync_generation: std::sync::atomic::AtomicU64::new(0),
             sync: Mutex::new(None),
         };
         let client = Client::from_inner(inner);

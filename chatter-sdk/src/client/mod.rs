@@ -68,7 +68,9 @@ pub(crate) struct ClientInner {
     pub(crate) queue_store: Arc<dyn SendQueueStore>,
     device_name: Option<String>,
     state: StateCell,
-    pub(crate) sync_state: SharedObservable<SyncState>,
+    sync_state: SharedObservable<SyncState>,
+    /// Bumped by every start of the sync service: only the newest task reports state.
+    sync_generation: std::sync::atomic::AtomicU64,
     sync: Mutex<Option<SyncHandle>>,
 }
 
@@ -177,6 +179,13 @@ impl ClientInner {
             state.remove_echo(&chat, client_id);
         }
         self.persist_queue().await
+    }
+
+    /// Reports the state of sync task `generation`, unless a newer one was started.
+    pub(crate) fn set_sync_state(&self, generation: u64, state: SyncState) {
+        if self.sync_generation.load(std::sync::atomic::Ordering::SeqCst) == generation {
+            self.sync_state.set(state);
+        }
     }
 
     fn stop_sync(&self) {
@@ -452,7 +461,8 @@ impl Client {
         if sync.as_ref().is_some_and(|s| !s.is_finished()) {
             return;
         }
-        *sync = Some(crate::sync::start(self.inner.clone()));
+        let generation = self.inner.sync_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        *sync = Some(crate::sync::start(self.inner.clone(), generation));
     }
 
     /// Stops the sync service (the WebSocket closes; queued sends wait).

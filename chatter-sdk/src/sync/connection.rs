@@ -24,6 +24,8 @@ const OPEN_TIMEOUT: Duration = Duration::from_secs(10);
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long typing shows after a notice.
 const TYPING_SHOWS: Duration = Duration::from_secs(6);
+/// Chats per `resume` frame (well under the server's 64 KiB frame limit).
+const RESUME_CHUNK: usize = 500;
 /// The page read into an open timeline after `chat.reset`.
 const RESET_PAGE: u32 = 50;
 
@@ -65,7 +67,8 @@ struct Connection<'a> {
     /// No send before this (after a retryable refusal).
     retry_at: i64,
     retries: u32,
-    resumed: bool,
+    /// `resume` frames not yet answered by `resumed`.
+    resumes_pending: usize,
     heartbeat: Duration,
     last_heard: i64,
     last_ping: i64,
@@ -79,7 +82,11 @@ enum Wake {
 }
 
 /// Connects, catches up, then relays until the connection ends.
-pub(super) async fn run(inner: &Arc<ClientInner>, commands: &mut mpsc::UnboundedReceiver<SyncCommand>) -> End {
+pub(super) async fn run(
+    inner: &Arc<ClientInner>,
+    generation: u64,
+    commands: &mut mpsc::UnboundedReceiver<SyncCommand>,
+) -> End {
     let Some(token) = inner.api.token() else { return End::Unauthenticated };
     let Ok(me) = inner.me() else { return End::Unauthenticated };
     let lost = End::Lost { caught_up: false };
@@ -98,7 +105,7 @@ pub(super) async fn run(inner: &Arc<ClientInner>, commands: &mut mpsc::Unbounded
         in_flight: None,
         retry_at: 0,
         retries: 0,
-        resumed: false,
+        resumes_pending: 0,
         heartbeat: Duration::from_secs(25),
         last_heard: now_micros(),
         last_ping: now_micros(),
@@ -109,12 +116,18 @@ pub(super) async fn run(inner: &Arc<ClientInner>, commands: &mut mpsc::Unbounded
     if let Err(end) = conn.wait_ready().await {
         return end;
     }
-    let positions = inner.state().positions();
-    if conn.socket.send(to_json(&ClientFrame::Resume { chats: positions })).await.is_err() {
-        return lost;
+    // Resume in frames of RESUME_CHUNK chats (a frame may carry 64 KiB); the server
+    // answers each with `resumed` after its replay.
+    let positions: Vec<_> = inner.state().positions().into_iter().collect();
+    let chunks: Vec<_> = positions.chunks(RESUME_CHUNK).map(|c| c.iter().cloned().collect()).collect();
+    let chunks = if chunks.is_empty() { vec![Default::default()] } else { chunks };
+    conn.resumes_pending = chunks.len();
+    for chats in chunks {
+        if conn.socket.send(to_json(&ClientFrame::Resume { chats })).await.is_err() {
+            return lost;
+        }
     }
-    // Catch up: the replay, then `resumed`.
-    while !conn.resumed {
+    while conn.resumes_pending > 0 {
         if let Err(end) = conn.turn(commands, false).await {
             return end;
         }
@@ -122,7 +135,7 @@ pub(super) async fn run(inner: &Arc<ClientInner>, commands: &mut mpsc::Unbounded
     if let Err(end) = conn.read_chat_list().await {
         return end;
     }
-    inner.sync_state.set(SyncState::Connected);
+    inner.set_sync_state(generation, SyncState::Connected);
     loop {
         if let Err(end) = conn.turn(commands, true).await {
             return match end {
@@ -269,7 +282,7 @@ impl Connection<'_> {
 
     async fn message(&mut self, message: ServerMessage) -> Result<(), End> {
         match message {
-            ServerMessage::Resumed {} => self.resumed = true,
+            ServerMessage::Resumed {} => self.resumes_pending = self.resumes_pending.saturating_sub(1),
             ServerMessage::ChatAdded { chat } => self.add_chat(&chat.id).await?,
             ServerMessage::ChatRemoved { chat_id } => self.inner.state().forget_chat(&chat_id),
             ServerMessage::ChatReset { chat_id, .. } => self.reset_chat(&chat_id).await?,

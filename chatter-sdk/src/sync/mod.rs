@@ -76,10 +76,10 @@ impl SyncHandle {
 }
 
 /// Starts the sync task for `inner`.
-pub(crate) fn start(inner: Arc<ClientInner>) -> SyncHandle {
+pub(crate) fn start(inner: Arc<ClientInner>, generation: u64) -> SyncHandle {
     let (commands, rx) = mpsc::unbounded_channel();
     let finished = Arc::new(AtomicBool::new(false));
-    platform::spawn(run(inner, rx, finished.clone()));
+    platform::spawn(run(inner, generation, rx, finished.clone()));
     SyncHandle { commands, finished }
 }
 
@@ -97,11 +97,16 @@ pub(crate) enum End {
     },
 }
 
-async fn run(inner: Arc<ClientInner>, mut commands: mpsc::UnboundedReceiver<SyncCommand>, finished: Arc<AtomicBool>) {
+async fn run(
+    inner: Arc<ClientInner>,
+    generation: u64,
+    mut commands: mpsc::UnboundedReceiver<SyncCommand>,
+    finished: Arc<AtomicBool>,
+) {
     let mut attempt = 0u32;
     let reason = loop {
-        inner.sync_state.set(SyncState::Connecting);
-        match connection::run(&inner, &mut commands).await {
+        inner.set_sync_state(generation, SyncState::Connecting);
+        match connection::run(&inner, generation, &mut commands).await {
             End::Stopped => break DisconnectReason::Stopped,
             End::Unauthenticated => {
                 inner.session_ended().await;
@@ -110,14 +115,14 @@ async fn run(inner: Arc<ClientInner>, mut commands: mpsc::UnboundedReceiver<Sync
             End::Lost { caught_up } => {
                 attempt = if caught_up { 1 } else { attempt + 1 };
                 let next_in = backoff::delay(attempt, platform::random_u64());
-                inner.sync_state.set(SyncState::Reconnecting { attempt, next_in });
+                inner.set_sync_state(generation, SyncState::Reconnecting { attempt, next_in });
                 if wait(next_in, &mut commands).await {
                     break DisconnectReason::Stopped;
                 }
             }
         }
     };
-    inner.sync_state.set(SyncState::Disconnected { reason });
+    inner.set_sync_state(generation, SyncState::Disconnected { reason });
     finished.store(true, Ordering::SeqCst);
 }
 

@@ -1,6 +1,7 @@
 //! The SDK against a real server started in-process.
 
 mod auth;
+mod away;
 mod chaos;
 mod harness;
 mod timeline;
