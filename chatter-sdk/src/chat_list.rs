@@ -8,6 +8,15 @@ use futures::Stream;
 
 /// One chat in the user's list.
 #[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// ```no_run
+/// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+/// for item in client.chat_list().items() {
+///     let preview = item.last_message.map(|m| m.text).unwrap_or_default();
+///     println!("{:?} ({:?}): {preview}", item.chat.title, item.role);
+/// }
+/// # Ok(()) }
+/// ```
 pub struct ChatListItem {
     /// The chat (its `last_event_seq` is the last event this client applied).
     pub chat: Chat,
@@ -61,11 +70,27 @@ impl ChatList {
     }
 
     /// The chats now.
+    ///
+    /// ```no_run
+    /// # async fn demo(list: chatter_sdk::ChatList) -> chatter_sdk::Result<()> {
+    /// let unread: u64 = list.items().iter().map(|c| c.unread_count).sum();
+    /// # Ok(()) }
+    /// ```
     pub fn items(&self) -> Vector<ChatListItem> {
         self.client.inner.state().chat_items()
     }
 
     /// The chats now, and a stream of every later change to apply to them.
+    ///
+    /// ```no_run
+    /// # async fn demo(list: chatter_sdk::ChatList) -> chatter_sdk::Result<()> {
+    /// use futures::StreamExt;
+    /// let (mut chats, mut diffs) = list.subscribe();
+    /// while let Some(diff) = diffs.next().await {
+    ///     diff.apply(&mut chats);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn subscribe(&self) -> (Vector<ChatListItem>, impl Stream<Item = VectorDiff<ChatListItem>> + use<>) {
         self.client.inner.state().subscribe_chats()
     }

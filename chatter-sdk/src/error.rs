@@ -84,16 +84,41 @@ pub enum SdkError {
 }
 
 /// The SDK's result type.
+///
+/// ```no_run
+/// # fn demo() {
+/// fn title(chat: &chatter_sdk::model::Chat) -> chatter_sdk::Result<String> {
+///     chat.title.clone().ok_or(chatter_sdk::SdkError::InvalidRequest("a direct chat".into()))
+/// }
+/// # }
+/// ```
 pub type Result<T, E = SdkError> = std::result::Result<T, E>;
 
 impl SdkError {
     /// Whether the same call may succeed later unchanged (network trouble, rate limits,
     /// an unavailable or failing server). Sends failing this way stay queued.
+    ///
+    /// ```no_run
+    /// # fn demo() {
+    /// use chatter_sdk::SdkError;
+    /// assert!(SdkError::Network("reset".into()).is_retryable());
+    /// assert!(!SdkError::Forbidden("not an admin".into()).is_retryable());
+    /// # }
+    /// ```
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::Network(_) | Self::RateLimited { .. } | Self::Server { .. })
     }
 
     /// How long to wait before retrying, when the server said.
+    ///
+    /// ```no_run
+    /// # fn demo() {
+    /// use chatter_sdk::SdkError;
+    /// use std::time::Duration;
+    /// let e = SdkError::RateLimited { retry_after: Some(Duration::from_secs(2)) };
+    /// assert_eq!(e.retry_after(), Some(Duration::from_secs(2)));
+    /// # }
+    /// ```
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::RateLimited { retry_after } | Self::Server { retry_after, .. } => *retry_after,
@@ -102,6 +127,14 @@ impl SdkError {
     }
 
     /// Maps an error answer (`status`, the API's error code and message) to its variant.
+    ///
+    /// ```no_run
+    /// # fn demo() {
+    /// use chatter_sdk::SdkError;
+    /// let e = SdkError::from_api(400, "validation_failed", "too long".into(), Some("text".into()), None);
+    /// assert!(matches!(e, SdkError::Validation { .. }));
+    /// # }
+    /// ```
     pub fn from_api(
         status: u16,
         code: &str,

@@ -11,6 +11,14 @@ use std::sync::Mutex;
 
 /// A message waiting to be sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// ```no_run
+/// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+/// for queued in client.queued_sends() {
+///     println!("{} waits to go to {}", queued.text, queued.chat_id);
+/// }
+/// # Ok(()) }
+/// ```
 pub struct QueuedSend {
     /// The chat.
     pub chat_id: ChatId,
@@ -45,6 +53,14 @@ pub trait SendQueueStore: SendOutsideWasm + SyncOutsideWasm + std::fmt::Debug {
 
 /// Keeps the queue in memory: it survives reconnects, not a restart of the app.
 #[derive(Debug, Default)]
+///
+/// ```no_run
+/// # fn demo() {
+/// let builder = chatter_sdk::Client::builder()
+///     .server("http://127.0.0.1:8080")
+///     .send_queue_store(chatter_sdk::send_queue::MemorySendQueueStore::default());
+/// # }
+/// ```
 pub struct MemorySendQueueStore {
     queue: Mutex<Vec<QueuedSend>>,
 }
@@ -65,6 +81,17 @@ impl SendQueueStore for MemorySendQueueStore {
 /// Keeps the queue in a JSON file.
 #[cfg(not(target_family = "wasm"))]
 #[derive(Debug, Clone)]
+///
+/// ```no_run
+/// # async fn demo() -> chatter_sdk::Result<()> {
+/// use chatter_sdk::send_queue::FileSendQueueStore;
+/// let client = chatter_sdk::Client::builder()
+///     .server("http://127.0.0.1:8080")
+///     .send_queue_store(FileSendQueueStore::new("outbox.json"))
+///     .build()
+///     .await?;
+/// # Ok(()) }
+/// ```
 pub struct FileSendQueueStore {
     path: std::path::PathBuf,
 }
@@ -72,6 +99,12 @@ pub struct FileSendQueueStore {
 #[cfg(not(target_family = "wasm"))]
 impl FileSendQueueStore {
     /// A store in the file at `path` (its folder must exist).
+    ///
+    /// ```no_run
+    /// # fn demo() {
+    /// let store = chatter_sdk::send_queue::FileSendQueueStore::new("outbox.json");
+    /// # }
+    /// ```
     pub fn new(path: impl Into<std::path::PathBuf>) -> Self {
         Self { path: path.into() }
     }

@@ -10,6 +10,14 @@ use std::sync::Mutex;
 /// What a client needs to act as a user without logging in again. Keep it secret: the
 /// token is a bearer credential.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// ```no_run
+/// # fn demo() {
+/// use chatter_sdk::Session;
+/// let session = Session { user_id: "u1".into(), session_id: "s1".into(), token: "secret".into() };
+/// assert!(!format!("{session:?}").contains("secret"), "Debug hides the token");
+/// # }
+/// ```
 pub struct Session {
     /// The user.
     pub user_id: UserId,
@@ -55,6 +63,14 @@ pub trait SessionStore: SendOutsideWasm + SyncOutsideWasm + std::fmt::Debug {
 
 /// Keeps the session in memory (for tests, or apps that log in every run).
 #[derive(Debug, Default)]
+///
+/// ```no_run
+/// # fn demo() {
+/// let client = chatter_sdk::Client::builder()
+///     .server("http://127.0.0.1:8080")
+///     .session_store(chatter_sdk::session::MemorySessionStore::default());
+/// # }
+/// ```
 pub struct MemorySessionStore {
     session: Mutex<Option<Session>>,
 }
@@ -80,6 +96,17 @@ impl SessionStore for MemorySessionStore {
 /// Keeps the session in a JSON file (created with owner-only permissions on Unix).
 #[cfg(not(target_family = "wasm"))]
 #[derive(Debug, Clone)]
+///
+/// ```no_run
+/// # async fn demo() -> chatter_sdk::Result<()> {
+/// use chatter_sdk::session::FileSessionStore;
+/// let client = chatter_sdk::Client::builder()
+///     .server("http://127.0.0.1:8080")
+///     .session_store(FileSessionStore::new("/var/lib/myapp/session.json"))
+///     .build()
+///     .await?;
+/// # Ok(()) }
+/// ```
 pub struct FileSessionStore {
     path: std::path::PathBuf,
 }
@@ -87,6 +114,12 @@ pub struct FileSessionStore {
 #[cfg(not(target_family = "wasm"))]
 impl FileSessionStore {
     /// A store in the file at `path` (its folder must exist).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> chatter_sdk::Result<()> {
+    /// let store = chatter_sdk::session::FileSessionStore::new("session.json");
+    /// # Ok(()) }
+    /// ```
     pub fn new(path: impl Into<std::path::PathBuf>) -> Self {
         Self { path: path.into() }
     }

@@ -12,6 +12,19 @@ use futures::{Stream, StreamExt};
 
 /// Where a message of the user's stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// ```no_run
+/// # async fn demo(timeline: chatter_sdk::Timeline) -> chatter_sdk::Result<()> {
+/// use chatter_sdk::SendState;
+/// for item in timeline.items() {
+///     match item.send_state {
+///         SendState::Pending => println!("{} (sending)", item.text),
+///         SendState::Sent => println!("{}", item.text),
+///         SendState::Failed { error, .. } => println!("{} (not sent: {error})", item.text),
+///     }
+/// }
+/// # Ok(()) }
+/// ```
 pub enum SendState {
     /// Queued or on its way; shown as a local echo.
     Pending,
@@ -29,6 +42,15 @@ pub enum SendState {
 /// One message in a timeline: a stored one (with `id` and `seq`), or a local echo of
 /// one the user is sending (with its `client_id`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// ```no_run
+/// # async fn demo(timeline: chatter_sdk::Timeline) -> chatter_sdk::Result<()> {
+/// let newest = timeline.items().last().cloned();
+/// if let Some(item) = newest {
+///     println!("{:?} {} {}", item.seq, item.sender_id, if item.deleted { "(deleted)" } else { &item.text });
+/// }
+/// # Ok(()) }
+/// ```
 pub struct TimelineItem {
     /// The message id, once stored.
     pub id: Option<MessageId>,
@@ -127,16 +149,40 @@ impl Timeline {
     }
 
     /// The chat.
+    ///
+    /// ```no_run
+    /// # async fn demo(timeline: chatter_sdk::Timeline) -> chatter_sdk::Result<()> {
+    /// println!("showing {}", timeline.chat_id());
+    /// # Ok(()) }
+    /// ```
     pub fn chat_id(&self) -> &ChatId {
         &self.chat_id
     }
 
     /// The items now: stored messages in seq order, then the user's unsent ones.
+    ///
+    /// ```no_run
+    /// # async fn demo(timeline: chatter_sdk::Timeline) -> chatter_sdk::Result<()> {
+    /// for item in timeline.items() {
+    ///     println!("{:?} {}: {}", item.seq, item.sender_id, item.text);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn items(&self) -> Vector<TimelineItem> {
         self.client.inner.state().timeline_items(&self.chat_id)
     }
 
     /// The items now, and a stream of every later change to apply to them.
+    ///
+    /// ```no_run
+    /// # async fn demo(timeline: chatter_sdk::Timeline) -> chatter_sdk::Result<()> {
+    /// use futures::StreamExt;
+    /// let (mut items, mut diffs) = timeline.subscribe();
+    /// while let Some(diff) = diffs.next().await {
+    ///     diff.apply(&mut items); // or map it onto a list widget
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn subscribe(&self) -> (Vector<TimelineItem>, impl Stream<Item = VectorDiff<TimelineItem>> + use<>) {
         self.client.inner.state().subscribe_timeline(&self.chat_id)
     }
@@ -179,6 +225,12 @@ impl Timeline {
     }
 
     /// Loads up to `n` older messages; answers whether the start of the chat is reached.
+    ///
+    /// ```no_run
+    /// # async fn demo(timeline: chatter_sdk::Timeline) -> chatter_sdk::Result<()> {
+    /// while !timeline.paginate_backwards(50).await? {} // read the whole history
+    /// # Ok(()) }
+    /// ```
     pub async fn paginate_backwards(&self, n: u32) -> Result<bool> {
         let Some(first) = self.client.inner.state().timeline_first_seq(&self.chat_id)? else {
             return Ok(true);
@@ -194,26 +246,64 @@ impl Timeline {
     /// Sends `text`: it shows at once as a pending echo, goes out when connected (queued
     /// while offline, in order), and turns into the stored message. Answers its
     /// `client_id`.
+    ///
+    /// ```no_run
+    /// # async fn demo(timeline: chatter_sdk::Timeline) -> chatter_sdk::Result<()> {
+    /// let client_id = timeline.send("on my way").await?; // shows at once as Pending
+    /// # Ok(()) }
+    /// ```
     pub async fn send(&self, text: impl Into<String>) -> Result<String> {
         self.client.inner.enqueue(&self.chat_id, text.into(), None).await
     }
 
     /// Sends `text` as an answer to `reply_to`.
+    ///
+    /// ```no_run
+    /// # async fn demo(timeline: chatter_sdk::Timeline) -> chatter_sdk::Result<()> {
+    /// # let id = chatter_sdk::MessageId::new("m1");
+    /// timeline.send_reply("agreed", &id).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn send_reply(&self, text: impl Into<String>, reply_to: &MessageId) -> Result<String> {
         self.client.inner.enqueue(&self.chat_id, text.into(), Some(reply_to.clone())).await
     }
 
     /// Sends a failed message again (same `client_id`: it is stored at most once).
+    ///
+    /// ```no_run
+    /// # async fn demo(timeline: chatter_sdk::Timeline) -> chatter_sdk::Result<()> {
+    /// use chatter_sdk::SendState;
+    /// for item in timeline.items() {
+    ///     if let (SendState::Failed { retryable: true, .. }, Some(id)) = (&item.send_state, &item.client_id) {
+    ///         timeline.retry_send(id).await?;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn retry_send(&self, client_id: &str) -> Result<()> {
         self.client.inner.retry(client_id).await
     }
 
     /// Drops a failed or pending message the user no longer wants sent.
+    ///
+    /// ```no_run
+    /// # async fn demo(timeline: chatter_sdk::Timeline) -> chatter_sdk::Result<()> {
+    /// let client_id = timeline.send("oops").await?;
+    /// timeline.cancel_send(&client_id).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn cancel_send(&self, client_id: &str) -> Result<()> {
         self.client.inner.cancel(client_id).await
     }
 
     /// Changes a message's text (the user's own).
+    ///
+    /// ```no_run
+    /// # async fn demo(timeline: chatter_sdk::Timeline) -> chatter_sdk::Result<()> {
+    /// # let id = chatter_sdk::MessageId::new("m1");
+    /// timeline.edit(&id, "fixed the typo").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn edit(&self, message_id: &MessageId, text: impl Into<String>) -> Result<()> {
         let message = self.client.inner.api.edit(&self.chat_id, message_id, &text.into()).await?;
         self.client.inner.state().upsert_message(message);
@@ -221,22 +311,48 @@ impl Timeline {
     }
 
     /// Deletes a message (the user's own, or any as an owner or admin).
+    ///
+    /// ```no_run
+    /// # async fn demo(timeline: chatter_sdk::Timeline) -> chatter_sdk::Result<()> {
+    /// # let id = chatter_sdk::MessageId::new("m1");
+    /// timeline.delete(&id).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn delete(&self, message_id: &MessageId) -> Result<()> {
         self.client.inner.api.delete(&self.chat_id, message_id).await
     }
 
     /// Tells the others the user is typing (sent at most every 3 s by the server; drop
     /// it when offline).
+    ///
+    /// ```no_run
+    /// # async fn demo(timeline: chatter_sdk::Timeline) -> chatter_sdk::Result<()> {
+    /// timeline.send_typing(); // call as the user types; the server throttles
+    /// # Ok(()) }
+    /// ```
     pub fn send_typing(&self) {
         self.client.inner.send_frame(chatter_core::protocol::ws::ClientFrame::Typing { chat_id: self.chat_id.clone() });
     }
 
     /// Who is typing in this chat now (entries expire after 6 s).
+    ///
+    /// ```no_run
+    /// # async fn demo(timeline: chatter_sdk::Timeline) -> chatter_sdk::Result<()> {
+    /// let typing = timeline.typing_users();
+    /// println!("{} typing", typing.get().len());
+    /// # Ok(()) }
+    /// ```
     pub fn typing_users(&self) -> Subscriber<Vec<UserId>> {
         self.client.inner.state().typing(&self.chat_id).subscribe()
     }
 
     /// Moves the user's read marker to the newest loaded message.
+    ///
+    /// ```no_run
+    /// # async fn demo(timeline: chatter_sdk::Timeline) -> chatter_sdk::Result<()> {
+    /// timeline.mark_read().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn mark_read(&self) -> Result<()> {
         let Some(seq) = self.client.inner.state().timeline_last_seq(&self.chat_id) else { return Ok(()) };
         self.client.inner.api.mark_read(&self.chat_id, seq).await?;

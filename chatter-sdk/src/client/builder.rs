@@ -43,30 +43,64 @@ pub struct ClientBuilder {
 
 impl ClientBuilder {
     /// The server's base URL, e.g. `http://127.0.0.1:8080` or `https://chat.example.com`.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> chatter_sdk::Result<()> {
+    /// let client = chatter_sdk::Client::builder().server("https://chat.example.com").build().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn server(mut self, url: impl Into<String>) -> Self {
         self.server = Some(url.into());
         self
     }
 
     /// Sends HTTP requests through `transport` instead of reqwest.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> chatter_sdk::Result<()> {
+    /// use chatter_sdk::transport::ReqwestTransport;
+    /// let client = chatter_sdk::Client::builder().server("http://127.0.0.1:8080").http_transport(ReqwestTransport::new()).build().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn http_transport(mut self, transport: impl HttpTransport + 'static) -> Self {
         self.http = Some(Arc::new(transport));
         self
     }
 
     /// Opens WebSockets through `connector` instead of the platform's default.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> chatter_sdk::Result<()> {
+    /// use chatter_sdk::transport::DefaultConnector;
+    /// let client = chatter_sdk::Client::builder().server("http://127.0.0.1:8080").websocket_connector(DefaultConnector::default()).build().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn websocket_connector(mut self, connector: impl WebSocketConnector + 'static) -> Self {
         self.ws = Some(Arc::new(connector));
         self
     }
 
     /// Keeps the session in `store` (default: in memory).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> chatter_sdk::Result<()> {
+    /// use chatter_sdk::session::MemorySessionStore;
+    /// let client = chatter_sdk::Client::builder().server("http://127.0.0.1:8080").session_store(MemorySessionStore::default()).build().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn session_store(mut self, store: impl SessionStore + 'static) -> Self {
         self.session_store = Some(Arc::new(store));
         self
     }
 
     /// Keeps unsent messages in `store` (default: in memory).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> chatter_sdk::Result<()> {
+    /// use chatter_sdk::send_queue::MemorySendQueueStore;
+    /// let client = chatter_sdk::Client::builder().server("http://127.0.0.1:8080").send_queue_store(MemorySendQueueStore::default()).build().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn send_queue_store(self, store: impl SendQueueStore + 'static) -> Self {
         self.send_queue_store_arc(Arc::new(store))
     }
@@ -77,12 +111,25 @@ impl ClientBuilder {
     }
 
     /// The device name sessions are created with (shown in the session list).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> chatter_sdk::Result<()> {
+    /// let client = chatter_sdk::Client::builder().server("http://127.0.0.1:8080").device_name("Alice's phone").build().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn device_name(mut self, name: impl Into<String>) -> Self {
         self.device_name = Some(name.into());
         self
     }
 
     /// Builds the client, restoring the saved session and send queue, if any.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> chatter_sdk::Result<()> {
+    /// let client = chatter_sdk::Client::builder().server("http://127.0.0.1:8080").build().await?;
+    /// assert!(client.user_id().is_none(), "no saved session: log in next");
+    /// # Ok(()) }
+    /// ```
     pub async fn build(self) -> Result<Client> {
         let server = self.server.ok_or_else(|| SdkError::InvalidRequest("no server URL given".into()))?;
         if !(server.starts_with("http://") || server.starts_with("https://")) {

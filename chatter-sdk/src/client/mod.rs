@@ -197,6 +197,13 @@ impl ClientInner {
 
 /// A profile change; fields left `None` stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// ```no_run
+/// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+/// let update = chatter_sdk::ProfileUpdate { display_name: Some("Alice L.".into()), ..Default::default() };
+/// client.update_profile(update).await?;
+/// # Ok(()) }
+/// ```
 pub struct ProfileUpdate {
     /// New display name.
     pub display_name: Option<String>,
@@ -208,6 +215,12 @@ pub struct ProfileUpdate {
 
 impl Client {
     /// Starts configuring a client.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// let client = chatter_sdk::Client::builder().server("http://127.0.0.1:8080").build().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
@@ -218,17 +231,37 @@ impl Client {
     }
 
     /// The server's base URL.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// println!("connected to {}", client.server());
+    /// # Ok(()) }
+    /// ```
     pub fn server(&self) -> &str {
         self.inner.api.base()
     }
 
     /// The current session, if logged in (persist it yourself, or give the builder a
     /// session store).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// if let Some(session) = client.session() {
+    ///     println!("logged in as {}", session.user_id);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn session(&self) -> Option<Session> {
         self.inner.session()
     }
 
     /// The logged-in user's id.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// let me = client.user_id().expect("logged in");
+    /// # Ok(()) }
+    /// ```
     pub fn user_id(&self) -> Option<UserId> {
         self.inner.session().map(|s| s.user_id)
     }
@@ -236,6 +269,13 @@ impl Client {
     // Accounts and sessions.
 
     /// Creates an account and logs in as it.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// let user = client.register("alice", "correct horse battery", Some("Alice")).await?;
+    /// assert_eq!(user.username, "alice");
+    /// # Ok(()) }
+    /// ```
     pub async fn register(&self, username: &str, password: &str, display_name: Option<&str>) -> Result<User> {
         let req = RegisterRequest {
             username: username.to_owned(),
@@ -251,6 +291,12 @@ impl Client {
     }
 
     /// Logs in with a username and password.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// let user = client.login("alice", "correct horse battery").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn login(&self, username: &str, password: &str) -> Result<User> {
         let req = LoginRequest {
             username: username.to_owned(),
@@ -267,11 +313,26 @@ impl Client {
     /// Continues a session saved earlier, without a login (and saves it in the session
     /// store). A session the server no longer knows fails later calls with
     /// `Unauthenticated`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// # let saved = client.session().unwrap();
+    /// // `saved` was kept by the app from an earlier run.
+    /// client.restore(saved).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn restore(&self, session: Session) -> Result<()> {
         self.inner.start_session(session).await
     }
 
     /// Ends the session on the server and forgets it here (stopping sync).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// client.logout().await?;
+    /// assert!(client.user_id().is_none());
+    /// # Ok(()) }
+    /// ```
     pub async fn logout(&self) -> Result<()> {
         self.inner.stop_sync();
         let result = match self.inner.api.logout().await {
@@ -283,21 +344,51 @@ impl Client {
     }
 
     /// The sessions of the user (one per device).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// for s in client.sessions().await? {
+    ///     println!("{:?} last seen {}{}", s.device_name, s.last_seen_at, if s.current { " (this one)" } else { "" });
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn sessions(&self) -> Result<Vec<SessionInfo>> {
         self.call(self.inner.api.sessions()).await.map(|l| l.sessions)
     }
 
     /// Ends one of the user's sessions (another device, or this one).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// for s in client.sessions().await?.into_iter().filter(|s| !s.current) {
+    ///     client.revoke_session(&s.id).await?; // log out every other device
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn revoke_session(&self, id: &SessionId) -> Result<()> {
         self.call(self.inner.api.revoke_session(id)).await
     }
 
     /// The user's own profile.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// let me = client.profile().await?;
+    /// println!("{} ({})", me.display_name, me.username);
+    /// # Ok(()) }
+    /// ```
     pub async fn profile(&self) -> Result<User> {
         self.call(self.inner.api.me()).await
     }
 
     /// Changes the user's profile.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// use chatter_sdk::ProfileUpdate;
+    /// client.update_profile(ProfileUpdate { bio: Some("On call this week".into()), ..Default::default() }).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn update_profile(&self, update: ProfileUpdate) -> Result<User> {
         let req =
             UpdateProfileRequest { display_name: update.display_name, bio: update.bio, avatar_url: update.avatar_url };
@@ -305,6 +396,12 @@ impl Client {
     }
 
     /// Changes the password (other sessions end).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// client.change_password("correct horse battery", "battery staple horse correct").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn change_password(&self, old_password: &str, new_password: &str) -> Result<()> {
         let req =
             ChangePasswordRequest { old_password: old_password.to_owned(), new_password: new_password.to_owned() };
@@ -312,6 +409,12 @@ impl Client {
     }
 
     /// Deletes the account (every session ends, this one too).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// client.delete_account("correct horse battery").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn delete_account(&self, password: &str) -> Result<()> {
         self.inner.stop_sync();
         self.call(self.inner.api.delete_me(&DeleteAccountRequest { password: password.to_owned() })).await?;
@@ -320,12 +423,27 @@ impl Client {
     }
 
     /// A user's public profile.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// let bob = client.user(&"u_bob".into()).await?;
+    /// println!("{}", bob.display_name);
+    /// # Ok(()) }
+    /// ```
     pub async fn user(&self, id: &UserId) -> Result<User> {
         self.call(self.inner.api.user(id)).await
     }
 
     /// Users whose username starts with `prefix`, a page at a time (`cursor` from the
     /// previous page's `next_cursor`).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// let page = client.search_users("bo", None).await?;
+    /// let usernames: Vec<_> = page.users.iter().map(|u| u.username.as_str()).collect();
+    /// println!("{usernames:?}, more: {}", page.next_cursor.is_some());
+    /// # Ok(()) }
+    /// ```
     pub async fn search_users(&self, prefix: &str, cursor: Option<&str>) -> Result<UserList> {
         self.call(self.inner.api.search_users(prefix, None, cursor)).await
     }
@@ -333,11 +451,27 @@ impl Client {
     // Chats.
 
     /// The user's chats, kept current by the sync service.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// for item in client.chat_list().items() {
+    ///     println!("{:?}: {} unread", item.chat.title, item.unread_count);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn chat_list(&self) -> ChatList {
         ChatList::new(self.clone())
     }
 
     /// A chat's timeline (reading its newest page the first time).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// # let chat_id = chatter_sdk::ChatId::new("c");
+    /// let timeline = client.timeline(&chat_id).await?;
+    /// println!("{} messages loaded", timeline.items().len());
+    /// # Ok(()) }
+    /// ```
     pub async fn timeline(&self, chat_id: &ChatId) -> Result<Timeline> {
         match Timeline::open(self.clone(), chat_id.clone()).await {
             Err(SdkError::Unauthenticated) => {
@@ -349,6 +483,13 @@ impl Client {
     }
 
     /// Creates a group with the given members besides the user (its owner).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// use chatter_sdk::model::Visibility;
+    /// let chat = client.create_group("Design", Visibility::Private, &["u_bob".into()]).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn create_group(&self, title: &str, visibility: Visibility, members: &[UserId]) -> Result<Chat> {
         let req = CreateChatRequest::Group { title: title.to_owned(), visibility, members: members.to_vec() };
         let chat = self.call(self.inner.api.create_chat(&req)).await?;
@@ -357,6 +498,14 @@ impl Client {
     }
 
     /// Opens the direct chat with `user` (the same one every time).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// let chat = client.create_direct(&"u_bob".into()).await?;
+    /// let again = client.create_direct(&"u_bob".into()).await?;
+    /// assert_eq!(chat.id, again.id);
+    /// # Ok(()) }
+    /// ```
     pub async fn create_direct(&self, user: &UserId) -> Result<Chat> {
         let req = CreateChatRequest::Direct { members: vec![user.clone()] };
         let chat = self.call(self.inner.api.create_chat(&req)).await?;
@@ -370,11 +519,27 @@ impl Client {
     }
 
     /// Public groups whose title matches `query`, a page at a time.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// let found = client.public_chats("rust", None).await?;
+    /// if let Some(first) = found.chats.first() {
+    ///     client.join(&first.id).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn public_chats(&self, query: &str, cursor: Option<&str>) -> Result<PublicChatList> {
         self.call(self.inner.api.public_chats(query, cursor)).await
     }
 
     /// Joins a public group; its timeline starts with the page the join returned.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// let chat = client.join(&"c_rust".into()).await?;
+    /// let timeline = client.timeline(&chat.id).await?; // no second read: the join brought a page
+    /// # Ok(()) }
+    /// ```
     pub async fn join(&self, chat_id: &ChatId) -> Result<Chat> {
         let joined = self.call(self.inner.api.join(chat_id)).await?;
         let me = self.inner.me()?;
@@ -395,6 +560,12 @@ impl Client {
     }
 
     /// Leaves a group.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// client.leave(&"c_rust".into()).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn leave(&self, chat_id: &ChatId) -> Result<()> {
         self.call(self.inner.api.leave(chat_id)).await?;
         self.inner.state().forget_chat(chat_id);
@@ -402,11 +573,27 @@ impl Client {
     }
 
     /// A chat (its summary for members; the plain chat for visitors of a public group).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// use chatter_sdk::protocol::ChatView;
+    /// if let ChatView::Member(summary) = client.chat(&"c_team".into()).await? {
+    ///     println!("{} unread", summary.unread_count);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn chat(&self, chat_id: &ChatId) -> Result<ChatView> {
         self.call(self.inner.api.chat(chat_id)).await
     }
 
     /// Renames a group or changes its visibility (owners and admins).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// use chatter_sdk::model::Visibility;
+    /// client.update_chat(&"c_team".into(), Some("Team (archived)"), Some(Visibility::Private)).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn update_chat(
         &self,
         chat_id: &ChatId,
@@ -418,6 +605,14 @@ impl Client {
     }
 
     /// Every member of a chat.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// for m in client.members(&"c_team".into()).await? {
+    ///     println!("{} ({:?})", m.user.username, m.role);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn members(&self, chat_id: &ChatId) -> Result<Vec<MemberView>> {
         let mut all = Vec::new();
         let mut cursor = None;
@@ -432,21 +627,45 @@ impl Client {
     }
 
     /// Adds a user to a group (owners and admins; members of public groups).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// client.invite(&"c_team".into(), &"u_carol".into()).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn invite(&self, chat_id: &ChatId, user: &UserId) -> Result<MemberView> {
         self.call(self.inner.api.add_member(chat_id, user)).await
     }
 
     /// Removes a member from a group (owners and admins).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// client.kick(&"c_team".into(), &"u_carol".into()).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn kick(&self, chat_id: &ChatId, user: &UserId) -> Result<()> {
         self.call(self.inner.api.remove_member(chat_id, user)).await
     }
 
     /// Makes a member an `admin` or a `member` (the owner only).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// client.set_role(&"c_team".into(), &"u_bob".into(), "admin").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn set_role(&self, chat_id: &ChatId, user: &UserId, role: &str) -> Result<MemberView> {
         self.call(self.inner.api.set_role(chat_id, user, role)).await
     }
 
     /// Reads the newest `limit` messages of a chat straight from the server.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// let newest = client.latest_messages(&"c_team".into(), 20).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn latest_messages(&self, chat_id: &ChatId, limit: u32) -> Result<Vec<chatter_core::model::Message>> {
         self.call(self.inner.api.messages(chat_id, HistoryPage::Latest, limit)).await
     }
@@ -456,6 +675,12 @@ impl Client {
     /// Starts the sync service (once; later calls do nothing while it runs): it keeps a
     /// WebSocket open, resumes every chat after each reconnect, keeps the chat list and
     /// timelines current and sends the queued messages.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// client.start_sync();
+    /// # Ok(()) }
+    /// ```
     pub fn start_sync(&self) {
         let mut sync = self.inner.sync.lock().unwrap_or_else(|e| e.into_inner());
         if sync.as_ref().is_some_and(|s| !s.is_finished()) {
@@ -466,16 +691,40 @@ impl Client {
     }
 
     /// Stops the sync service (the WebSocket closes; queued sends wait).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// client.stop_sync(); // e.g. when the app goes to the background
+    /// # Ok(()) }
+    /// ```
     pub fn stop_sync(&self) {
         self.inner.stop_sync();
     }
 
     /// The sync service's state, observable.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// use chatter_sdk::SyncState;
+    /// let mut state = client.sync_state();
+    /// while let Some(s) = state.next().await {
+    ///     if let SyncState::Reconnecting { attempt, next_in } = s {
+    ///         println!("offline, retry {attempt} in {next_in:?}");
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn sync_state(&self) -> Subscriber<SyncState> {
         self.inner.sync_state.subscribe()
     }
 
     /// Messages waiting to be sent, oldest first.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// println!("{} messages wait for the network", client.queued_sends().len());
+    /// # Ok(()) }
+    /// ```
     pub fn queued_sends(&self) -> Vec<QueuedSend> {
         self.inner.state().queue()
     }

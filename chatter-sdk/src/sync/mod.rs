@@ -17,6 +17,19 @@ use tokio::sync::mpsc;
 
 /// What the sync service is doing.
 #[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// ```no_run
+/// # fn demo() {
+/// use chatter_sdk::SyncState;
+/// fn banner(state: &SyncState) -> &'static str {
+///     match state {
+///         SyncState::Connected => "",
+///         SyncState::Connecting | SyncState::Reconnecting { .. } => "Connecting…",
+///         SyncState::Idle | SyncState::Disconnected { .. } => "Offline",
+///     }
+/// }
+/// # }
+/// ```
 pub enum SyncState {
     /// Not started.
     Idle,
@@ -40,6 +53,15 @@ pub enum SyncState {
 
 /// Why the sync service stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// ```no_run
+/// # fn demo() {
+/// use chatter_sdk::{DisconnectReason, SyncState};
+/// fn must_log_in(state: &SyncState) -> bool {
+///     matches!(state, SyncState::Disconnected { reason: DisconnectReason::Unauthenticated })
+/// }
+/// # }
+/// ```
 pub enum DisconnectReason {
     /// The app stopped it, logged out, or dropped the client.
     Stopped,

@@ -5,12 +5,29 @@ use std::time::Duration;
 
 /// The default HTTP transport.
 #[derive(Debug, Clone, Default)]
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), chatter_sdk::transport::TransportError> {
+/// use chatter_sdk::transport::{HttpRequest, HttpTransport, Method, ReqwestTransport};
+/// let answer = ReqwestTransport::new()
+///     .send(HttpRequest { method: Method::Get, url: "http://127.0.0.1:8080/healthz".into(), bearer: None, body: None })
+///     .await?;
+/// assert_eq!(answer.status, 200);
+/// # Ok(()) }
+/// ```
 pub struct ReqwestTransport {
     client: reqwest::Client,
 }
 
 impl ReqwestTransport {
     /// A transport with reqwest's defaults.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), chatter_sdk::transport::TransportError> {
+    /// let transport = chatter_sdk::transport::ReqwestTransport::new();
+    /// let client = chatter_sdk::Client::builder().server("http://127.0.0.1:8080").http_transport(transport);
+    /// # Ok(()) }
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }

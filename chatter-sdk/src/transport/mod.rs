@@ -20,6 +20,13 @@ pub use wasm_ws::BrowserWebSocketConnector;
 
 /// The default WebSocket connector of this platform.
 #[cfg(not(target_family = "wasm"))]
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), chatter_sdk::transport::TransportError> {
+/// use chatter_sdk::transport::{DefaultConnector, WebSocketConnector};
+/// let socket = DefaultConnector::default().connect("ws://127.0.0.1:8080/v1/ws").await?;
+/// # Ok(()) }
+/// ```
 pub type DefaultConnector = TungsteniteConnector;
 /// The default WebSocket connector of this platform.
 #[cfg(target_family = "wasm")]
@@ -28,10 +35,24 @@ pub type DefaultConnector = BrowserWebSocketConnector;
 /// A transport failure: the request or connection did not complete.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
+///
+/// ```no_run
+/// # fn demo() {
+/// let e = chatter_sdk::transport::TransportError("connection refused".into());
+/// assert_eq!(e.to_string(), "connection refused");
+/// # }
+/// ```
 pub struct TransportError(pub String);
 
 /// HTTP methods the API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// ```no_run
+/// # fn demo() {
+/// use chatter_sdk::transport::{HttpRequest, Method};
+/// let request = HttpRequest { method: Method::Get, url: "http://127.0.0.1:8080/healthz".into(), bearer: None, body: None };
+/// # }
+/// ```
 pub enum Method {
     /// GET
     Get,
@@ -45,6 +66,18 @@ pub enum Method {
 
 /// One HTTP request to the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// ```no_run
+/// # fn demo() {
+/// use chatter_sdk::transport::{HttpRequest, Method};
+/// let request = HttpRequest {
+///     method: Method::Post,
+///     url: "http://127.0.0.1:8080/v1/sessions".into(),
+///     bearer: None,
+///     body: Some(r#"{"username":"alice","password":"correct horse battery"}"#.into()),
+/// };
+/// # }
+/// ```
 pub struct HttpRequest {
     /// The method.
     pub method: Method,
@@ -58,6 +91,14 @@ pub struct HttpRequest {
 
 /// The server's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// ```no_run
+/// # fn demo() {
+/// use chatter_sdk::transport::HttpResponse;
+/// let answer = HttpResponse { status: 204, retry_after: None, body: String::new() };
+/// assert!((200..300).contains(&answer.status));
+/// # }
+/// ```
 pub struct HttpResponse {
     /// The status code.
     pub status: u16,
@@ -93,6 +134,14 @@ pub trait HttpTransport: SendOutsideWasm + SyncOutsideWasm + std::fmt::Debug {
 
 /// What a WebSocket delivers.
 #[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// ```no_run
+/// # fn demo() {
+/// use chatter_sdk::transport::WsEvent;
+/// let event = WsEvent::Closed { code: Some(4001), reason: "session ended".into() };
+/// assert!(matches!(event, WsEvent::Closed { code: Some(4001), .. }));
+/// # }
+/// ```
 pub enum WsEvent {
     /// A text frame.
     Text(String),
@@ -108,6 +157,13 @@ pub enum WsEvent {
 /// Opens WebSockets.
 #[cfg_attr(target_family = "wasm", async_trait::async_trait(?Send))]
 #[cfg_attr(not(target_family = "wasm"), async_trait::async_trait)]
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), chatter_sdk::transport::TransportError> {
+/// use chatter_sdk::transport::{DefaultConnector, WebSocketConnector};
+/// let mut socket = DefaultConnector::default().connect("ws://127.0.0.1:8080/v1/ws").await?;
+/// # Ok(()) }
+/// ```
 pub trait WebSocketConnector: SendOutsideWasm + SyncOutsideWasm + std::fmt::Debug {
     /// Connects to `url` (`ws://` or `wss://`).
     async fn connect(&self, url: &str) -> Result<Box<dyn WebSocket>, TransportError>;
@@ -116,6 +172,18 @@ pub trait WebSocketConnector: SendOutsideWasm + SyncOutsideWasm + std::fmt::Debu
 /// An open WebSocket.
 #[cfg_attr(target_family = "wasm", async_trait::async_trait(?Send))]
 #[cfg_attr(not(target_family = "wasm"), async_trait::async_trait)]
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), chatter_sdk::transport::TransportError> {
+/// use chatter_sdk::transport::{DefaultConnector, WebSocketConnector, WsEvent};
+/// let mut socket = DefaultConnector::default().connect("ws://127.0.0.1:8080/v1/ws").await?;
+/// socket.send(r#"{"type":"auth","token":"..."}"#.into()).await?;
+/// if let WsEvent::Text(ready) = socket.receive().await {
+///     println!("{ready}");
+/// }
+/// socket.close().await;
+/// # Ok(()) }
+/// ```
 pub trait WebSocket: SendOutsideWasm {
     /// Sends a text frame.
     async fn send(&mut self, text: String) -> Result<(), TransportError>;

@@ -9,6 +9,13 @@ type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 
 /// Opens WebSockets with tokio-tungstenite.
 #[derive(Debug, Clone, Default)]
+///
+/// ```no_run
+/// # fn demo() {
+/// use chatter_sdk::transport::TungsteniteConnector;
+/// let client = chatter_sdk::Client::builder().server("http://127.0.0.1:8080").websocket_connector(TungsteniteConnector);
+/// # }
+/// ```
 pub struct TungsteniteConnector;
 
 #[async_trait::async_trait]
