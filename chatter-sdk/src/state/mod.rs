@@ -33,6 +33,9 @@ pub(crate) enum Applied {
     Buffered,
     /// The user left or was removed: the chat is gone from the list.
     Left,
+    /// An open timeline of a chat learned only now may lack messages whose events came
+    /// before the chat was known: it was emptied and must be re-read.
+    Reload,
 }
 
 struct ChatEntry {
@@ -161,7 +164,12 @@ impl State {
                 self.chats.insert(id.clone(), ChatEntry { item: item.clone() });
                 self.place(item);
                 let waiting = self.unknown.remove(&id).unwrap_or_default();
-                waiting.into_iter().map(|e| self.apply_event(e)).collect()
+                let mut applied: Vec<Applied> = waiting.into_iter().map(|e| self.apply_event(e)).collect();
+                if let Some(t) = self.timelines.get_mut(&id) {
+                    t.clear_messages();
+                    applied.push(Applied::Reload);
+                }
+                applied
             }
         }
     }

@@ -323,7 +323,7 @@ impl Connection<'_> {
         match self.inner.api.chat(chat_id).await {
             Ok(ChatView::Member(summary)) => {
                 let applied = self.inner.state().learn_chat(ChatListItem::from(*summary));
-                if applied.contains(&Applied::Gap) {
+                if applied.iter().any(|a| matches!(a, Applied::Gap | Applied::Reload)) {
                     self.reset_chat(chat_id).await?;
                 }
                 Ok(())
@@ -366,7 +366,7 @@ impl Connection<'_> {
                 seen.insert(summary.chat.id.clone());
                 let id = summary.chat.id.clone();
                 let applied = self.inner.state().learn_chat(ChatListItem::from(summary));
-                if applied.contains(&Applied::Gap) {
+                if applied.iter().any(|a| matches!(a, Applied::Gap | Applied::Reload)) {
                     self.reset_chat(&id).await?;
                 }
             }

@@ -18,6 +18,36 @@ async fn server_view(url: &str, name: &str, chat: &chatter_sdk::ChatId) -> Vec<T
     timeline.items().into_iter().collect()
 }
 
+/// Runs a REST call until it gets through the connection cuts (every call used here is
+/// idempotent).
+async fn retry<T, F: std::future::Future<Output = chatter_sdk::Result<T>>>(mut call: impl FnMut() -> F) -> T {
+    for _ in 0..50 {
+        match call().await {
+            Ok(value) => return value,
+            Err(chatter_sdk::SdkError::Network(_)) => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(e) => panic!("call failed: {e}"),
+        }
+    }
+    panic!("call never got through");
+}
+
+/// Waits until `timeline` shows what the server holds; on a timeout, says where they differ.
+async fn converges(who: &str, timeline: &chatter_sdk::Timeline, truth: &[TimelineItem]) {
+    let want = essence(truth);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let have = essence(&timeline.items().into_iter().collect::<Vec<_>>());
+        if have == want {
+            return;
+        }
+        if std::time::Instant::now() > deadline {
+            let first = have.iter().zip(&want).position(|(a, b)| a != b);
+            panic!("{who}'s timeline: {} items, the server {}; first difference at {first:?}", have.len(), want.len());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn essence(items: &[TimelineItem]) -> Vec<(Option<u64>, String, bool, bool)> {
     items.iter().map(|i| (i.seq, i.text.clone(), i.edited_at.is_some(), i.deleted)).collect()
 }
@@ -26,8 +56,9 @@ fn essence(items: &[TimelineItem]) -> Vec<(Option<u64>, String, bool, bool)> {
 async fn timelines_end_equal_to_the_server_when_connections_drop_at_random() {
     let server = Server::start().await;
     let proxy = Proxy::start(server.addr).await;
+    // Everyone goes through the proxy: every client's connections drop.
     let senders =
-        [user(&server.url(), "alice").await, user(&server.url(), "bob").await, user(&server.url(), "carol").await];
+        [user(&proxy.url(), "alice").await, user(&proxy.url(), "bob").await, user(&proxy.url(), "carol").await];
     let requests = CountingTransport::default();
     let request_log = requests.requests.clone();
     let connector = CountingConnector::default();
@@ -64,7 +95,7 @@ async fn timelines_end_equal_to_the_server_when_connections_drop_at_random() {
         let sender = sender.clone();
         let chat_id = chat.id.clone();
         writers.push(tokio::spawn(async move {
-            let timeline = sender.timeline(&chat_id).await.expect("timeline");
+            let timeline = retry(|| sender.timeline(&chat_id)).await;
             let mut rng = Lcg(n as u64 + 1);
             for i in 0..100 {
                 timeline.send(format!("{n}-{i}")).await.expect("send");
@@ -80,16 +111,18 @@ async fn timelines_end_equal_to_the_server_when_connections_drop_at_random() {
                 .collect();
             for (k, (_, id)) in mine.iter().enumerate() {
                 if k % 7 == 0 {
-                    timeline.edit(id, format!("{n}-edited-{k}")).await.expect("edit");
+                    retry(|| timeline.edit(id, format!("{n}-edited-{k}"))).await;
                 }
                 if k % 11 == 0 {
-                    timeline.delete(id).await.expect("delete");
+                    retry(|| timeline.delete(id)).await;
                 }
             }
+            timeline
         }));
     }
+    let mut sender_timelines = Vec::new();
     for w in writers {
-        w.await.expect("writer");
+        sender_timelines.push(w.await.expect("writer"));
     }
     chaos_on.store(false, Ordering::SeqCst);
     let (_proxy, cuts) = chaos.await.expect("chaos");
@@ -98,11 +131,12 @@ async fn timelines_end_equal_to_the_server_when_connections_drop_at_random() {
     let truth = server_view(&server.url(), "alice", &chat.id).await;
     assert_eq!(truth.iter().filter_map(|i| i.seq).collect::<Vec<_>>(), (1..=300).collect::<Vec<_>>());
     let mut state = dave.sync_state();
-    wait_until("dave's timeline equals the server's", Duration::from_secs(30), || {
-        essence(&observed.items().into_iter().collect::<Vec<_>>()) == essence(&truth)
-    })
-    .await;
+    converges("dave", &observed, &truth).await;
     wait_until("dave is connected", Duration::from_secs(30), || state.next_now() == SyncState::Connected).await;
+    for (n, timeline) in sender_timelines.iter().enumerate() {
+        while !retry(|| timeline.paginate_backwards(100)).await {}
+        converges(&format!("sender {n}"), timeline, &truth).await;
+    }
 
     // Missing events came by resume over the socket: over HTTP, one chat-list read per
     // connection and the one page the timeline opened with, no re-fetch.
