@@ -37,6 +37,10 @@ pub struct FanoutArgs {
     /// Each step's rate is the last one's times this.
     #[arg(long, default_value_t = 1.3)]
     pub factor: f64,
+    /// After the first failed step, climb again from the last passing rate by this
+    /// finer factor while below the failed rate (1 or less: no refinement).
+    #[arg(long, default_value_t = 1.08)]
+    pub refine: f64,
     /// Steps at most.
     #[arg(long, default_value_t = 20)]
     pub max_steps: usize,

@@ -44,7 +44,45 @@ struct Outcome {
 
 impl Outcome {
     fn best(&self) -> Option<&Step> {
-        self.steps.iter().rev().find(|s| s.passed)
+        self.steps.iter().filter(|s| s.passed).max_by(|a, b| a.rate.total_cmp(&b.rate))
+    }
+}
+
+/// The rates to try: up by `factor` until a step fails, then up from the last passing
+/// rate by the finer `refine` factor while below the failed rate, so the result is
+/// within `refine` of the capacity rather than within `factor`.
+#[derive(Debug)]
+struct Ladder {
+    next: Option<f64>,
+    factor: f64,
+    refine: f64,
+    last_pass: Option<f64>,
+    failed_at: Option<f64>,
+}
+
+impl Ladder {
+    fn new(start: f64, factor: f64, refine: f64) -> Self {
+        Self { next: Some(start), factor, refine, last_pass: None, failed_at: None }
+    }
+
+    /// Records the outcome of the step at `self.next`; answers whether it was the first
+    /// failure (the caller lets the server recover before refining).
+    fn record(&mut self, passed: bool) -> bool {
+        let Some(rate) = self.next else { return false };
+        let first_failure = !passed && self.failed_at.is_none();
+        if passed {
+            self.last_pass = Some(rate);
+        } else if self.failed_at.is_none() {
+            self.failed_at = Some(rate);
+        }
+        self.next = match (passed, self.failed_at) {
+            (true, None) => Some(rate * self.factor),
+            (_, Some(failed)) if self.refine > 1.0 && (passed || first_failure) => {
+                self.last_pass.map(|p| p * self.refine).filter(|&r| r < failed * 0.999)
+            }
+            _ => None,
+        };
+        first_failure
     }
 }
 
@@ -163,8 +201,9 @@ async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchErr
     let (sink, sender) = spawn_sender(connect(target, &target.sender_headers).await?);
     let text = "x".repeat(args.message_bytes);
     let mut steps = Vec::new();
-    let mut rate = args.start_rate;
+    let mut ladder = Ladder::new(args.start_rate, args.factor, args.refine);
     for (i, step_stats) in stats.iter().enumerate() {
+        let Some(rate) = ladder.next else { break };
         let cpu_before = procstat::cpu_time(target.pid()).unwrap_or_default();
         let own_cpu_before = procstat::cpu_time(std::process::id()).unwrap_or_default();
         let started = Instant::now();
@@ -222,10 +261,10 @@ async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchErr
         );
         let passed = step.passed;
         steps.push(step);
-        if !passed {
-            break;
+        if ladder.record(passed) {
+            // Let the overloaded server drain before the finer steps.
+            tokio::time::sleep(Duration::from_secs(5)).await;
         }
-        rate *= args.factor;
     }
     let rss_peak = procstat::memory(target.pid()).map(|(_, peak)| peak).unwrap_or(0);
     sender.abort();
@@ -321,6 +360,22 @@ pub async fn run(args: FanoutArgs) -> Result<String, BenchError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ladder_climbs_coarsely_then_refines_below_the_first_failure() {
+        let mut ladder = Ladder::new(100.0, 2.0, 1.1);
+        let mut tried = Vec::new();
+        // Capacity 450: passes below it, fails above.
+        while let Some(rate) = ladder.next {
+            tried.push(rate.round() as u64);
+            ladder.record(rate <= 450.0);
+        }
+        assert_eq!(tried, [100, 200, 400, 800, 440, 484]);
+        let mut once = Ladder::new(100.0, 2.0, 1.0);
+        once.record(true);
+        once.record(false);
+        assert_eq!(once.next, None, "refinement off");
+    }
 
     #[test]
     fn stamps_are_read_from_either_servers_frames() {
