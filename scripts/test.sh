@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
+source scripts/services.sh
 
 step "toolchain"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
@@ -17,8 +18,15 @@ cargo fmt --all -- --check
 step "lints"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
+step "services for the tests (throwaway, stopped on exit)"
+start_postgres
+export CHATTER_REQUIRE_SERVICES=1
+
 step "tests"
 cargo test --workspace --all-features
+
+step "the server's HTTP and WebSocket suites again, on Postgres"
+CHATTER_IT_BACKEND=postgres cargo test -p chatter-server --all-features --test it
 
 step "API docs of chatter-core and chatter-sdk (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc -p chatter-core -p chatter-sdk --no-deps

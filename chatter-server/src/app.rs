@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::crypto::{Argon2Credentials, RandomIds, SystemClock};
 use crate::http;
 use crate::realtime::{CloseCode, Hub, HubLimits};
-use crate::store::SqliteStore;
+use crate::store::{PgStore, SqliteStore};
 use axum::serve::ListenerExt;
 use chatter_core::service::ServiceConfig;
 use chatter_core::store::Store;
@@ -52,11 +52,17 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens the store under the data dir and wires the services.
+    /// Opens the store (Postgres with `database_url`, else SQLite under the data dir)
+    /// and wires the services.
     pub async fn open(config: Config) -> Result<Self, ServerError> {
-        std::fs::create_dir_all(&config.data_dir)
-            .map_err(|source| ServerError::DataDir { path: config.data_dir.display().to_string(), source })?;
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(config.data_dir.join("chatter.db")).await?);
+        let store: Arc<dyn Store> = match &config.database_url {
+            Some(url) => Arc::new(PgStore::connect(url).await?),
+            None => {
+                std::fs::create_dir_all(&config.data_dir)
+                    .map_err(|source| ServerError::DataDir { path: config.data_dir.display().to_string(), source })?;
+                Arc::new(SqliteStore::open(config.data_dir.join("chatter.db")).await?)
+            }
+        };
         Self::with_store(config, store)
     }
 

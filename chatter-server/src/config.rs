@@ -17,9 +17,15 @@ pub struct Config {
     #[arg(long, env = "CHATTER_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// Folder for the embedded database (created if missing).
+    /// Folder for the embedded database (created if missing); unused with
+    /// `--database-url`.
     #[arg(long, env = "CHATTER_DATA_DIR", default_value = "./chatter-data")]
     pub data_dir: PathBuf,
+
+    /// Use Postgres instead of the embedded SQLite database, e.g.
+    /// `postgres://chatter:secret@db.internal:5432/chatter` (migrations run at start-up).
+    #[arg(long, env = "CHATTER_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 
     /// An Origin allowed for cookie-authenticated writes besides the server's own
     /// (repeatable; the env var takes a comma-separated list).
@@ -90,6 +96,7 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from("./chatter-data"));
         assert_eq!((c.session_ttl_days, c.body_limit), (30, 1024 * 1024));
         assert!(c.allowed_origins.is_empty() && !c.secure_cookies);
+        assert_eq!(c.database_url, None, "SQLite is the default");
     }
 
     #[test]
@@ -104,7 +111,10 @@ mod tests {
             "https://a.example",
             "--allowed-origin",
             "https://b.example",
+            "--database-url",
+            "postgres://u@h/db",
         ]);
+        assert_eq!(c.database_url.as_deref(), Some("postgres://u@h/db"));
         assert_eq!(c.listen, "0.0.0.0:9000".parse().unwrap());
         assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
         assert_eq!(c.allowed_origins, ["https://a.example", "https://b.example"]);

@@ -1,5 +1,7 @@
 //! Store backends of the server. The in-memory one lives in chatter-core.
 
+pub mod postgres;
 pub mod sqlite;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -9,6 +9,8 @@ use tokio::task::JoinHandle;
 
 pub struct Server {
     pub base: String,
+    /// The Postgres database of a server on Postgres.
+    pub database_url: Option<String>,
     http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -118,8 +120,13 @@ impl Server {
         s
     }
 
-    /// A server with this configuration.
-    pub async fn start_with(config: Config) -> Self {
+    /// A server with this configuration (on a fresh Postgres database when the suite
+    /// runs against Postgres and the configuration names none).
+    pub async fn start_with(mut config: Config) -> Self {
+        if config.database_url.is_none() {
+            config.database_url = postgres::fresh_database().await;
+        }
+        let database_url = config.database_url.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (stop, stopped) = oneshot::channel::<()>();
@@ -132,6 +139,7 @@ impl Server {
             .expect("server runs");
         });
         let server = Self {
+            database_url,
             base: format!("http://{addr}"),
             http: reqwest::Client::new(),
             stop: Some(stop),
@@ -165,8 +173,10 @@ impl Server {
     /// Restarts on the same data dir (a new process-equivalent: new store, new state).
     pub async fn restart(self) -> Self {
         let data_dir = self.data_dir.clone();
+        let mut config = test_config(&data_dir);
+        config.database_url = self.database_url.clone();
         let dir = self.stop().await;
-        let mut s = Self::start_with(test_config(&data_dir)).await;
+        let mut s = Self::start_with(config).await;
         s.dir = dir;
         s
     }
@@ -259,4 +269,32 @@ impl Drop for Server {
 /// The seqs of a `{messages: [...]}` body.
 pub fn seqs(body: &Value) -> Vec<u64> {
     body["messages"].as_array().expect("messages").iter().map(|m| m["seq"].as_u64().expect("seq")).collect()
+}
+
+pub mod postgres {
+    //! The Postgres backend of the suite: with `CHATTER_IT_BACKEND=postgres` (set by the
+    //! test command, which also starts the Postgres in `CHATTER_TEST_DATABASE_URL`),
+    //! every server gets a database of its own.
+
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// Whether the suite runs against Postgres.
+    pub fn enabled() -> bool {
+        std::env::var("CHATTER_IT_BACKEND").is_ok_and(|b| b == "postgres")
+    }
+
+    /// A new empty database's URL, when the suite runs against Postgres.
+    pub async fn fresh_database() -> Option<String> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        if !enabled() {
+            return None;
+        }
+        let url = std::env::var("CHATTER_TEST_DATABASE_URL").expect("CHATTER_TEST_DATABASE_URL (make test sets it)");
+        let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("admin connection");
+        tokio::spawn(connection);
+        let name = format!("it{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+        admin.execute(&format!("CREATE DATABASE {name}"), &[]).await.expect("create database");
+        let base = url.rsplit_once('/').map(|(b, _)| b).expect("a URL with a database");
+        Some(format!("{base}/{name}"))
+    }
 }

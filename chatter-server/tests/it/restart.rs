@@ -35,16 +35,38 @@ async fn a_locked_store_answers_503_within_two_seconds_and_a_retry_loses_nothing
     let s = Server::start().await;
     let alice = s.register("alice").await;
     let chat = s.group(&alice, "Team", "private").await;
-    let db = s.data_dir.join("chatter.db");
     let (locked_tx, locked_rx) = std::sync::mpsc::channel();
     let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-    let holder = std::thread::spawn(move || {
-        let conn = rusqlite::Connection::open(db).expect("open");
-        conn.execute_batch("BEGIN EXCLUSIVE").expect("lock");
-        locked_tx.send(()).expect("signal");
-        let _ = release_rx.recv();
-        conn.execute_batch("COMMIT").expect("unlock");
-    });
+    let holder = match s.database_url.clone() {
+        // Postgres: another session holds the chat's row lock, which every send takes.
+        Some(url) => {
+            let chat = chat.clone();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                rt.block_on(async move {
+                    let (mut client, connection) =
+                        tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
+                    tokio::spawn(connection);
+                    let tx = client.transaction().await.expect("begin");
+                    tx.execute("SELECT 1 FROM chats WHERE id = $1 FOR UPDATE", &[&chat]).await.expect("lock");
+                    locked_tx.send(()).expect("signal");
+                    let _ = tokio::task::spawn_blocking(move || release_rx.recv()).await;
+                    tx.commit().await.expect("unlock");
+                });
+            })
+        }
+        // SQLite: another connection holds the database's write lock.
+        None => {
+            let db = s.data_dir.join("chatter.db");
+            std::thread::spawn(move || {
+                let conn = rusqlite::Connection::open(db).expect("open");
+                conn.execute_batch("BEGIN EXCLUSIVE").expect("lock");
+                locked_tx.send(()).expect("signal");
+                let _ = release_rx.recv();
+                conn.execute_batch("COMMIT").expect("unlock");
+            })
+        }
+    };
     locked_rx.recv().expect("locked");
     let send = json!({"text": "important", "client_id": "retry-me"});
     let t = Instant::now();

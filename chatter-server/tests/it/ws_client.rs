@@ -110,6 +110,20 @@ impl Ws {
         }
     }
 
+    /// Asserts no frame but `allowed` kinds (and pings) arrives for `wait`: for frames
+    /// that may come at any time, such as a presence announced from another task.
+    pub async fn expect_silence_but(&mut self, allowed: &[&str], wait: Duration) {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next_within(left).await {
+                None => return,
+                Some(frame) if allowed.iter().any(|k| frame["type"] == *k) => continue,
+                Some(frame) => panic!("expected silence, got {frame}"),
+            }
+        }
+    }
+
     /// Reads until the socket closes; answers the close code (frames before it are
     /// skipped). Panics if it stays open for `wait`.
     pub async fn closed_with(&mut self, wait: Duration) -> Option<u16> {

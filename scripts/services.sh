@@ -1,0 +1,48 @@
+# Throwaway services for the tests, on free loopback ports with data in a temp folder.
+# Source it, then call start_postgres; stop_services runs on exit (also when a test
+# fails). Postgres must not run as root: as root, its commands run as `postgres`.
+
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+SERVICES_DIR=""
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+services_dir() {
+  if [ -z "$SERVICES_DIR" ]; then
+    SERVICES_DIR=$(mktemp -d /tmp/chatter-services.XXXXXX)
+    chmod 755 "$SERVICES_DIR"
+    trap stop_services EXIT
+  fi
+}
+
+# Starts Postgres and exports CHATTER_TEST_DATABASE_URL (a superuser on database postgres).
+start_postgres() {
+  if [ ! -x "$PGBIN/initdb" ] && [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null
+    PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  fi
+  services_dir
+  local dir="$SERVICES_DIR/pg" port
+  mkdir -p "$dir"
+  [ "$(id -u)" = 0 ] && chown postgres "$dir"
+  port=$(free_port)
+  as_postgres "$PGBIN/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log"
+  as_postgres "$PGBIN/pg_ctl" -D "$dir/data" -w -l "$dir/server.log" start \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=300" >/dev/null
+  export CHATTER_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  echo "postgres on 127.0.0.1:$port"
+}
+
+stop_services() {
+  if [ -n "$SERVICES_DIR" ] && [ -d "$SERVICES_DIR/pg/data" ]; then
+    as_postgres "$PGBIN/pg_ctl" -D "$SERVICES_DIR/pg/data" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  [ -n "$SERVICES_DIR" ] && rm -rf "$SERVICES_DIR"
+  SERVICES_DIR=""
+}
