@@ -11,6 +11,7 @@ mod members;
 mod messages;
 mod pagination;
 mod permissions;
+mod postgres_faults;
 mod realtime_auth;
 mod realtime_events;
 mod realtime_limits;
