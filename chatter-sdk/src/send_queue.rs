@@ -5,7 +5,7 @@
 #[cfg_attr(target_family = "wasm", allow(unused_imports))]
 use crate::error::{Result, SdkError};
 use crate::platform::{SendOutsideWasm, SyncOutsideWasm};
-use chatter_core::{ChatId, MessageId, Timestamp};
+use chatter_core::{ChatId, MessageId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 
@@ -30,6 +30,9 @@ pub struct QueuedSend {
     pub reply_to: Option<MessageId>,
     /// When the user sent it.
     pub created_at: Timestamp,
+    /// The user who sent it: a queue is never sent as another user.
+    #[serde(default)]
+    pub sender_id: Option<UserId>,
 }
 
 /// Where the queue is kept between runs of the app. The client saves the whole queue

@@ -137,13 +137,18 @@ impl Timeline {
         let timeline = Self { client, chat_id };
         timeline.client.inner.state().open_timeline(&timeline.chat_id, &timeline.client.inner.me()?);
         if !timeline.client.inner.state().timeline_loaded(&timeline.chat_id) {
+            let epoch = timeline.client.inner.state().timeline_epoch(&timeline.chat_id);
             let page = timeline
                 .client
                 .inner
                 .api
                 .messages(&timeline.chat_id, crate::api::HistoryPage::Latest, FIRST_PAGE)
                 .await?;
-            timeline.client.inner.state().merge_page(&timeline.chat_id, page, FIRST_PAGE as usize, true);
+            // A reset meanwhile loaded a newer page itself: this one is stale.
+            let mut state = timeline.client.inner.state();
+            if state.timeline_epoch(&timeline.chat_id) == epoch {
+                state.merge_page(&timeline.chat_id, page, FIRST_PAGE as usize, true);
+            }
         }
         Ok(timeline)
     }
@@ -239,8 +244,14 @@ impl Timeline {
             self.client.inner.state().mark_start(&self.chat_id);
             return Ok(true);
         }
+        let epoch = self.client.inner.state().timeline_epoch(&self.chat_id);
         let page = self.client.inner.api.messages(&self.chat_id, crate::api::HistoryPage::Before(first), n).await?;
-        Ok(self.client.inner.state().merge_page(&self.chat_id, page, n as usize, false))
+        let mut state = self.client.inner.state();
+        if state.timeline_epoch(&self.chat_id) != epoch {
+            // Reset meanwhile: this older page would leave a hole; the caller pages again.
+            return Ok(false);
+        }
+        Ok(state.merge_page(&self.chat_id, page, n as usize, false))
     }
 
     /// Sends `text`: it shows at once as a pending echo, goes out when connected (queued

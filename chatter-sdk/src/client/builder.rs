@@ -151,6 +151,7 @@ impl ClientBuilder {
             sync_state: SharedObservable::new(SyncState::Idle),
             sync_generation: std::sync::atomic::AtomicU64::new(0),
             sync: Mutex::new(None),
+            persisting: tokio::sync::Mutex::new(()),
         };
         let client = Client::from_inner(inner);
         let queue = client.inner.queue_store.load().await?;

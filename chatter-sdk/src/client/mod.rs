@@ -72,6 +72,7 @@ pub(crate) struct ClientInner {
     /// Bumped by every start of the sync service: only the newest task reports state.
     sync_generation: std::sync::atomic::AtomicU64,
     sync: Mutex<Option<SyncHandle>>,
+    persisting: tokio::sync::Mutex<()>,
 }
 
 impl ClientInner {
@@ -122,13 +123,16 @@ impl ClientInner {
         }
     }
 
+    /// Saves the queue. Saves run one at a time and each copies the queue once it is
+    /// its turn, so an older copy never lands after a newer one.
     pub(crate) async fn persist_queue(&self) -> Result<()> {
+        let _turn = self.persisting.lock().await;
         let queue = self.state().queue();
         self.queue_store.save(&queue).await
     }
 
     pub(crate) async fn enqueue(&self, chat_id: &ChatId, text: String, reply_to: Option<MessageId>) -> Result<String> {
-        self.me()?;
+        let me = self.me()?;
         if text.trim().is_empty() {
             return Err(SdkError::Validation { field: Some("text".into()), message: "a message needs text".into() });
         }
@@ -139,9 +143,14 @@ impl ClientInner {
             text,
             reply_to,
             created_at: platform::now(),
+            sender_id: Some(me),
         };
         self.state().enqueue(send);
-        self.persist_queue().await?;
+        // Queued in memory, it will be sent: a failed save must not make the app send
+        // it again under a new client_id.
+        if let Err(e) = self.persist_queue().await {
+            tracing::warn!(error = %e, "could not save the send queue");
+        }
         self.nudge_queue();
         Ok(client_id)
     }
@@ -513,9 +522,12 @@ impl Client {
         Ok(chat)
     }
 
+    /// Adds a chat just created to the list (an existing direct chat keeps its entry).
     fn learn(&self, chat: Chat, role: Role) {
-        let item = ChatListItem { chat, role, last_message: None, unread_count: 0, read_seq: 0 };
-        self.inner.state().learn_chat(item);
+        let mut state = self.inner.state();
+        if !state.knows(&chat.id) {
+            state.learn_chat(ChatListItem { chat, role, last_message: None, unread_count: 0, read_seq: 0 });
+        }
     }
 
     /// Public groups whose title matches `query`, a page at a time.

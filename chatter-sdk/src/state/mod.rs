@@ -98,8 +98,18 @@ impl State {
     /// Sets the user (on login); a different user starts from nothing.
     pub(crate) fn set_me(&mut self, me: Option<UserId>) {
         if self.me != me {
-            *self = Self { me, queue: std::mem::take(&mut self.queue), ..Self::default() };
+            let mut queue = std::mem::take(&mut self.queue);
+            // Another user's unsent messages are never sent as this one.
+            if let Some(me) = &me {
+                queue.retain(|q| q.sender_id.as_ref().is_none_or(|s| s == me));
+            }
+            *self = Self { me, queue, ..Self::default() };
         }
+    }
+
+    /// Whether `chat_id` is in the list.
+    pub(crate) fn knows(&self, chat_id: &ChatId) -> bool {
+        self.chats.contains_key(chat_id)
     }
 
     // The chat list.
@@ -240,10 +250,7 @@ impl State {
                     self.queue.retain(|q| &q.client_id != client_id);
                 }
                 if let Some(t) = self.timelines.get_mut(&chat_id) {
-                    if let Some(client_id) = message.client_id.as_deref().filter(|_| mine) {
-                        t.remove_echo(client_id);
-                    }
-                    t.upsert(message, false);
+                    t.created(message);
                 }
             }
             ChatEventKind::MessageEdited { message } => {
@@ -251,7 +258,7 @@ impl State {
                     item.last_message = Some(message.clone());
                 }
                 if let Some(t) = self.timelines.get_mut(&chat_id) {
-                    t.upsert(message, false);
+                    t.changed(message);
                 }
             }
             ChatEventKind::MessageDeleted { message_id, seq } => {
@@ -337,6 +344,11 @@ impl State {
         self.timelines.contains_key(chat_id)
     }
 
+    /// The timeline's epoch (bumped when its messages are dropped by a reset).
+    pub(crate) fn timeline_epoch(&self, chat_id: &ChatId) -> Option<u64> {
+        self.timelines.get(chat_id).map(|t| t.epoch)
+    }
+
     pub(crate) fn timeline_loaded(&self, chat_id: &ChatId) -> bool {
         self.timelines.get(chat_id).is_some_and(|t| t.loaded)
     }
@@ -345,11 +357,9 @@ impl State {
     pub(crate) fn merge_page(&mut self, chat_id: &ChatId, page: Vec<Message>, page_size: usize, latest: bool) -> bool {
         let Some(t) = self.timelines.get_mut(chat_id) else { return true };
         let reached = page.len() < page_size || page.first().is_some_and(|m| m.seq <= 1);
-        for m in page {
-            t.upsert(m, true);
-        }
+        t.page(page);
         if latest {
-            t.loaded = true;
+            t.loaded_now();
         }
         t.reached_start |= reached;
         t.reached_start
@@ -394,7 +404,7 @@ impl State {
     /// A message read from the server outside the event stream (an edit's answer).
     pub(crate) fn upsert_message(&mut self, message: Message) {
         if let Some(t) = self.timelines.get_mut(&message.chat_id) {
-            t.upsert(message, false);
+            t.changed(message);
         }
     }
 
@@ -443,7 +453,10 @@ impl State {
 
     // The send queue.
 
-    pub(crate) fn load_queue(&mut self, queue: Vec<QueuedSend>) {
+    pub(crate) fn load_queue(&mut self, mut queue: Vec<QueuedSend>) {
+        if let Some(me) = &self.me {
+            queue.retain(|q| q.sender_id.as_ref().is_none_or(|s| s == me));
+        }
         self.queue = queue;
     }
 
@@ -512,6 +525,7 @@ impl State {
                 text: i.text.clone(),
                 reply_to: i.reply_to.clone(),
                 created_at: i.created_at,
+                sender_id: Some(i.sender_id.clone()),
             })
         })
     }

@@ -20,6 +20,11 @@ pub(crate) struct TimelineState {
     pub(crate) reached_start: bool,
     /// The newest page has been read (live messages may have come in before).
     pub(crate) loaded: bool,
+    /// Edits and deletions of messages not loaded yet, that came while the newest page
+    /// was on its way: applied over the page when it lands.
+    pending: Vec<Message>,
+    /// Bumped whenever the loaded messages are dropped: a page requested before is stale.
+    pub(crate) epoch: u64,
     pub(crate) items: ObservableVector<TimelineItem>,
 }
 
@@ -29,6 +34,23 @@ impl std::fmt::Debug for TimelineState {
             .field("messages", &self.messages.len())
             .field("echoes", &self.echoes.len())
             .finish()
+    }
+}
+
+/// A placeholder carrying only a deletion (id and seq) until the page brings the message;
+/// `loaded_now` applies it by marking the real message deleted.
+fn tombstone_for(message_id: &MessageId, seq: u64) -> Message {
+    Message {
+        id: message_id.clone(),
+        chat_id: chatter_core::ChatId::new(""),
+        seq,
+        sender_id: UserId::new(""),
+        text: String::new(),
+        client_id: None,
+        reply_to: None,
+        created_at: chatter_core::Timestamp::from_micros(0),
+        edited_at: None,
+        deleted: true,
     }
 }
 
@@ -48,6 +70,8 @@ impl TimelineState {
             echoes: Vec::new(),
             reached_start: false,
             loaded: false,
+            pending: Vec::new(),
+            epoch: 0,
             items: ObservableVector::with_capacity(DIFF_BUFFER),
         }
     }
@@ -66,38 +90,85 @@ impl TimelineState {
         self.messages.range(..seq).count()
     }
 
-    /// Adds or updates a message (keeping the newer state of an edit or deletion).
-    /// Messages older than the window's start are not part of it and are ignored unless
-    /// `extend_back` (a page read backwards).
-    pub(crate) fn upsert(&mut self, message: Message, extend_back: bool) {
+    /// Replaces a loaded message with a newer state of it; answers whether it was loaded.
+    fn update(&mut self, message: Message) -> bool {
         let seq = message.seq;
-        if let Some(old) = self.messages.get(&seq) {
-            if old == &message || !newer_or_same(old, &message) {
-                return;
-            }
+        let Some(old) = self.messages.get(&seq) else { return false };
+        if old != &message && newer_or_same(old, &message) {
             let index = self.index_of_seq(seq);
             self.messages.insert(seq, message.clone());
             self.items.set(index, TimelineItem::remote(message));
-            return;
         }
-        if !extend_back && self.first_seq().is_some_and(|first| seq < first) {
-            return;
+        true
+    }
+
+    fn insert(&mut self, message: Message) {
+        if let Some(client_id) = message.client_id.clone() {
+            // The stored form of a message sent from here replaces its echo.
+            self.remove_echo(&client_id);
         }
-        let index = self.index_of_seq(seq);
-        self.messages.insert(seq, message.clone());
+        let index = self.index_of_seq(message.seq);
+        self.messages.insert(message.seq, message.clone());
         self.items.insert(index, TimelineItem::remote(message));
     }
 
-    /// Marks message `seq` deleted, if loaded.
+    /// A new message (live): it extends the window at the newest end.
+    pub(crate) fn created(&mut self, message: Message) {
+        if self.update(message.clone()) {
+            return;
+        }
+        if self.first_seq().is_some_and(|first| message.seq < first) {
+            return;
+        }
+        self.insert(message);
+    }
+
+    /// A message's new state (an edit, a deletion, an answer read over REST). A message
+    /// not loaded is outside the window, unless the newest page is still on its way.
+    pub(crate) fn changed(&mut self, message: Message) {
+        if !self.update(message.clone()) && !self.loaded {
+            self.pending.push(message);
+        }
+    }
+
+    /// Merges messages read from the server (a page).
+    pub(crate) fn page(&mut self, page: Vec<Message>) {
+        for message in page {
+            if !self.update(message.clone()) {
+                self.insert(message);
+            }
+        }
+    }
+
+    /// The newest page landed: apply what changed while it was on its way.
+    pub(crate) fn loaded_now(&mut self) {
+        self.loaded = true;
+        for message in std::mem::take(&mut self.pending) {
+            if message.deleted {
+                self.delete(&message.id, message.seq);
+            } else {
+                self.update(message);
+            }
+        }
+    }
+
+    /// Marks message `seq` deleted.
     pub(crate) fn delete(&mut self, message_id: &MessageId, seq: u64) {
-        let Some(old) = self.messages.get(&seq) else { return };
+        let Some(old) = self.messages.get(&seq) else {
+            if !self.loaded {
+                // Unknown text; the page brings the message and this makes it a tombstone.
+                self.pending.retain(|m| m.seq != seq);
+                self.pending.push(tombstone_for(message_id, seq));
+            }
+            return;
+        };
         if old.deleted || &old.id != message_id {
             return;
         }
         let mut message = old.clone();
         message.deleted = true;
         message.text.clear();
-        self.upsert(message, false);
+        self.update(message);
     }
 
     /// Shows a message the user is sending.
@@ -141,8 +212,10 @@ impl TimelineState {
             self.items.pop_front();
         }
         self.messages.clear();
+        self.pending.clear();
         self.reached_start = false;
         self.loaded = false;
+        self.epoch += 1;
     }
 
     /// The loaded messages in seq order (for tests and the timeline's accessors).
@@ -178,27 +251,28 @@ mod tests {
     #[test]
     fn messages_stay_in_seq_order_with_echoes_last_and_old_edits_lose() {
         let mut t = TimelineState::new();
-        t.upsert(message(5, "five", None), false);
-        t.upsert(message(6, "six", None), false);
+        t.created(message(5, "five", None));
+        t.created(message(6, "six", None));
         let send = QueuedSend {
             chat_id: ChatId::new("c"),
             client_id: "k".into(),
             text: "mine".into(),
             reply_to: None,
             created_at: Timestamp::from_micros(9),
+            sender_id: None,
         };
         t.add_echo(&send, &UserId::new("me"));
-        t.upsert(message(7, "seven", None), false);
+        t.created(message(7, "seven", None));
         assert_eq!(texts(&t), ["five", "six", "seven", "mine"]);
-        t.upsert(message(3, "three", None), false);
+        t.created(message(3, "three", None));
         assert_eq!(texts(&t), ["five", "six", "seven", "mine"], "older than the window: not shown");
-        t.upsert(message(4, "four", None), true);
+        t.page(vec![message(4, "four", None)]);
         assert_eq!(texts(&t), ["four", "five", "six", "seven", "mine"]);
-        t.upsert(message(6, "six v2", Some(20)), false);
-        t.upsert(message(6, "six v1", Some(10)), false);
+        t.changed(message(6, "six v2", Some(20)));
+        t.changed(message(6, "six v1", Some(10)));
         assert_eq!(texts(&t)[2], "six v2", "a late, older edit does not win");
         t.delete(&MessageId::new("m6"), 6);
-        t.upsert(message(6, "six v3", Some(30)), false);
+        t.changed(message(6, "six v3", Some(30)));
         assert!(t.items[2].deleted && t.items[2].text.is_empty(), "a deletion is final");
         t.fail_echo("k", SdkError::Forbidden("no".into()));
         assert!(matches!(t.items[4].send_state, SendState::Failed { retryable: false, .. }));
@@ -206,5 +280,43 @@ mod tests {
         assert_eq!(t.items.len(), 4);
         t.clear_messages();
         assert!(t.items.is_empty());
+        assert_eq!(t.epoch, 1);
+    }
+
+    #[test]
+    fn changes_that_come_while_the_first_page_loads_apply_over_it() {
+        let mut t = TimelineState::new();
+        // Live, before the page: a new message, an edit and a deletion of older ones.
+        t.created(message(9, "nine", None));
+        t.changed(message(4, "four v2", Some(50)));
+        t.delete(&MessageId::new("m5"), 5);
+        // The page was read before those changes.
+        t.page((3..=8).map(|n| message(n, &format!("n{n}"), None)).collect());
+        t.loaded_now();
+        let texts = texts(&t);
+        assert_eq!(texts, ["n3", "four v2", "", "n6", "n7", "n8", "nine"]);
+        assert!(t.items[2].deleted);
+        // Once loaded, changes to messages outside the window are ignored.
+        t.changed(message(1, "one v2", Some(60)));
+        assert_eq!(t.items.len(), 7);
+    }
+
+    #[test]
+    fn the_stored_form_of_an_own_message_replaces_its_echo_however_it_arrives() {
+        let mut t = TimelineState::new();
+        let send = QueuedSend {
+            chat_id: ChatId::new("c"),
+            client_id: "k".into(),
+            text: "mine".into(),
+            reply_to: None,
+            created_at: Timestamp::from_micros(9),
+            sender_id: None,
+        };
+        t.add_echo(&send, &UserId::new("me"));
+        let mut stored = message(1, "mine", None);
+        stored.client_id = Some("k".into());
+        t.page(vec![stored]);
+        assert_eq!(texts(&t), ["mine"], "no pending copy beside the stored one");
+        assert_eq!(t.items[0].send_state, SendState::Sent);
     }
 }

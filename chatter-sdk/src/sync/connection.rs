@@ -264,12 +264,14 @@ impl Connection<'_> {
                     reference.as_deref() == Some(&q.client_id) || mine.as_deref() == Some(&q.client_id)
                 });
                 if answered {
-                    self.in_flight = None;
-                    self.retries = 0;
-                    // Answered but applied before (a repeat): it is stored all the same.
-                    if let Some(client_id) = &mine {
-                        self.inner.state().dequeue(client_id);
+                    if let Some((sent, _)) = self.in_flight.take() {
+                        // Stored (perhaps before: the answer may be a repeat): it leaves
+                        // the queue, and its echo goes even if the event was not applied.
+                        let mut state = self.inner.state();
+                        state.dequeue(&sent.client_id);
+                        state.remove_echo(&sent.chat_id, &sent.client_id);
                     }
+                    self.retries = 0;
                 }
                 if answered || mine.is_some() {
                     persist_queue(self.inner).await;
@@ -375,10 +377,16 @@ impl Connection<'_> {
                 None => break,
             }
         }
-        let mut state = self.inner.state();
-        for id in state.chat_ids() {
-            if !seen.contains(&id) {
-                state.forget_chat(&id);
+        // A chat missing from the listing may have moved between its pages (new activity
+        // reorders it) or been learned meanwhile: ask about it before forgetting it.
+        let unlisted: Vec<ChatId> = self.inner.state().chat_ids().into_iter().filter(|id| !seen.contains(id)).collect();
+        for id in unlisted {
+            match self.inner.api.chat(&id).await {
+                Ok(ChatView::Member(_)) => {}
+                Ok(ChatView::Visitor(_)) | Err(SdkError::NotFound(_) | SdkError::Forbidden(_)) => {
+                    self.inner.state().forget_chat(&id);
+                }
+                Err(e) => return Err(api_end(e)),
             }
         }
         Ok(())
