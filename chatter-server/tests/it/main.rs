@@ -9,6 +9,7 @@ mod concurrency;
 mod harness;
 mod members;
 mod messages;
+mod multinode;
 mod pagination;
 mod permissions;
 mod postgres_faults;
