@@ -1,13 +1,14 @@
 //! The user's chats as observable state.
 
 use crate::client::Client;
-use chatter_core::model::{Chat, Message, Role};
-use chatter_core::protocol::ChatSummaryView;
 use eyeball_im::{Vector, VectorDiff};
 use futures::Stream;
 
 /// One chat in the user's list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// It is the server's chat summary (`chat_summary` in the API): `chat` (whose
+/// `last_event_seq` is the last event this client applied), `role`, `last_message`,
+/// `unread_count` and `read_seq`.
 ///
 /// ```no_run
 /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
@@ -17,30 +18,7 @@ use futures::Stream;
 /// }
 /// # Ok(()) }
 /// ```
-pub struct ChatListItem {
-    /// The chat (its `last_event_seq` is the last event this client applied).
-    pub chat: Chat,
-    /// The user's role in it.
-    pub role: Role,
-    /// The newest message.
-    pub last_message: Option<Message>,
-    /// Messages of others after the user's read marker.
-    pub unread_count: u64,
-    /// The user's read marker.
-    pub read_seq: u64,
-}
-
-impl From<ChatSummaryView> for ChatListItem {
-    fn from(s: ChatSummaryView) -> Self {
-        Self {
-            chat: s.chat,
-            role: s.role,
-            last_message: s.last_message,
-            unread_count: s.unread_count,
-            read_seq: s.read_seq,
-        }
-    }
-}
+pub type ChatListItem = chatter_core::protocol::ChatSummaryView;
 
 /// A live view of the user's chats, most recently active first, kept current by the
 /// sync service (new messages, unread counts, renames, chats added and removed).

@@ -78,9 +78,6 @@ pub enum SdkError {
     /// The session or send-queue storage failed.
     #[error("storage error: {0}")]
     Storage(String),
-    /// The client is shut down or logged out.
-    #[error("the client is closed")]
-    Closed,
 }
 
 /// The SDK's result type.

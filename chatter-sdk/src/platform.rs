@@ -28,13 +28,6 @@ pub trait SyncOutsideWasm {}
 #[cfg(target_family = "wasm")]
 impl<T> SyncOutsideWasm for T {}
 
-/// A boxed future: `Send` natively, local on wasm32.
-#[cfg(not(target_family = "wasm"))]
-pub type BoxFuture<'a, T> = futures::future::BoxFuture<'a, T>;
-/// A boxed future: `Send` natively, local on wasm32.
-#[cfg(target_family = "wasm")]
-pub type BoxFuture<'a, T> = futures::future::LocalBoxFuture<'a, T>;
-
 /// Runs `task` in the background (on the current tokio runtime natively).
 #[cfg(not(target_family = "wasm"))]
 pub(crate) fn spawn(task: impl Future<Output = ()> + Send + 'static) {

@@ -131,6 +131,14 @@ impl ClientInner {
         self.queue_store.save(&queue).await
     }
 
+    /// Saves the queue where a failure must not stop the caller (the queue in memory
+    /// still goes out; it is saved again at its next change).
+    pub(crate) async fn persist_queue_or_log(&self) {
+        if let Err(e) = self.persist_queue().await {
+            tracing::warn!(error = %e, "could not save the send queue");
+        }
+    }
+
     pub(crate) async fn enqueue(&self, chat_id: &ChatId, text: String, reply_to: Option<MessageId>) -> Result<String> {
         let me = self.me()?;
         if text.trim().is_empty() {
@@ -148,26 +156,24 @@ impl ClientInner {
         self.state().enqueue(send);
         // Queued in memory, it will be sent: a failed save must not make the app send
         // it again under a new client_id.
-        if let Err(e) = self.persist_queue().await {
-            tracing::warn!(error = %e, "could not save the send queue");
-        }
+        self.persist_queue_or_log().await;
         self.nudge_queue();
         Ok(client_id)
     }
 
     pub(crate) async fn retry(&self, client_id: &str) -> Result<()> {
-        let send = {
+        let requeued = {
             let mut state = self.state();
-            if state.queue().iter().any(|q| q.client_id == client_id) {
-                None
+            if state.queued(client_id).is_some() {
+                false
             } else {
                 let send = state.failed_send(client_id).ok_or_else(|| SdkError::NotFound("no such send".into()))?;
                 state.echo_pending(&send);
-                state.requeue(send.clone());
-                Some(send)
+                state.requeue(send);
+                true
             }
         };
-        if send.is_some() {
+        if requeued {
             self.persist_queue().await?;
         }
         self.nudge_queue();
@@ -178,10 +184,8 @@ impl ClientInner {
         {
             let mut state = self.state();
             let chat = state
-                .queue()
-                .into_iter()
-                .find(|q| q.client_id == client_id)
-                .map(|q| q.chat_id)
+                .queued(client_id)
+                .map(|q| q.chat_id.clone())
                 .or_else(|| state.failed_send(client_id).map(|q| q.chat_id))
                 .ok_or_else(|| SdkError::NotFound("no such send".into()))?;
             state.dequeue(client_id);
@@ -482,13 +486,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn timeline(&self, chat_id: &ChatId) -> Result<Timeline> {
-        match Timeline::open(self.clone(), chat_id.clone()).await {
-            Err(SdkError::Unauthenticated) => {
-                self.inner.session_ended().await;
-                Err(SdkError::Unauthenticated)
-            }
-            other => other,
-        }
+        self.call(Timeline::open(self.clone(), chat_id.clone())).await
     }
 
     /// Creates a group with the given members besides the user (its owner).

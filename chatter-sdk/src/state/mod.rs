@@ -479,6 +479,11 @@ impl State {
         self.queue.push(send);
     }
 
+    /// The queued send of `client_id`.
+    pub(crate) fn queued(&self, client_id: &str) -> Option<&QueuedSend> {
+        self.queue.iter().find(|q| q.client_id == client_id)
+    }
+
     /// The oldest queued send.
     pub(crate) fn queue_head(&self) -> Option<QueuedSend> {
         self.queue.first().cloned()

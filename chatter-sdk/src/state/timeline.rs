@@ -244,6 +244,17 @@ mod tests {
         }
     }
 
+    fn queued(client_id: &str, text: &str) -> QueuedSend {
+        QueuedSend {
+            chat_id: ChatId::new("c"),
+            client_id: client_id.into(),
+            text: text.into(),
+            reply_to: None,
+            created_at: Timestamp::from_micros(9),
+            sender_id: None,
+        }
+    }
+
     fn texts(t: &TimelineState) -> Vec<String> {
         t.items.iter().map(|i| i.text.clone()).collect()
     }
@@ -253,14 +264,7 @@ mod tests {
         let mut t = TimelineState::new();
         t.created(message(5, "five", None));
         t.created(message(6, "six", None));
-        let send = QueuedSend {
-            chat_id: ChatId::new("c"),
-            client_id: "k".into(),
-            text: "mine".into(),
-            reply_to: None,
-            created_at: Timestamp::from_micros(9),
-            sender_id: None,
-        };
+        let send = queued("k", "mine");
         t.add_echo(&send, &UserId::new("me"));
         t.created(message(7, "seven", None));
         assert_eq!(texts(&t), ["five", "six", "seven", "mine"]);
@@ -304,14 +308,7 @@ mod tests {
     #[test]
     fn the_stored_form_of_an_own_message_replaces_its_echo_however_it_arrives() {
         let mut t = TimelineState::new();
-        let send = QueuedSend {
-            chat_id: ChatId::new("c"),
-            client_id: "k".into(),
-            text: "mine".into(),
-            reply_to: None,
-            created_at: Timestamp::from_micros(9),
-            sender_id: None,
-        };
+        let send = queued("k", "mine");
         t.add_echo(&send, &UserId::new("me"));
         let mut stored = message(1, "mine", None);
         stored.client_id = Some("k".into());

@@ -1,7 +1,6 @@
 //! One WebSocket connection of the sync service, from `auth` to its end.
 
 use super::{End, SyncCommand, SyncState};
-use crate::chat_list::ChatListItem;
 use crate::client::ClientInner;
 use crate::error::SdkError;
 use crate::platform;
@@ -274,7 +273,7 @@ impl Connection<'_> {
                     self.retries = 0;
                 }
                 if answered || mine.is_some() {
-                    persist_queue(self.inner).await;
+                    self.inner.persist_queue_or_log().await;
                 }
                 Ok(())
             }
@@ -312,7 +311,7 @@ impl Connection<'_> {
                     self.retry_at = now_micros() + micros(error.retry_after().unwrap_or(wait));
                 } else {
                     self.inner.state().send_failed(&send, error);
-                    persist_queue(self.inner).await;
+                    self.inner.persist_queue_or_log().await;
                 }
             }
             _ => {}
@@ -324,7 +323,7 @@ impl Connection<'_> {
     async fn add_chat(&mut self, chat_id: &ChatId) -> Result<(), End> {
         match self.inner.api.chat(chat_id).await {
             Ok(ChatView::Member(summary)) => {
-                let applied = self.inner.state().learn_chat(ChatListItem::from(*summary));
+                let applied = self.inner.state().learn_chat(*summary);
                 if applied.iter().any(|a| matches!(a, Applied::Gap | Applied::Reload)) {
                     self.reset_chat(chat_id).await?;
                 }
@@ -353,7 +352,7 @@ impl Connection<'_> {
         } else {
             Vec::new()
         };
-        self.inner.state().reset_chat(ChatListItem::from(summary), page, RESET_PAGE as usize);
+        self.inner.state().reset_chat(summary, page, RESET_PAGE as usize);
         Ok(())
     }
 
@@ -367,7 +366,7 @@ impl Connection<'_> {
             for summary in page.chats {
                 seen.insert(summary.chat.id.clone());
                 let id = summary.chat.id.clone();
-                let applied = self.inner.state().learn_chat(ChatListItem::from(summary));
+                let applied = self.inner.state().learn_chat(summary);
                 if applied.iter().any(|a| matches!(a, Applied::Gap | Applied::Reload)) {
                     self.reset_chat(&id).await?;
                 }
@@ -390,12 +389,6 @@ impl Connection<'_> {
             }
         }
         Ok(())
-    }
-}
-
-async fn persist_queue(inner: &ClientInner) {
-    if let Err(e) = inner.persist_queue().await {
-        tracing::warn!(error = %e, "could not save the send queue");
     }
 }
 

@@ -81,14 +81,10 @@ impl Outbox {
         self.ready.notified().await;
     }
 
-    /// Items queued now.
-    pub fn len(&self) -> usize {
-        self.lock().items.len()
-    }
-
     /// Whether nothing is queued.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.lock().items.is_empty()
     }
 }
 
