@@ -1,5 +1,5 @@
 # Throwaway services for the tests, on free loopback ports with data in a temp folder.
-# Source it, then call start_postgres; stop_services runs on exit (also when a test
+# Source it, then call start_postgres and start_redis; stop_services runs on exit (also when a test
 # fails). Postgres must not run as root: as root, its commands run as `postgres`.
 
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
@@ -39,7 +39,29 @@ start_postgres() {
   echo "postgres on 127.0.0.1:$port"
 }
 
+# Starts Redis (from apt when missing, as root) and exports CHATTER_TEST_REDIS_URL.
+start_redis() {
+  if ! command -v redis-server >/dev/null && [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >/dev/null
+  fi
+  services_dir
+  local dir="$SERVICES_DIR/redis" port
+  mkdir -p "$dir"
+  port=$(free_port)
+  redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --daemonize yes \
+    --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
+  for _ in $(seq 50); do
+    redis-cli -p "$port" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  export CHATTER_TEST_REDIS_URL="redis://127.0.0.1:$port"
+  echo "redis on 127.0.0.1:$port"
+}
+
 stop_services() {
+  if [ -n "$SERVICES_DIR" ] && [ -f "$SERVICES_DIR/redis/redis.pid" ]; then
+    kill "$(cat "$SERVICES_DIR/redis/redis.pid")" 2>/dev/null || true
+  fi
   if [ -n "$SERVICES_DIR" ] && [ -d "$SERVICES_DIR/pg/data" ]; then
     as_postgres "$PGBIN/pg_ctl" -D "$SERVICES_DIR/pg/data" -m immediate stop >/dev/null 2>&1 || true
   fi

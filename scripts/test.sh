@@ -20,12 +20,13 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 
 step "services for the tests (throwaway, stopped on exit)"
 start_postgres
+start_redis
 export CHATTER_REQUIRE_SERVICES=1
 
 step "tests"
 cargo test --workspace --all-features
 
-step "the server's HTTP and WebSocket suites again, on Postgres"
+step "the server's HTTP and WebSocket suites again, on Postgres and Redis"
 CHATTER_IT_BACKEND=postgres cargo test -p chatter-server --all-features --test it
 
 step "API docs of chatter-core and chatter-sdk (warnings are errors)"

@@ -1,6 +1,6 @@
 //! Assembling and running a server: the store, the services, the router.
 
-use crate::broker::{Broker, BrokerSink, LocalBroker};
+use crate::broker::{Broker, BrokerSink, LocalBroker, RedisBroker, RedisError};
 use crate::config::Config;
 use crate::crypto::{Argon2Credentials, RandomIds, SystemClock};
 use crate::http;
@@ -33,6 +33,9 @@ pub enum ServerError {
     /// Setting up the password hasher failed.
     #[error("credentials: {0}")]
     Credentials(chatter_core::Error),
+    /// The Redis broker could not start.
+    #[error(transparent)]
+    Redis(#[from] RedisError),
     /// Serving failed.
     #[error("serve: {0}")]
     Serve(#[from] std::io::Error),
@@ -63,20 +66,42 @@ impl AppState {
                 Arc::new(SqliteStore::open(config.data_dir.join("chatter.db")).await?)
             }
         };
-        Self::with_store(config, store)
+        let hub = Arc::new(Self::hub(&config));
+        let broker: Arc<dyn Broker> = match &config.redis_url {
+            Some(url) => {
+                let node_ttl = std::time::Duration::from_secs(config.node_ttl_secs.max(1));
+                Arc::new(RedisBroker::connect(url, hub.clone(), store.clone(), node_ttl).await?)
+            }
+            None => Arc::new(LocalBroker::new(hub.clone(), store.clone())),
+        };
+        Self::assemble(config, store, hub, broker)
     }
 
-    /// Wires the services over a given store (an embedding host may pass its own).
+    /// Wires the services over a given store (an embedding host may pass its own),
+    /// with the in-process broker.
     pub fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Self, ServerError> {
-        let workers =
-            config.hash_workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
-        let credentials = Argon2Credentials::new(workers, config.hash_queue).map_err(ServerError::Credentials)?;
-        let hub = Arc::new(Hub::new(HubLimits {
+        let hub = Arc::new(Self::hub(&config));
+        let broker: Arc<dyn Broker> = Arc::new(LocalBroker::new(hub.clone(), store.clone()));
+        Self::assemble(config, store, hub, broker)
+    }
+
+    fn hub(config: &Config) -> Hub {
+        Hub::new(HubLimits {
             queue: config.ws_queue,
             max_connections: config.max_connections,
             max_per_user: config.max_connections_per_user,
-        }));
-        let broker: Arc<dyn Broker> = Arc::new(LocalBroker::new(hub.clone()));
+        })
+    }
+
+    fn assemble(
+        config: Config,
+        store: Arc<dyn Store>,
+        hub: Arc<Hub>,
+        broker: Arc<dyn Broker>,
+    ) -> Result<Self, ServerError> {
+        let workers =
+            config.hash_workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+        let credentials = Argon2Credentials::new(workers, config.hash_queue).map_err(ServerError::Credentials)?;
         let service = Service::new(store, Arc::new(SystemClock), Arc::new(RandomIds), Arc::new(credentials))
             .with_sink(Arc::new(BrokerSink(broker.clone())))
             .with_config(ServiceConfig {

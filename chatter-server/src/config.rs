@@ -27,6 +27,16 @@ pub struct Config {
     #[arg(long, env = "CHATTER_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
+    /// Use Redis to fan out events, typing and presence between nodes, e.g.
+    /// `redis://redis.internal:6379` (without it, events stay on this node).
+    #[arg(long, env = "CHATTER_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// Seconds after its last heartbeat in Redis that a node counts as dead: its users
+    /// then show offline elsewhere (it beats every fifth of this).
+    #[arg(long, env = "CHATTER_NODE_TTL_SECS", default_value_t = 10)]
+    pub node_ttl_secs: u64,
+
     /// An Origin allowed for cookie-authenticated writes besides the server's own
     /// (repeatable; the env var takes a comma-separated list).
     #[arg(long = "allowed-origin", env = "CHATTER_ALLOWED_ORIGINS", value_delimiter = ',')]
@@ -97,6 +107,7 @@ mod tests {
         assert_eq!((c.session_ttl_days, c.body_limit), (30, 1024 * 1024));
         assert!(c.allowed_origins.is_empty() && !c.secure_cookies);
         assert_eq!(c.database_url, None, "SQLite is the default");
+        assert_eq!(c.redis_url, None, "the in-process broker is the default");
     }
 
     #[test]
@@ -113,7 +124,10 @@ mod tests {
             "https://b.example",
             "--database-url",
             "postgres://u@h/db",
+            "--redis-url",
+            "redis://127.0.0.1:6390",
         ]);
+        assert_eq!(c.redis_url.as_deref(), Some("redis://127.0.0.1:6390"));
         assert_eq!(c.database_url.as_deref(), Some("postgres://u@h/db"));
         assert_eq!(c.listen, "0.0.0.0:9000".parse().unwrap());
         assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));

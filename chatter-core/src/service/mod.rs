@@ -51,8 +51,10 @@ pub trait Credentials: crate::store::SendSync {
     fn token_hash(&self, token: &str) -> String;
 }
 
-/// Something that happened that connected clients may need to hear about.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Something that happened that connected clients may need to hear about. It
+/// serialises so that a server can pass it between nodes.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "notice", rename_all = "snake_case")]
 pub enum Notice {
     /// A change inside a chat, for its members.
     Chat(ChatEvent),

@@ -1,16 +1,25 @@
 //! Fan-out between nodes, behind a trait. The durable log is the store; the broker is
 //! best effort, and event seqs let every connection fill a gap from the store.
+//!
+//! `local` keeps everything on this node (the default); `redis` carries broadcasts and
+//! presence between nodes through Redis.
 
 mod local;
+mod presence;
+mod redis;
 
 pub use local::LocalBroker;
+pub use redis::{RedisBroker, RedisError};
 
+use async_trait::async_trait;
 use chatter_core::service::{Notice, NoticeSink};
 use chatter_core::{ChatId, UserId};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// Something every node must hear about, to deliver to its own sockets.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "broadcast", rename_all = "snake_case")]
 pub enum Broadcast {
     /// A change decided by the core (chat events, membership, read markers,
     /// revocations).
@@ -31,12 +40,26 @@ pub enum Broadcast {
         /// Who hears it.
         audience: Vec<UserId>,
     },
+    /// The chat's events reach at least `event_seq` in the store: sockets that sent
+    /// less read the rest from there (sent when a broadcast may have been lost).
+    Head {
+        /// The chat.
+        chat_id: ChatId,
+        /// Its newest stored event.
+        event_seq: u64,
+    },
 }
 
-/// Carries broadcasts to every node (this one included).
+/// Carries broadcasts and presence to every node (this one included).
+#[async_trait]
 pub trait Broker: Send + Sync + std::fmt::Debug {
-    /// Sends a broadcast; never blocks.
+    /// Sends a broadcast; never blocks. This node's sockets get it at once.
     fn publish(&self, broadcast: Broadcast);
+
+    /// This node's sockets of `user_id` came or went: records whether the node still
+    /// holds one, and when that changes the user's presence over all nodes, announces
+    /// it to the users who may see it.
+    async fn presence_changed(&self, user_id: UserId);
 }
 
 /// The core's notice sink, publishing through a broker.

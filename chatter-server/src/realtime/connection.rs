@@ -35,8 +35,6 @@ const CLOSE_GRACE: Duration = Duration::from_secs(5);
 const HOLD_LIVE: Duration = Duration::from_millis(500);
 /// A resume replays at most this many events per chat; more gives `chat.reset`.
 const RESUME_LIMIT: usize = 1000;
-/// Presence goes to members of groups up to this size (and direct partners).
-const PRESENCE_GROUP_LIMIT: u64 = 100;
 
 /// How the socket arrived: authenticated at the upgrade, or to authenticate by frame.
 #[derive(Debug, Clone)]
@@ -83,7 +81,7 @@ pub async fn serve_socket(state: AppState, mut stream: SocketIn, mut sink: Socke
     }
     let id = registration.id;
     if registration.first_of_user {
-        announce_presence(&state, caller.user.id.clone(), true);
+        announce_presence(&state, caller.user.id.clone());
     }
     let mut writer = Writer {
         state: state.clone(),
@@ -105,7 +103,7 @@ pub async fn serve_socket(state: AppState, mut stream: SocketIn, mut sink: Socke
         }
     }
     if state.hub.unregister(id) {
-        announce_presence(&state, caller.user.id.clone(), false);
+        announce_presence(&state, caller.user.id.clone());
     }
 }
 
@@ -148,20 +146,9 @@ async fn close_now(stream: &mut SocketIn, sink: &mut SocketOut, code: CloseCode)
     sink.shutdown().await;
 }
 
-fn announce_presence(state: &AppState, user_id: UserId, online: bool) {
-    let state = state.clone();
-    tokio::spawn(async move {
-        // Another socket may have come or gone since: announce only what is still true.
-        if state.hub.is_online(&user_id) != online {
-            return;
-        }
-        match state.service.store().presence_audience(&user_id, PRESENCE_GROUP_LIMIT).await {
-            // Checked again after the store answered: a newer change may have come.
-            Ok(_) if state.hub.is_online(&user_id) != online => {}
-            Ok(audience) => state.broker.publish(Broadcast::Presence { user_id, online, audience }),
-            Err(e) => tracing::warn!(error = %e, "presence not announced"),
-        }
-    });
+fn announce_presence(state: &AppState, user_id: UserId) {
+    let broker = state.broker.clone();
+    tokio::spawn(async move { broker.presence_changed(user_id).await });
 }
 
 /// What the reader does with one incoming frame.
@@ -403,6 +390,10 @@ impl Writer {
                 Ok(())
             }
             Outbound::Added { chat_id, last_event_seq, frame } => self.added(chat_id, last_event_seq, frame).await,
+            Outbound::Head { chat_id, event_seq } => match self.sequencer.position(&chat_id) {
+                Some(last) if last < event_seq => self.fill_gap(&chat_id, last, event_seq).await,
+                _ => Ok(()),
+            },
             Outbound::Removed { chat_id, frame } => {
                 self.sequencer.unfollow(&chat_id);
                 self.feed(frame);

@@ -50,6 +50,13 @@ pub enum Outbound {
         /// The `chat.added` frame.
         frame: Bytes,
     },
+    /// The chat's events reach `event_seq` in the store: send what is missing up to it.
+    Head {
+        /// The chat.
+        chat_id: ChatId,
+        /// Its newest stored event.
+        event_seq: u64,
+    },
     /// The user lost a chat: stop following it, send `frame` (`chat.removed`).
     Removed {
         /// The chat.
@@ -170,6 +177,16 @@ impl Hub {
     /// Whether `user_id` has a socket on this node.
     pub fn is_online(&self, user_id: &UserId) -> bool {
         self.read().by_user.get(user_id).is_some_and(|c| !c.is_empty())
+    }
+
+    /// Users with a socket on this node.
+    pub fn online_users(&self) -> Vec<UserId> {
+        self.read().by_user.keys().cloned().collect()
+    }
+
+    /// Chats followed by a socket on this node.
+    pub fn followed_chats(&self) -> Vec<ChatId> {
+        self.read().by_chat.keys().cloned().collect()
     }
 
     /// Holds a place under the node cap for a socket that has yet to authenticate; the
@@ -347,6 +364,12 @@ impl Hub {
                             push(&conn.link, Outbound::Frame(frame.clone()));
                         }
                     }
+                }
+            }
+            Broadcast::Head { chat_id, event_seq } => {
+                let state = self.read();
+                for link in state.by_chat.get(chat_id).into_iter().flatten() {
+                    push(link, Outbound::Head { chat_id: chat_id.clone(), event_seq: *event_seq });
                 }
             }
             Broadcast::Notice(Notice::SessionsRevoked { session_ids, .. }) => {

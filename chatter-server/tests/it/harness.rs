@@ -16,6 +16,8 @@ pub struct Server {
     task: Option<JoinHandle<()>>,
     dir: Option<tempfile::TempDir>,
     pub data_dir: PathBuf,
+    /// The child process of a server run as the real binary.
+    process: Option<std::process::Child>,
 }
 
 /// A registered user: id, username and bearer token.
@@ -126,6 +128,9 @@ impl Server {
         if config.database_url.is_none() {
             config.database_url = postgres::fresh_database().await;
         }
+        if config.redis_url.is_none() {
+            config.redis_url = redis::url();
+        }
         let database_url = config.database_url.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
@@ -146,13 +151,70 @@ impl Server {
             task: Some(task),
             dir: None,
             data_dir,
+            process: None,
         };
-        // Wait until it answers.
-        for _ in 0..100 {
-            if let Ok(r) = server.http.get(format!("{}/healthz", server.base)).send().await
+        server.wait_healthy().await;
+        server
+    }
+
+    /// The real binary as a child process, with `args` (it listens on 127.0.0.1:0 and
+    /// keeps its data in `data_dir`).
+    pub async fn start_process(data_dir: &Path, args: &[&str]) -> Self {
+        use std::io::{BufRead, BufReader};
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chatter-server"))
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(args)
+            .env_remove("CHATTER_LISTEN")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("the server binary starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let base = tokio::task::spawn_blocking(move || {
+            loop {
+                let line = rx.recv_timeout(std::time::Duration::from_secs(30)).expect("a start-up line");
+                if let Some(i) = line.find("http://") {
+                    break line[i..].split_whitespace().next().expect("url").to_owned();
+                }
+            }
+        })
+        .await
+        .expect("start-up line read");
+        let server = Self {
+            base,
+            database_url: None,
+            http: reqwest::Client::new(),
+            stop: None,
+            task: None,
+            dir: None,
+            data_dir: data_dir.to_owned(),
+            process: Some(child),
+        };
+        server.wait_healthy().await;
+        server
+    }
+
+    /// Kills a server run as a process with SIGKILL: no goodbye to anyone.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.process.take() {
+            child.kill().expect("kill");
+            let _ = child.wait();
+        }
+    }
+
+    async fn wait_healthy(&self) {
+        for _ in 0..250 {
+            if let Ok(r) = self.http.get(format!("{}/healthz", self.base)).send().await
                 && r.status().is_success()
             {
-                return server;
+                return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
@@ -263,6 +325,7 @@ impl Drop for Server {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        self.kill();
     }
 }
 
@@ -296,5 +359,89 @@ pub mod postgres {
         admin.execute(&format!("CREATE DATABASE {name}"), &[]).await.expect("create database");
         let base = url.rsplit_once('/').map(|(b, _)| b).expect("a URL with a database");
         Some(format!("{base}/{name}"))
+    }
+}
+
+pub mod redis {
+    //! The Redis of the suite's Postgres pass (`CHATTER_TEST_REDIS_URL`, started by the
+    //! test command): every server of that pass fans out through it, as in production.
+    //! Tests that stop Redis start one of their own.
+
+    use std::path::Path;
+    use std::process::Command;
+
+    /// The shared Redis, when the suite runs against Postgres and Redis.
+    pub fn url() -> Option<String> {
+        if !super::postgres::enabled() {
+            return None;
+        }
+        std::env::var("CHATTER_TEST_REDIS_URL").ok()
+    }
+
+    /// A Redis of a test's own, on a free port, stopped when dropped.
+    pub struct OwnRedis {
+        dir: tempfile::TempDir,
+        pub port: u16,
+    }
+
+    impl OwnRedis {
+        pub fn start() -> Self {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+            let redis = Self { dir, port };
+            redis.resume();
+            redis
+        }
+
+        pub fn url(&self) -> String {
+            format!("redis://127.0.0.1:{}", self.port)
+        }
+
+        fn pid_file(&self) -> std::path::PathBuf {
+            self.dir.path().join("redis.pid")
+        }
+
+        /// Starts it (again, empty: it keeps nothing on disk).
+        pub fn resume(&self) {
+            let dir: &Path = self.dir.path();
+            let status = Command::new("redis-server")
+                .args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--save", "", "--appendonly", "no"])
+                .args(["--daemonize", "yes", "--dir"])
+                .arg(dir)
+                .arg("--pidfile")
+                .arg(self.pid_file())
+                .arg("--logfile")
+                .arg(dir.join("redis.log"))
+                .status()
+                .expect("redis-server runs (make test installs it)");
+            assert!(status.success(), "redis-server started");
+            for _ in 0..100 {
+                if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() && self.pid_file().exists() {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            panic!("redis did not start");
+        }
+
+        /// Stops it at once (SIGKILL: connections drop, nothing is saved).
+        pub fn stop(&self) {
+            if let Ok(pid) = std::fs::read_to_string(self.pid_file()) {
+                let _ = Command::new("kill").args(["-9", pid.trim()]).status();
+                let _ = std::fs::remove_file(self.pid_file());
+            }
+            for _ in 0..100 {
+                if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
+    }
+
+    impl Drop for OwnRedis {
+        fn drop(&mut self) {
+            self.stop();
+        }
     }
 }

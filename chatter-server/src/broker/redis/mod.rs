@@ -1,0 +1,161 @@
+//! The Redis broker: broadcasts go out on one pub/sub channel that every node follows
+//! (each node keeps what its own sockets need), and presence lives in Redis so that a
+//! user is online while any node holds one of their sockets.
+//!
+//! This node's sockets get a broadcast straight from the hub, so delivery within a
+//! node goes on while Redis is away. Whatever other nodes missed meanwhile they read
+//! from the store once Redis is back (see `subscriber` and `publisher`).
+//!
+//! Keys (a standalone Redis, not a cluster: scripts touch keys of several users):
+//! `chatter:nodes` (sorted set: node id → last heartbeat, ms),
+//! `chatter:node:{node}:users` (set: users with a socket on the node),
+//! `chatter:online:{user}` (set: nodes holding a socket of the user).
+
+mod envelope;
+mod liveness;
+mod publisher;
+mod subscriber;
+
+use super::presence::{UserLocks, audience};
+use super::{Broadcast, Broker};
+use crate::realtime::Hub;
+use async_trait::async_trait;
+use chatter_core::UserId;
+use chatter_core::store::Store;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use thiserror::Error;
+use tokio::task::AbortHandle;
+
+/// The pub/sub channel every node follows.
+const CHANNEL: &str = "chatter:events";
+/// How long one Redis command may take before it counts as failed.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Why the Redis broker could not start.
+#[derive(Debug, Error)]
+#[error("redis: {0}")]
+pub struct RedisError(#[from] redis::RedisError);
+
+/// What the broker's tasks share.
+struct Shared {
+    node: String,
+    hub: Arc<Hub>,
+    store: Arc<dyn Store>,
+    conn: ConnectionManager,
+    outgoing: publisher::Queue,
+    locks: UserLocks,
+    /// A presence write failed: the next heartbeat writes this node's users again.
+    presence_dirty: AtomicBool,
+    node_ttl: Duration,
+}
+
+/// Fan-out and presence across nodes through one Redis.
+#[derive(Debug)]
+pub struct RedisBroker {
+    shared: Arc<Shared>,
+    tasks: Vec<AbortHandle>,
+}
+
+impl Drop for RedisBroker {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl RedisBroker {
+    /// Connects to Redis at `url` and starts following the other nodes. A node counts
+    /// as dead `node_ttl` after its last heartbeat (it beats every fifth of that).
+    pub async fn connect(
+        url: &str,
+        hub: Arc<Hub>,
+        store: Arc<dyn Store>,
+        node_ttl: Duration,
+    ) -> Result<Self, RedisError> {
+        let client = redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(COMMAND_TIMEOUT))
+            .set_response_timeout(Some(COMMAND_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_secs(1));
+        let conn = ConnectionManager::new_with_config(client.clone(), config).await?;
+        let node = format!("{:016x}", rand::random::<u64>());
+        tracing::info!(%node, "following other nodes through Redis");
+        let (outgoing, backlog) = publisher::queue();
+        let shared = Arc::new(Shared {
+            node,
+            hub,
+            store,
+            conn,
+            outgoing,
+            locks: UserLocks::default(),
+            presence_dirty: AtomicBool::new(false),
+            node_ttl,
+        });
+        let tasks = vec![
+            tokio::spawn(publisher::run(shared.clone(), backlog)).abort_handle(),
+            tokio::spawn(subscriber::run(shared.clone(), client)).abort_handle(),
+            tokio::spawn(liveness::run(shared.clone())).abort_handle(),
+        ];
+        Ok(Self { shared, tasks })
+    }
+}
+
+impl Shared {
+    fn publish(&self, broadcast: Broadcast) {
+        self.hub.deliver(&broadcast);
+        self.outgoing.push(&self.node, &broadcast);
+    }
+
+    /// Whether any node holds a socket of `user_id` (this node's view if Redis is away).
+    async fn is_online(&self, user_id: &UserId) -> bool {
+        match liveness::is_online(&self.conn, user_id).await {
+            Ok(online) => online,
+            Err(_) => self.hub.is_online(user_id),
+        }
+    }
+
+    /// Records whether this node holds a socket of `user_id`, and announces the user's
+    /// presence when that changed it over all nodes.
+    async fn presence_changed(&self, user_id: UserId) {
+        let _turn = self.locks.lock(&user_id).await;
+        let here = self.hub.is_online(&user_id);
+        match liveness::mark(&self.conn, &self.node, &user_id, here).await {
+            Ok(Some(online)) => self.announce(user_id, online).await,
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "presence not recorded in Redis");
+                self.presence_dirty.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    async fn announce(&self, user_id: UserId, online: bool) {
+        if let Some(audience) = audience(&*self.store, &user_id).await
+            && self.is_online(&user_id).await == online
+        {
+            self.publish(Broadcast::Presence { user_id, online, audience });
+        }
+    }
+}
+
+#[async_trait]
+impl Broker for RedisBroker {
+    fn publish(&self, broadcast: Broadcast) {
+        self.shared.publish(broadcast);
+    }
+
+    async fn presence_changed(&self, user_id: UserId) {
+        self.shared.presence_changed(user_id).await;
+    }
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").field("node", &self.node).field("hub", &self.hub).finish_non_exhaustive()
+    }
+}
