@@ -5,6 +5,12 @@
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 SERVICES_DIR=""
 
+# Installs Debian packages (as root), reading the package lists first if they are stale.
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q "$@" >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q "$@" >/dev/null; }
+}
+
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -24,7 +30,7 @@ services_dir() {
 # Starts Postgres and exports CHATTER_TEST_DATABASE_URL (a superuser on database postgres).
 start_postgres() {
   if [ ! -x "$PGBIN/initdb" ] && [ "$(id -u)" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null
+    apt_install postgresql
     PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
   fi
   services_dir
@@ -42,8 +48,9 @@ start_postgres() {
 # Starts Redis (from apt when missing, as root) and exports CHATTER_TEST_REDIS_URL.
 start_redis() {
   if ! command -v redis-server >/dev/null && [ "$(id -u)" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >/dev/null
+    apt_install redis-server
   fi
+  command -v redis-server >/dev/null || { echo "redis-server is missing (run as root to install it)" >&2; return 1; }
   services_dir
   local dir="$SERVICES_DIR/redis" port
   mkdir -p "$dir"
@@ -56,6 +63,15 @@ start_redis() {
   done
   export CHATTER_TEST_REDIS_URL="redis://127.0.0.1:$port"
   echo "redis on 127.0.0.1:$port"
+}
+
+# Installs nginx (from apt, as root) for the tests that put it in front of two nodes;
+# they start their own on a free port.
+ensure_nginx() {
+  if ! command -v nginx >/dev/null && [ "$(id -u)" = 0 ]; then
+    apt_install nginx-light
+  fi
+  command -v nginx >/dev/null || { echo "nginx is missing (run as root to install it)" >&2; return 1; }
 }
 
 stop_services() {

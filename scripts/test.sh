@@ -21,6 +21,7 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 step "services for the tests (throwaway, stopped on exit)"
 start_postgres
 start_redis
+ensure_nginx
 export CHATTER_REQUIRE_SERVICES=1
 
 step "tests"

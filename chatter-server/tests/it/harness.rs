@@ -201,6 +201,20 @@ impl Server {
         server
     }
 
+    /// A server someone else runs (e.g. a proxy in front of nodes) at `base`.
+    pub fn external(base: String) -> Self {
+        Self {
+            base,
+            database_url: None,
+            http: reqwest::Client::new(),
+            stop: None,
+            task: None,
+            dir: None,
+            data_dir: PathBuf::new(),
+            process: None,
+        }
+    }
+
     /// Kills a server run as a process with SIGKILL: no goodbye to anyone.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.process.take() {
@@ -442,6 +456,81 @@ pub mod redis {
     impl Drop for OwnRedis {
         fn drop(&mut self) {
             self.stop();
+        }
+    }
+}
+
+pub mod nginx {
+    //! An nginx in front of nodes, with the proxy rules of `deploy/nginx/`.
+
+    use super::Server;
+    use std::process::{Child, Command};
+
+    /// A running nginx, stopped when dropped.
+    pub struct Nginx {
+        child: Child,
+        _dir: tempfile::TempDir,
+        pub base: String,
+    }
+
+    impl Nginx {
+        /// Starts nginx on a free port, balancing over `nodes` with the repository's
+        /// `deploy/nginx/chatter-proxy.conf`; every answer says which node gave it in
+        /// `X-Chatter-Node`.
+        pub async fn start(nodes: &[&Server]) -> Self {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+            let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/nginx/chatter-proxy.conf");
+            let upstreams: String =
+                nodes.iter().map(|n| format!("server {};\n", n.base.trim_start_matches("http://"))).collect();
+            let root = Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
+            let d = dir.path().display();
+            let config = format!(
+                "{user}daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+                 events {{ worker_connections 1024; }}\n\
+                 http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n\
+                 fastcgi_temp_path {d}/fastcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n\
+                 upstream chatter {{\n{upstreams} keepalive 8;\n}}\n\
+                 server {{\n listen 127.0.0.1:{port};\n add_header X-Chatter-Node $upstream_addr always;\n\
+                 include {rules};\n}}\n}}\n",
+                user = if root { "user root;\n" } else { "" },
+            );
+            let path = dir.path().join("nginx.conf");
+            std::fs::write(&path, config).expect("nginx.conf written");
+            let child = Command::new("nginx")
+                .arg("-c")
+                .arg(&path)
+                .arg("-p")
+                .arg(dir.path())
+                .spawn()
+                .expect("nginx runs (make test installs it)");
+            let base = format!("http://127.0.0.1:{port}");
+            let nginx = Self { child, _dir: dir, base };
+            for _ in 0..250 {
+                if let Ok(r) = reqwest::get(format!("{}/healthz", nginx.base)).await
+                    && r.status().is_success()
+                {
+                    return nginx;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            panic!(
+                "nginx did not start: {}",
+                std::fs::read_to_string(nginx._dir.path().join("error.log")).unwrap_or_default()
+            );
+        }
+
+        /// The nodes as one server, through nginx.
+        pub fn front(&self) -> Server {
+            Server::external(self.base.clone())
+        }
+    }
+
+    impl Drop for Nginx {
+        fn drop(&mut self) {
+            // SIGTERM, so the master takes its workers down with it.
+            let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+            let _ = self.child.wait();
         }
     }
 }

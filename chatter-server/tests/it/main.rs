@@ -11,6 +11,7 @@ mod members;
 mod messages;
 mod multinode;
 mod multinode_realtime;
+mod nginx_front;
 mod pagination;
 mod permissions;
 mod postgres_faults;

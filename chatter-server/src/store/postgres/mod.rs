@@ -77,13 +77,8 @@ impl PgStore {
             .timeouts(Timeouts { wait: Some(WAIT), create: Some(WAIT), recycle: Some(WAIT) })
             .build()
             .map_err(|e| StoreError::Other(e.to_string()))?;
-        let store = Self { pool };
-        let mut client = store.client().await?;
-        embedded::migrations::runner()
-            .run_async(&mut **client)
-            .await
-            .map_err(|e| StoreError::Other(format!("migrations failed: {e}")))?;
-        Ok(store)
+        migrate(url).await?;
+        Ok(Self { pool })
     }
 
     /// A pooled connection, or `Unavailable` within the wait budget.
@@ -99,6 +94,24 @@ impl Store for PgStore {
         client.query_one("SELECT 1", &[]).await.map_err(map_err)?;
         Ok(())
     }
+}
+
+/// Applies the migrations on a connection of their own (without the per-statement
+/// limits: a migration may take long), holding an advisory lock so that nodes starting
+/// together migrate one after the other.
+async fn migrate(url: &str) -> StoreResult<()> {
+    const MIGRATION_LOCK: i64 = 0x6368_6174_7465_72; // "chatter"
+    let failed = |e: &dyn std::fmt::Display| StoreError::Other(format!("migrations failed: {e}"));
+    let mut config: tokio_postgres::Config = url.parse().map_err(|e| failed(&e))?;
+    config.connect_timeout(WAIT);
+    let (mut client, connection) = config.connect(NoTls).await.map_err(|e| failed(&e))?;
+    let driver = tokio::spawn(connection);
+    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).await.map_err(|e| failed(&e))?;
+    let result = embedded::migrations::runner().run_async(&mut client).await.map_err(|e| failed(&e));
+    // Closing the connection releases the lock whatever happened.
+    drop(client);
+    let _ = driver.await;
+    result.map(|_| ())
 }
 
 #[cfg(test)]
@@ -125,6 +138,11 @@ pub(crate) mod testing {
 
     /// A store on a new, empty database.
     pub(crate) async fn fresh_store() -> Option<PgStore> {
+        Some(PgStore::connect(&fresh_database().await?).await.expect("connect"))
+    }
+
+    /// The URL of a new, empty database.
+    pub(crate) async fn fresh_database() -> Option<String> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let url = url()?;
         let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("admin connection");
@@ -138,7 +156,7 @@ pub(crate) mod testing {
             _ => panic!("the test database URL needs a TCP host"),
         };
         let user = config.get_user().unwrap_or("postgres").to_owned();
-        Some(PgStore::connect(&format!("postgres://{user}@{host}:{port}/{name}")).await.expect("connect"))
+        Some(format!("postgres://{user}@{host}:{port}/{name}"))
     }
 
     fn rand_suffix() -> u64 {
@@ -148,5 +166,16 @@ pub(crate) mod testing {
 
 #[cfg(test)]
 mod tests {
+    use super::PgStore;
+
     chatter_core::store_conformance_tests!(optional async { super::testing::fresh_store().await.map(|s| ((), s)) });
+
+    #[tokio::test]
+    async fn nodes_starting_together_on_an_empty_database_all_come_up() {
+        let Some(url) = super::testing::fresh_database().await else { return };
+        let starts = (0..4).map(|_| PgStore::connect(&url));
+        for started in futures::future::join_all(starts).await {
+            started.expect("every node migrates (one after the other) and starts");
+        }
+    }
 }
