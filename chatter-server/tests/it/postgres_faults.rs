@@ -1,9 +1,13 @@
 //! Postgres going away and coming back (the Postgres pass of the suite only): requests
-//! fail fast with 503, readiness says so, the server recovers by itself, and a retried
-//! send is stored once.
+//! fail fast with 503, readiness says so, the server recovers by itself, a retried
+//! send is stored once, and under traffic on two nodes every client ends up holding
+//! every message once.
 
-use crate::harness::{Server, postgres, seqs, test_config};
+use crate::harness::{Server, TestUser, postgres, redis, seqs, test_config};
+use crate::ws_client;
+use futures::StreamExt;
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -124,4 +128,100 @@ async fn while_postgres_is_down_requests_fail_fast_and_the_server_recovers_by_it
     assert_eq!(seqs(&history), [1, 2], "the retried send is stored once");
     drop(s);
     drop(cluster);
+}
+
+/// Follows `chat` as `user` on `server` until it holds `want` messages, reconnecting
+/// and resuming from the last event whenever the socket closes or cannot open (as a
+/// client does); answers how often each message seq arrived.
+async fn follow_until(server: &Server, user: &TestUser, chat: &str, want: usize) -> BTreeMap<u64, u32> {
+    let mut got = BTreeMap::new();
+    let mut last_event = 0u64;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while got.len() < want {
+        assert!(Instant::now() < deadline, "only {} of {want} messages after 60 s", got.len());
+        let Ok(mut ws) = ws_client::open(server, &[("authorization", &format!("Bearer {}", user.token))]).await else {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            continue;
+        };
+        ws.send(json!({"type": "resume", "chats": {chat: last_event}})).await;
+        while got.len() < want {
+            let Ok(Some(Ok(message))) = tokio::time::timeout(Duration::from_secs(10), ws.socket.next()).await else {
+                break;
+            };
+            let Ok(text) = message.to_text() else { continue };
+            let Ok(frame) = serde_json::from_str::<serde_json::Value>(text) else { continue };
+            if let Some(seq) = frame["event_seq"].as_u64() {
+                last_event = last_event.max(seq);
+            }
+            if frame["type"] == "message.created" {
+                *got.entry(frame["message"]["seq"].as_u64().expect("seq")).or_default() += 1;
+            }
+        }
+    }
+    got
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_stopped_mid_traffic_on_two_nodes_loses_and_duplicates_nothing() {
+    let Some(redis_url) = redis::url() else { return };
+    let cluster = tokio::task::spawn_blocking(Cluster::create).await.expect("cluster");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut nodes = Vec::new();
+    for n in ["1", "2"] {
+        let mut config = test_config(&dir.path().join(n));
+        config.database_url = Some(cluster.url());
+        config.redis_url = Some(redis_url.clone());
+        nodes.push(Server::start_with(config).await);
+    }
+    let (one, two) = (&nodes[0], &nodes[1]);
+    let alice = one.register("alice").await;
+    let bob = two.register("bob").await;
+    let chat = one.group(&alice, "Through it all", "private").await;
+    one.add(&chat, &alice, &bob).await;
+    const TOTAL: usize = 60;
+    let (sent_tx, mut sent_rx) = tokio::sync::mpsc::unbounded_channel();
+    // The sender retries each message with its client_id until it is stored, as the
+    // SDK's queue does; 503s are expected while Postgres is away.
+    let sender = async {
+        let mut refused = 0;
+        for i in 0..TOTAL {
+            let body = json!({"text": format!("m{i}"), "client_id": format!("m{i}")});
+            loop {
+                let r = one.post(&format!("/v1/chats/{chat}/messages")).by(&alice).json(body.clone()).send().await;
+                match r.status {
+                    200 | 201 => break,
+                    503 => refused += 1,
+                    other => panic!("unexpected {other}: {}", r.body),
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let _ = sent_tx.send(i);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        refused
+    };
+    let fault = async {
+        while sent_rx.recv().await.is_some_and(|i| i < 20) {}
+        let cluster = tokio::task::spawn_blocking(move || {
+            cluster.stop();
+            cluster
+        })
+        .await
+        .expect("stop");
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        tokio::task::spawn_blocking(move || {
+            cluster.start();
+            cluster
+        })
+        .await
+        .expect("start")
+    };
+    let (refused, _cluster, at_alice, at_bob) =
+        tokio::join!(sender, fault, follow_until(one, &alice, &chat, TOTAL), follow_until(two, &bob, &chat, TOTAL));
+    assert!(refused > 0, "the sender met the outage");
+    let once: BTreeMap<u64, u32> = (1..=TOTAL as u64).map(|s| (s, 1)).collect();
+    assert_eq!(at_alice, once, "Alice, on the sending node, holds every message once");
+    assert_eq!(at_bob, once, "Bob, on the other node, holds every message once");
+    let history = two.get(&format!("/v1/chats/{chat}/messages?limit=100")).by(&bob).send().await.expect(200);
+    assert_eq!(seqs(&history), (1..=TOTAL as u64).collect::<Vec<_>>());
 }

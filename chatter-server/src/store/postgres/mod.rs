@@ -100,7 +100,7 @@ impl Store for PgStore {
 /// limits: a migration may take long), holding an advisory lock so that nodes starting
 /// together migrate one after the other.
 async fn migrate(url: &str) -> StoreResult<()> {
-    const MIGRATION_LOCK: i64 = 0x6368_6174_7465_72; // "chatter"
+    const MIGRATION_LOCK: i64 = 0x0063_6861_7474_6572; // "chatter"
     let failed = |e: &dyn std::fmt::Display| StoreError::Other(format!("migrations failed: {e}"));
     let mut config: tokio_postgres::Config = url.parse().map_err(|e| failed(&e))?;
     config.connect_timeout(WAIT);
