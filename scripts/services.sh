@@ -28,7 +28,10 @@ services_dir() {
 }
 
 # Starts Postgres and exports CHATTER_TEST_DATABASE_URL (a superuser on database postgres).
+# Tests run it with fsync off; `start_postgres durable` keeps fsync on (benchmarks).
 start_postgres() {
+  local fsync="-c fsync=off"
+  [ "${1:-}" = durable ] && fsync=""
   if [ ! -x "$PGBIN/initdb" ] && [ "$(id -u)" = 0 ]; then
     apt_install postgresql
     PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
@@ -40,7 +43,7 @@ start_postgres() {
   port=$(free_port)
   as_postgres "$PGBIN/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log"
   as_postgres "$PGBIN/pg_ctl" -D "$dir/data" -w -l "$dir/server.log" start \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=300" >/dev/null
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir $fsync -c max_connections=300" >/dev/null
   export CHATTER_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
   echo "postgres on 127.0.0.1:$port"
 }

@@ -17,6 +17,63 @@ pub struct Cli {
 pub enum Scenario {
     /// N subscribers in one chat, one sender at a rising rate.
     Fanout(FanoutArgs),
+    /// HTTP sends into many chats over several nodes on Postgres and Redis, delivered
+    /// over WebSockets to every member, at a rising rate.
+    E2eSend(E2eSendArgs),
+}
+
+/// Settings of the e2e-send scenario.
+#[derive(Args, Debug, Clone)]
+pub struct E2eSendArgs {
+    /// The chatter-server binary to measure.
+    #[arg(long, default_value = "target/release/chatter-server")]
+    pub server_bin: PathBuf,
+    /// A Postgres superuser URL; the run creates a database of its own there.
+    #[arg(long, env = "CHATTER_BENCH_DATABASE_URL")]
+    pub database_url: String,
+    /// The Redis the nodes share.
+    #[arg(long, env = "CHATTER_BENCH_REDIS_URL")]
+    pub redis_url: String,
+    /// Server nodes (each its own process).
+    #[arg(long, default_value_t = 2)]
+    pub nodes: usize,
+    /// Chats the messages are spread over.
+    #[arg(long, default_value_t = 100)]
+    pub chats: usize,
+    /// Members of each chat, each with a WebSocket (spread over the nodes).
+    #[arg(long, default_value_t = 10)]
+    pub members: usize,
+    /// First rate, in messages per second.
+    #[arg(long, default_value_t = 500.0)]
+    pub start_rate: f64,
+    /// Each step's rate is the last one's times this.
+    #[arg(long, default_value_t = 1.3)]
+    pub factor: f64,
+    /// After the first failed step, climb again from the last passing rate by this
+    /// finer factor while below the failed rate (1 or less: no refinement).
+    #[arg(long, default_value_t = 1.08)]
+    pub refine: f64,
+    /// Steps at most.
+    #[arg(long, default_value_t = 20)]
+    pub max_steps: usize,
+    /// Seconds each step sends for.
+    #[arg(long, default_value_t = 3.0)]
+    pub step_secs: f64,
+    /// Bytes of text per message.
+    #[arg(long, default_value_t = 100)]
+    pub message_bytes: usize,
+    /// The p99 send-to-deliver latency a step may have, in milliseconds.
+    #[arg(long, default_value_t = 20.0)]
+    pub p99_ms: f64,
+    /// HTTP requests in flight at most (more due sends count as not sent in time).
+    #[arg(long, default_value_t = 512)]
+    pub in_flight: usize,
+    /// Fail (exit non-zero) unless at least one step passes.
+    #[arg(long)]
+    pub require_pass: bool,
+    /// Also write the report to this file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Settings of the fanout scenario.

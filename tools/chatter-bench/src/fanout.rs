@@ -2,25 +2,19 @@
 
 use crate::BenchError;
 use crate::cli::FanoutArgs;
-use crate::histogram::Histogram;
+use crate::ladder::Ladder;
 use crate::procstat;
 use crate::rawws;
+use crate::receive::{self, StepStats};
 use crate::targets::{self, Target};
 use futures::{SinkExt, StreamExt};
 use serde_json::json;
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-/// Counters of one step, shared by every receiving task.
-#[derive(Debug, Default)]
-struct StepStats {
-    received: AtomicU64,
-    latency: Histogram,
-}
 
 /// One step's outcome.
 #[derive(Debug, Clone)]
@@ -48,58 +42,6 @@ impl Outcome {
     }
 }
 
-/// The rates to try: up by `factor` until a step fails, then up from the last passing
-/// rate by the finer `refine` factor while below the failed rate, so the result is
-/// within `refine` of the capacity rather than within `factor`.
-#[derive(Debug)]
-struct Ladder {
-    next: Option<f64>,
-    factor: f64,
-    refine: f64,
-    last_pass: Option<f64>,
-    failed_at: Option<f64>,
-}
-
-impl Ladder {
-    fn new(start: f64, factor: f64, refine: f64) -> Self {
-        Self { next: Some(start), factor, refine, last_pass: None, failed_at: None }
-    }
-
-    /// Records the outcome of the step at `self.next`; answers whether it was the first
-    /// failure (the caller lets the server recover before refining).
-    fn record(&mut self, passed: bool) -> bool {
-        let Some(rate) = self.next else { return false };
-        let first_failure = !passed && self.failed_at.is_none();
-        if passed {
-            self.last_pass = Some(rate);
-        } else if self.failed_at.is_none() {
-            self.failed_at = Some(rate);
-        }
-        self.next = match (passed, self.failed_at) {
-            (true, None) => Some(rate * self.factor),
-            (_, Some(failed)) if self.refine > 1.0 && (passed || first_failure) => {
-                self.last_pass.map(|p| p * self.refine).filter(|&r| r < failed * 0.999)
-            }
-            _ => None,
-        };
-        first_failure
-    }
-}
-
-fn now_micros() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
-}
-
-/// Reads `"client_id":"s<step>-<micros>"` out of a frame without parsing all of it.
-fn stamp(frame: &str) -> Option<(usize, u64)> {
-    const KEY: &str = "\"client_id\":\"s";
-    let start = frame.find(KEY)? + KEY.len();
-    let rest = &frame[start..];
-    let (step, rest) = rest.split_once('-')?;
-    let micros = rest.split('"').next()?;
-    Some((step.parse().ok()?, micros.parse().ok()?))
-}
-
 async fn connect(target: &Target, headers: &[(String, String)]) -> Result<Socket, BenchError> {
     let mut request = target.ws_url.as_str().into_client_request().map_err(|e| BenchError::Connect(e.to_string()))?;
     for (k, v) in headers {
@@ -119,16 +61,6 @@ async fn connect(target: &Target, headers: &[(String, String)]) -> Result<Socket
             Some(Ok(_)) => continue,
             other => return Err(BenchError::Connect(format!("no ready frame: {other:?}"))),
         }
-    }
-}
-
-/// Adds `n` frames received in step `step` to its counters.
-fn publish(stats: &[StepStats], step: usize, n: u64) {
-    if n > 0
-        && let Some(s) = stats.get(step)
-    {
-        s.received.fetch_add(n, Ordering::Relaxed);
-        s.latency.add_count(n);
     }
 }
 
@@ -172,31 +104,7 @@ async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchErr
             .map_err(|e| BenchError::Connect(e.to_string()))?;
         // As a client with nothing to catch up on: live events start at once.
         socket.send_text(r#"{"type":"resume","chats":{}}"#).await.map_err(|e| BenchError::Connect(e.to_string()))?;
-        let stats = stats.clone();
-        readers.push(tokio::spawn(async move {
-            // Counted per read, not per frame: 1,000 readers bumping one shared counter
-            // per frame would make the load client, not the server, the bottleneck.
-            let (at_step, unpublished) = (AtomicUsize::new(0), AtomicU64::new(0));
-            let _ = socket
-                .read_texts(
-                    |text| {
-                        if let Some((step, sent)) = std::str::from_utf8(text).ok().and_then(stamp)
-                            && let Some(s) = stats.get(step)
-                        {
-                            s.latency.record_uncounted(now_micros().saturating_sub(sent));
-                            let at = at_step.swap(step, Ordering::Relaxed);
-                            if at != step {
-                                publish(&stats, at, unpublished.swap(0, Ordering::Relaxed));
-                            }
-                            unpublished.fetch_add(1, Ordering::Relaxed);
-                        }
-                    },
-                    || {
-                        publish(&stats, at_step.load(Ordering::Relaxed), unpublished.swap(0, Ordering::Relaxed));
-                    },
-                )
-                .await;
-        }));
+        readers.push(receive::spawn_reader(socket, stats.clone()));
     }
     let (sink, sender) = spawn_sender(connect(target, &target.sender_headers).await?);
     let text = "x".repeat(args.message_bytes);
@@ -217,7 +125,7 @@ async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchErr
             while sent < due {
                 let frame = json!({
                     "type": "send", "ref": sent.to_string(), "chat_id": target.chat_id, "text": text,
-                    "client_id": format!("s{i}-{}", now_micros()),
+                    "client_id": receive::client_id(i),
                 });
                 batch.push(frame.to_string());
                 sent += 1;
@@ -355,34 +263,4 @@ pub async fn run(args: FanoutArgs) -> Result<String, BenchError> {
         std::fs::write(path, &text)?;
     }
     Ok(text)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_ladder_climbs_coarsely_then_refines_below_the_first_failure() {
-        let mut ladder = Ladder::new(100.0, 2.0, 1.1);
-        let mut tried = Vec::new();
-        // Capacity 450: passes below it, fails above.
-        while let Some(rate) = ladder.next {
-            tried.push(rate.round() as u64);
-            ladder.record(rate <= 450.0);
-        }
-        assert_eq!(tried, [100, 200, 400, 800, 440, 484]);
-        let mut once = Ladder::new(100.0, 2.0, 1.0);
-        once.record(true);
-        once.record(false);
-        assert_eq!(once.next, None, "refinement off");
-    }
-
-    #[test]
-    fn stamps_are_read_from_either_servers_frames() {
-        let chatter = r#"{"type":"message.created","chat_id":"c","event_seq":3,"message":{"id":"m","text":"xx","client_id":"s2-1700000000000000","reply_to":null}}"#;
-        assert_eq!(stamp(chatter), Some((2, 1_700_000_000_000_000)));
-        let peer = r#"{"type":"message.created","message":{"text":"x","client_id":"s0-5"}}"#;
-        assert_eq!(stamp(peer), Some((0, 5)));
-        assert_eq!(stamp(r#"{"type":"ready"}"#), None);
-    }
 }

@@ -4,12 +4,21 @@
 //! rising open-loop rate. Each step passes if every subscriber got every message and
 //! the p99 send-to-receive latency is at most 50 ms; the result is the highest passing
 //! delivery rate, with the server's CPU and memory.
+//!
+//! `e2e-send`: members of many chats, their sockets spread over several nodes on one
+//! Postgres and one Redis; HTTP sends at a rising open-loop rate. Each step passes if
+//! every send was accepted, every member got every message of their chats, and the
+//! p99 send-to-deliver latency is within the bound (20 ms); the result is the highest
+//! passing rate of accepted messages.
 
 mod cli;
+mod e2e_send;
 mod fanout;
 mod histogram;
+mod ladder;
 mod procstat;
 mod rawws;
+mod receive;
 mod targets;
 
 pub use cli::{Cli, Scenario};
@@ -40,5 +49,6 @@ pub enum BenchError {
 pub async fn run(cli: Cli) -> Result<String, BenchError> {
     match cli.scenario {
         Scenario::Fanout(args) => fanout::run(args).await,
+        Scenario::E2eSend(args) => e2e_send::run(args).await,
     }
 }

@@ -14,6 +14,8 @@ pub struct Target {
     pub name: String,
     /// Its process.
     child: Child,
+    /// The HTTP base URL.
+    pub base: String,
     /// The WebSocket URL.
     pub ws_url: String,
     /// The chat to post in.
@@ -57,7 +59,7 @@ async fn wait_healthy(base: &str, name: &str) -> Result<(), BenchError> {
     Err(BenchError::Start(name.to_owned(), "not healthy within 30 s".into()))
 }
 
-async fn post(http: &reqwest::Client, url: String, token: Option<&str>, body: Value) -> Result<Value, BenchError> {
+pub async fn post(http: &reqwest::Client, url: String, token: Option<&str>, body: Value) -> Result<Value, BenchError> {
     let mut req = http.post(url).json(&body);
     if let Some(t) = token {
         req = req.bearer_auth(t);
@@ -71,33 +73,46 @@ async fn post(http: &reqwest::Client, url: String, token: Option<&str>, body: Va
     Ok(body)
 }
 
-/// Starts chatter-server on a fresh data dir, with a sender and a subscriber account
-/// (every subscriber socket is a session of the one subscriber account).
-pub async fn chatter(bin: &Path, subscribers: usize, extra: &str) -> Result<Target, BenchError> {
-    let name = "chatter".to_owned();
+/// Starts chatter-server as `name` on a free port and a fresh data dir, with `extra`
+/// flags; answers once it is healthy.
+pub async fn node(bin: &Path, name: &str, extra: &[String]) -> Result<Target, BenchError> {
     let port = free_port()?;
     let data = tempfile::tempdir()?;
     let child = Command::new(bin)
         .args(["--listen", &format!("127.0.0.1:{port}"), "--log", "warn"])
         .arg("--data-dir")
         .arg(data.path())
-        .args(["--max-connections-per-user", &(subscribers + 10).to_string()])
-        .args(["--max-connections", &(subscribers + 100).to_string()])
-        .args(extra.split_whitespace())
+        .args(extra)
         .stdout(Stdio::null())
         .spawn()
         .map_err(|e| BenchError::Start(format!("{name} ({})", bin.display()), e.to_string()))?;
     let base = format!("http://127.0.0.1:{port}");
-    let mut target = Target {
-        name,
+    let target = Target {
+        name: name.to_owned(),
         child,
         ws_url: format!("ws://127.0.0.1:{port}/v1/ws"),
+        base,
         chat_id: String::new(),
         sender_headers: Vec::new(),
         subscriber_headers: Vec::new(),
         _data: Some(data),
     };
-    wait_healthy(&base, &target.name).await?;
+    wait_healthy(&target.base, name).await?;
+    Ok(target)
+}
+
+/// Starts chatter-server on a fresh data dir, with a sender and a subscriber account
+/// (every subscriber socket is a session of the one subscriber account).
+pub async fn chatter(bin: &Path, subscribers: usize, extra: &str) -> Result<Target, BenchError> {
+    let mut flags = vec![
+        "--max-connections-per-user".to_owned(),
+        (subscribers + 10).to_string(),
+        "--max-connections".to_owned(),
+        (subscribers + 100).to_string(),
+    ];
+    flags.extend(extra.split_whitespace().map(str::to_owned));
+    let mut target = node(bin, "chatter", &flags).await?;
+    let base = target.base.clone();
     let http = reqwest::Client::new();
     let register = |name: &str| {
         post(&http, format!("{base}/v1/users"), None, json!({"username": name, "password": "bench password"}))
@@ -133,6 +148,7 @@ pub async fn ws_peer(script: &str) -> Result<Target, BenchError> {
         name,
         child,
         ws_url: format!("ws://127.0.0.1:{port}/v1/ws"),
+        base: base.clone(),
         chat_id: "bench".into(),
         sender_headers: Vec::new(),
         subscriber_headers: Vec::new(),
