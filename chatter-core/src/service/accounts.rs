@@ -135,13 +135,13 @@ impl Service {
     /// Finds who a bearer token belongs to. Expired sessions are deleted on sight.
     pub async fn authenticate(&self, token: &str) -> Result<Caller, Error> {
         let hash = self.credentials.token_hash(token);
-        let session = self.store.session_by_token_hash(&hash).await?.ok_or(Error::Unauthenticated)?;
+        let (session, user) = self.store.session_with_user(&hash).await?.ok_or(Error::Unauthenticated)?;
         let now = self.now();
         if now.as_micros() - session.last_seen_at.as_micros() > self.config.session_idle_ttl_micros {
             self.store.delete_session(&session.user_id, &session.id).await?;
             return Err(Error::Unauthenticated);
         }
-        let user = self.store.user(&session.user_id).await?.ok_or(Error::Unauthenticated)?;
+        let user = user.ok_or(Error::Unauthenticated)?;
         if user.deleted {
             return Err(Error::Unauthenticated);
         }

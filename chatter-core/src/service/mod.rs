@@ -232,8 +232,6 @@ impl Service {
     }
 
     async fn chat_and_membership(&self, caller: &Caller, chat_id: &ChatId) -> Result<(Chat, Option<Member>), Error> {
-        let chat = self.store.chat(chat_id).await?.ok_or_else(|| Error::not_found("chat"))?;
-        let member = self.store.member(chat_id, caller.user_id()).await?;
-        Ok((chat, member))
+        self.store.chat_with_member(chat_id, caller.user_id()).await?.ok_or_else(|| Error::not_found("chat"))
     }
 }

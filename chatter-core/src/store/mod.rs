@@ -293,6 +293,26 @@ pub trait MessageStore {
 pub trait Store: UserStore + SessionStore + ChatStore + ReadMarkerStore + MessageStore + SendSync {
     /// Checks that the backend answers (for readiness probes).
     async fn ping(&self) -> StoreResult<()>;
+
+    /// The session whose token hashes to `token_hash`, with its user (every request
+    /// asks this: a backend may answer it in one read).
+    async fn session_with_user(&self, token_hash: &str) -> StoreResult<Option<(Session, Option<User>)>> {
+        let Some(session) = self.session_by_token_hash(token_hash).await? else { return Ok(None) };
+        let user = self.user(&session.user_id).await?;
+        Ok(Some((session, user)))
+    }
+
+    /// The chat with the membership of `user_id` in it (every chat request asks this:
+    /// a backend may answer it in one read).
+    async fn chat_with_member(
+        &self,
+        chat_id: &ChatId,
+        user_id: &UserId,
+    ) -> StoreResult<Option<(Chat, Option<Member>)>> {
+        let Some(chat) = self.chat(chat_id).await? else { return Ok(None) };
+        let member = self.member(chat_id, user_id).await?;
+        Ok(Some((chat, member)))
+    }
 }
 
 /// `Send + Sync` natively; nothing on wasm, where stores are single-threaded.

@@ -61,15 +61,18 @@ async fn behind_nginx_users_on_different_nodes_hear_each_other_over_http_and_web
         tries += 1;
         assert!(tries < 10, "nginx never balanced a socket to the other node");
     };
-    // Bob's earlier sockets on Alice's node came and went: wait for his current state.
+    // Bob's earlier sockets on Alice's node came and went: wait until the last presence
+    // Alice heard says online and nothing follows for a while.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut bob_online = false;
     loop {
-        let p = a.next_of("presence").await;
-        if p["user_id"] == bob.id.as_str() && p["online"] == true {
-            // Settled when no other presence follows.
-            if a.next_within(Duration::from_millis(300)).await.is_none() {
-                break;
+        match a.next_within(Duration::from_millis(300)).await {
+            Some(p) if p["type"] == "presence" && p["user_id"] == bob.id.as_str() => {
+                bob_online = p["online"] == true;
             }
+            Some(_) => {}
+            None if bob_online => break,
+            None => {}
         }
         assert!(tokio::time::Instant::now() < deadline, "bob never settled online");
     }

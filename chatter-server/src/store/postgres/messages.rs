@@ -1,14 +1,35 @@
-//! `MessageStore` on Postgres: an append locks the chat's row, then takes the next seq
-//! and event_seq in the same transaction, so seqs stay gap-free and unique across
-//! server processes, and a repeated client_id is seen by the second append.
+//! `MessageStore` on Postgres. An append is one statement: it bumps the chat's counters
+//! (which locks the chat's row until it commits), stores the message with the new seq
+//! and its event with the new event_seq. Seqs stay gap-free and unique across server
+//! processes; a repeated client_id breaks the idempotency index, which rolls the whole
+//! statement back (counters included), and the earlier message is answered.
 
-use super::rows::{self, Db, MESSAGE_COLS, clamp, get, insert_event, load_message, lock_chat, record_event, seq};
-use super::{PgStore, map_err};
+use super::rows::{self, Db, MESSAGE_COLS, clamp, get, load_message, lock_chat, record_event, seq};
+use super::{PgStore, is_unique_violation, map_err};
 use chatter_core::StoreError;
 use chatter_core::model::{ChatEvent, ChatEventKind, Message};
 use chatter_core::store::{Created, MessageStore, MessageWindow, NewMessage, StoreResult};
 use chatter_core::value::MessageText;
 use chatter_core::{ChatId, MessageId, Timestamp};
+
+/// One append, $1 chat, $2 id, $3 sender, $4 text, $5 client_id, $6 reply_to,
+/// $7 created_at, $8 the event's JSON with a placeholder seq. One round trip and no
+/// explicit transaction: every send pays for few statements.
+const APPEND: &str = "
+    WITH counters AS (
+        UPDATE chats SET last_seq = last_seq + 1, last_event_seq = last_event_seq + 1,
+                         last_activity_at = GREATEST(last_activity_at, $7)
+        WHERE id = $1
+        RETURNING last_seq, last_event_seq
+    ), stored AS (
+        INSERT INTO messages (chat_id, seq, id, sender_id, text, client_id, reply_to, created_at, event_seq)
+        SELECT $1, last_seq, $2, $3, $4, $5, $6, $7, last_event_seq FROM counters
+        RETURNING seq, event_seq
+    ), event AS (
+        INSERT INTO chat_events (chat_id, event_seq, payload)
+        SELECT $1, event_seq, jsonb_set($8::text::jsonb, '{message,seq}', to_jsonb(seq))::text FROM stored
+    )
+    SELECT seq, event_seq FROM stored";
 
 /// The statement of a history page: keyset pages on the primary key (chat_id, seq),
 /// never OFFSET. Answers the SQL ($1 chat, $2 limit, $3 the bound if any), the bound,
@@ -28,69 +49,72 @@ pub(super) fn history_query(window: MessageWindow) -> (String, Option<i64>, bool
 #[async_trait::async_trait]
 impl MessageStore for PgStore {
     async fn append_message(&self, new: NewMessage) -> StoreResult<Created<(Message, ChatEvent)>> {
-        let cid = new.chat_id.as_str();
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(map_err)?;
-        lock_chat(&tx, cid).await?.ok_or(StoreError::NotFound("chat"))?;
-        if let Some(client_id) = &new.client_id {
-            // Under the chat's lock: an earlier append with this client_id has committed.
-            let existing = tx
-                .opt(
-                    &format!(
-                        "SELECT {MESSAGE_COLS}, msg.event_seq FROM messages msg
-                         WHERE msg.chat_id = $1 AND msg.sender_id = $2 AND msg.client_id = $3"
-                    ),
-                    &[&cid, &new.sender_id.as_str(), &client_id.as_str()],
-                )
-                .await?;
-            if let Some(row) = existing {
-                let message = rows::message(&row, 0)?;
-                let event = ChatEvent {
-                    chat_id: new.chat_id.clone(),
-                    event_seq: seq(&row, 10)?,
-                    kind: ChatEventKind::MessageCreated { message: message.clone() },
-                };
-                tx.commit().await.map_err(map_err)?;
-                return Ok(Created::Existing((message, event)));
-            }
-        }
-        // The message's seq and its event's event_seq, in one step.
-        let counters = tx
-            .one(
-                "UPDATE chats SET last_seq = last_seq + 1, last_event_seq = last_event_seq + 1,
-                                  last_activity_at = GREATEST(last_activity_at, $2)
-                 WHERE id = $1 RETURNING last_seq, last_event_seq",
-                &[&cid, &new.created_at.as_micros()],
-            )
-            .await?;
-        let (msg_seq, event_seq) = (get::<i64>(&counters, 0)?, seq(&counters, 1)?);
-        let row = tx
-            .one(
-                &format!(
-                    "INSERT INTO messages AS msg (chat_id, seq, id, sender_id, text, client_id, reply_to, created_at,
-                                                  event_seq)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                     RETURNING {MESSAGE_COLS}"
-                ),
+        let client = self.client().await?;
+        // The message as it is stored, but for its seq, which the statement assigns.
+        let mut message = Message {
+            id: new.id.clone(),
+            chat_id: new.chat_id.clone(),
+            seq: 0,
+            sender_id: new.sender_id.clone(),
+            text: new.text.as_str().to_owned(),
+            client_id: new.client_id.as_ref().map(|c| c.as_str().to_owned()),
+            reply_to: new.reply_to.clone(),
+            created_at: new.created_at,
+            edited_at: None,
+            deleted: false,
+        };
+        let payload = serde_json::to_string(&ChatEventKind::MessageCreated { message: message.clone() })
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        let statement = client.prepared(APPEND).await?;
+        let appended = client
+            .query_opt(
+                &statement,
                 &[
-                    &cid,
-                    &msg_seq,
+                    &new.chat_id.as_str(),
                     &new.id.as_str(),
                     &new.sender_id.as_str(),
                     &new.text.as_str(),
-                    &new.client_id.as_ref().map(|c| c.as_str()),
+                    &message.client_id,
                     &new.reply_to.as_ref().map(MessageId::as_str),
                     &new.created_at.as_micros(),
-                    &clamp(event_seq),
+                    &payload,
                 ],
             )
-            .await?;
-        let message = rows::message(&row, 0)?;
-        let event =
-            insert_event(&tx, &new.chat_id, event_seq, ChatEventKind::MessageCreated { message: message.clone() })
-                .await?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(Created::New((message, event)))
+            .await;
+        match appended {
+            Ok(Some(row)) => {
+                message.seq = seq(&row, 0)?;
+                let event = ChatEvent {
+                    chat_id: new.chat_id,
+                    event_seq: seq(&row, 1)?,
+                    kind: ChatEventKind::MessageCreated { message: message.clone() },
+                };
+                Ok(Created::New((message, event)))
+            }
+            Ok(None) => Err(StoreError::NotFound("chat")),
+            // The whole statement rolled back (the counters too): an earlier append
+            // with this client_id has committed. Answer it.
+            Err(e) if is_unique_violation(&e) && message.client_id.is_some() => {
+                let row = client
+                    .opt(
+                        &format!(
+                            "SELECT {MESSAGE_COLS}, msg.event_seq FROM messages msg
+                             WHERE msg.chat_id = $1 AND msg.sender_id = $2 AND msg.client_id = $3"
+                        ),
+                        &[&new.chat_id.as_str(), &new.sender_id.as_str(), &message.client_id],
+                    )
+                    .await?
+                    .ok_or_else(|| StoreError::Other("an idempotency conflict without its message".into()))?;
+                let message = rows::message(&row, 0)?;
+                let event = ChatEvent {
+                    chat_id: new.chat_id,
+                    event_seq: seq(&row, 10)?,
+                    kind: ChatEventKind::MessageCreated { message: message.clone() },
+                };
+                Ok(Created::Existing((message, event)))
+            }
+            Err(e) => Err(map_err(e)),
+        }
     }
 
     async fn message(&self, chat_id: &ChatId, id: &MessageId) -> StoreResult<Option<Message>> {

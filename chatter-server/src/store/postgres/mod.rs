@@ -13,9 +13,11 @@ mod rows;
 mod sessions;
 mod users;
 
-use chatter_core::StoreError;
+use chatter_core::model::{Chat, Member, Session, User};
 use chatter_core::store::{Store, StoreResult};
+use chatter_core::{ChatId, StoreError, UserId};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime, Timeouts};
+use rows::{CHAT_COLS, Db, MEMBER_COLS, SESSION_COLS_S, USER_COLS};
 use std::time::Duration;
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
@@ -93,6 +95,38 @@ impl Store for PgStore {
         let client = self.client().await?;
         client.query_one("SELECT 1", &[]).await.map_err(map_err)?;
         Ok(())
+    }
+
+    async fn session_with_user(&self, token_hash: &str) -> StoreResult<Option<(Session, Option<User>)>> {
+        let client = self.client().await?;
+        let row = client
+            .opt(
+                &format!(
+                    "SELECT {SESSION_COLS_S}, {USER_COLS} FROM sessions s LEFT JOIN users u ON u.id = s.user_id
+                     WHERE s.token_hash = $1"
+                ),
+                &[&token_hash],
+            )
+            .await?;
+        row.map(|r| Ok((rows::session(&r)?, rows::user_opt(&r, 6)?))).transpose()
+    }
+
+    async fn chat_with_member(
+        &self,
+        chat_id: &ChatId,
+        user_id: &UserId,
+    ) -> StoreResult<Option<(Chat, Option<Member>)>> {
+        let client = self.client().await?;
+        let row = client
+            .opt(
+                &format!(
+                    "SELECT {CHAT_COLS}, {MEMBER_COLS} FROM chats c
+                     LEFT JOIN members m ON m.chat_id = c.id AND m.user_id = $2 WHERE c.id = $1"
+                ),
+                &[&chat_id.as_str(), &user_id.as_str()],
+            )
+            .await?;
+        row.map(|r| Ok((rows::chat(&r)?, rows::member_opt(&r, 10)?))).transpose()
     }
 }
 

@@ -13,6 +13,8 @@ use tokio_postgres::{Row, Statement};
 
 pub(super) const USER_COLS: &str = "u.id, u.username, u.display_name, u.bio, u.avatar_url, u.created_at, u.deleted";
 pub(super) const SESSION_COLS: &str = "id, user_id, token_hash, device_name, created_at, last_seen_at";
+/// `SESSION_COLS` of the table aliased `s`, for joins.
+pub(super) const SESSION_COLS_S: &str = "s.id, s.user_id, s.token_hash, s.device_name, s.created_at, s.last_seen_at";
 pub(super) const CHAT_COLS: &str = "c.id, c.kind, c.title, c.visibility, c.owner_id, c.member_count, c.last_seq, c.last_event_seq, c.created_at, c.last_activity_at";
 pub(super) const MEMBER_COLS: &str = "m.chat_id, m.user_id, m.role, m.joined_at, m.read_seq";
 pub(super) const MESSAGE_COLS: &str = "msg.id, msg.chat_id, msg.seq, msg.sender_id, msg.text, msg.client_id, msg.reply_to, msg.created_at, msg.edited_at, msg.deleted";
@@ -105,6 +107,15 @@ pub(super) fn user(row: &Row, o: usize) -> StoreResult<User> {
     })
 }
 
+/// A user from `USER_COLS` starting at column `o` of an outer join: `None` when the
+/// join found none.
+pub(super) fn user_opt(row: &Row, o: usize) -> StoreResult<Option<User>> {
+    match get::<Option<String>>(row, o)? {
+        Some(_) => user(row, o).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// A session from `SESSION_COLS`.
 pub(super) fn session(row: &Row) -> StoreResult<Session> {
     Ok(Session {
@@ -145,6 +156,15 @@ pub(super) fn member(row: &Row, o: usize) -> StoreResult<Member> {
         joined_at: time(row, o + 3)?,
         read_seq: seq(row, o + 4)?,
     })
+}
+
+/// A member from `MEMBER_COLS` starting at column `o` of an outer join: `None` when
+/// the join found none.
+pub(super) fn member_opt(row: &Row, o: usize) -> StoreResult<Option<Member>> {
+    match get::<Option<String>>(row, o)? {
+        Some(_) => member(row, o).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// A message from `MESSAGE_COLS` starting at column `o`.
