@@ -18,7 +18,7 @@ clippy:
 wasm:
 	cargo build -p chatter-core -p chatter-sdk --target wasm32-unknown-unknown
 
-# The fanout benchmark against the `ws` peer, in one run (release builds; results on stdout
-# and in target/bench-fanout.md).
+# The benchmarks (release builds): fanout against the `ws` peer, then e2e-send on two
+# nodes with a throwaway Postgres and Redis; results on stdout and in target/bench-*.md.
 bench:
 	./scripts/bench.sh

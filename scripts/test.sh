@@ -41,6 +41,9 @@ npm ci --prefix tools/chatter-bench/peer --no-audit --no-fund --silent
 cargo build -p chatter-server -p chatter-bench
 target/debug/chatter-bench fanout --server-bin target/debug/chatter-server \
   --subscribers 5 --start-rate 20 --max-steps 2 --step-secs 0.5 --require-pass
+target/debug/chatter-bench e2e-send --server-bin target/debug/chatter-server \
+  --database-url "$CHATTER_TEST_DATABASE_URL" --redis-url "$CHATTER_TEST_REDIS_URL" \
+  --chats 4 --members 3 --start-rate 20 --max-steps 2 --step-secs 0.5 --p99-ms 1000 --require-pass
 
 echo
 echo "all checks passed"
