@@ -1,21 +1,8 @@
-//! Two server processes on one Postgres (the Postgres pass of the suite only): seqs stay
+//! Two nodes on one Postgres and the suite's Redis (the Postgres pass of the suite only): seqs stay
 //! gap-free across nodes, and any node serves any user with no per-node session cache.
 
-use crate::harness::{Server, postgres, seqs, test_config};
+use crate::harness::{seqs, two_nodes};
 use serde_json::json;
-
-/// Two nodes sharing one fresh database.
-async fn two_nodes() -> Option<(Server, Server, tempfile::TempDir)> {
-    let url = postgres::fresh_database().await?;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = test_config(&dir.path().join("1"));
-    config.database_url = Some(url.clone());
-    let one = Server::start_with(config).await;
-    let mut config = test_config(&dir.path().join("2"));
-    config.database_url = Some(url);
-    let two = Server::start_with(config).await;
-    Some((one, two, dir))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_senders_spread_over_two_nodes_get_seqs_without_gap_or_duplicate() {

@@ -3,27 +3,10 @@
 //! on another node gap-free; a node killed with SIGKILL has its users go offline
 //! elsewhere within the stated bound.
 
-use crate::harness::{Server, postgres, redis, test_config};
+use crate::harness::{Server, postgres, redis, two_nodes};
 use crate::ws_client::Ws;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-
-/// Two in-process nodes sharing one fresh database and the suite's Redis.
-async fn two_nodes() -> Option<(Server, Server, tempfile::TempDir)> {
-    let redis_url = redis::url()?;
-    let url = postgres::fresh_database().await?;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut nodes = Vec::new();
-    for n in ["1", "2"] {
-        let mut config = test_config(&dir.path().join(n));
-        config.database_url = Some(url.clone());
-        config.redis_url = Some(redis_url.clone());
-        nodes.push(Server::start_with(config).await);
-    }
-    let two = nodes.pop()?;
-    let one = nodes.pop()?;
-    Some((one, two, dir))
-}
 
 /// Reads frames until `resumed`, answering the chat events in between.
 async fn until_resumed(ws: &mut Ws) -> Vec<Value> {

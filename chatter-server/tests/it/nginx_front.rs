@@ -3,28 +3,12 @@
 //! land on different nodes hear each other; seqs stay gap-free.
 
 use crate::harness::nginx::Nginx;
-use crate::harness::{Server, TestUser, postgres, redis, seqs, test_config};
+use crate::harness::{Server, TestUser, seqs, two_nodes};
 use crate::ws_client::{Ws, ws_url};
 use serde_json::json;
 use std::collections::HashSet;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-async fn two_nodes() -> Option<(Server, Server, tempfile::TempDir)> {
-    let redis_url = redis::url()?;
-    let url = postgres::fresh_database().await?;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut nodes = Vec::new();
-    for n in ["1", "2"] {
-        let mut config = test_config(&dir.path().join(n));
-        config.database_url = Some(url.clone());
-        config.redis_url = Some(redis_url.clone());
-        nodes.push(Server::start_with(config).await);
-    }
-    let two = nodes.pop()?;
-    let one = nodes.pop()?;
-    Some((one, two, dir))
-}
 
 /// Opens a socket for `user` through the front; answers it and the node it reached.
 async fn socket(front: &Server, user: &TestUser) -> (Ws, String) {
