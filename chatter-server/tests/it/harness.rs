@@ -343,21 +343,15 @@ impl Drop for Server {
     }
 }
 
-/// Two in-process nodes sharing one fresh database and the suite's Redis (the Postgres
-/// pass only; `None` otherwise). The temp dir holds their data dirs.
+/// Two server processes (the real binary) sharing one fresh database and the suite's
+/// Redis (the Postgres pass only; `None` otherwise). The temp dir holds their data dirs.
 pub async fn two_nodes() -> Option<(Server, Server, tempfile::TempDir)> {
     let redis_url = redis::url()?;
     let url = postgres::fresh_database().await?;
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut nodes = Vec::new();
-    for n in ["1", "2"] {
-        let mut config = test_config(&dir.path().join(n));
-        config.database_url = Some(url.clone());
-        config.redis_url = Some(redis_url.clone());
-        nodes.push(Server::start_with(config).await);
-    }
-    let two = nodes.pop()?;
-    let one = nodes.pop()?;
+    let args = ["--database-url", &url, "--redis-url", &redis_url];
+    let one = Server::start_process(&dir.path().join("1"), &args).await;
+    let two = Server::start_process(&dir.path().join("2"), &args).await;
     Some((one, two, dir))
 }
 

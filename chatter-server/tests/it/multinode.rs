@@ -1,8 +1,11 @@
-//! Two nodes on one Postgres and the suite's Redis (the Postgres pass of the suite only): seqs stay
-//! gap-free across nodes, and any node serves any user with no per-node session cache.
+//! Two server processes on one Postgres and Redis (the Postgres pass of the suite only):
+//! seqs stay gap-free across nodes, and any node serves any user with no per-node
+//! session cache; a revocation closes the session's sockets on every node.
 
 use crate::harness::{seqs, two_nodes};
+use crate::ws_client::Ws;
 use serde_json::json;
+use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_senders_spread_over_two_nodes_get_seqs_without_gap_or_duplicate() {
@@ -47,7 +50,7 @@ async fn twenty_senders_spread_over_two_nodes_get_seqs_without_gap_or_duplicate(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_session_revoked_on_one_node_stops_working_on_the_other_at_once() {
+async fn a_session_revoked_on_one_node_stops_working_and_closes_its_sockets_on_the_other_at_once() {
     let Some((one, two, _dir)) = two_nodes().await else { return };
     let alice = one.register("alice").await;
     let phone = two.login("alice").await;
@@ -61,7 +64,13 @@ async fn a_session_revoked_on_one_node_stops_working_on_the_other_at_once() {
         .and_then(|s| s["id"].as_str())
         .expect("the phone's session")
         .to_owned();
+    let mut phone_socket = Ws::connect(&two, &phone).await;
     one.delete(&format!("/v1/sessions/{phone_session}")).by(&alice).send().await.expect(204);
+    assert_eq!(
+        phone_socket.closed_with(Duration::from_secs(2)).await,
+        Some(4001),
+        "its socket on the other node closes"
+    );
     two.get("/v1/users/me").by(&phone).send().await.expect_error(401, "unauthenticated");
     one.get("/v1/users/me").by(&phone).send().await.expect_error(401, "unauthenticated");
 }

@@ -1,4 +1,4 @@
-//! Nodes sharing Postgres and Redis (the Postgres pass of the suite only): users on
+//! Server processes sharing Postgres and Redis (the Postgres pass of the suite only): users on
 //! different nodes hear each other's messages, typing and presence; a client resumes
 //! on another node gap-free; a node killed with SIGKILL has its users go offline
 //! elsewhere within the stated bound.
