@@ -7,7 +7,7 @@ use crate::http;
 use crate::realtime::{CloseCode, Hub, HubLimits};
 use crate::store::{PgStore, SqliteStore};
 use axum::serve::ListenerExt;
-use chatter_core::service::ServiceConfig;
+use chatter_core::service::{LoginLimiter, ServiceConfig};
 use chatter_core::store::Store;
 use chatter_core::{Service, StoreError};
 use std::future::Future;
@@ -67,14 +67,17 @@ impl AppState {
             }
         };
         let hub = Arc::new(Self::hub(&config));
-        let broker: Arc<dyn Broker> = match &config.redis_url {
-            Some(url) => {
-                let node_ttl = std::time::Duration::from_secs(config.node_ttl_secs.max(1));
-                Arc::new(RedisBroker::connect(url, hub.clone(), store.clone(), node_ttl).await?)
-            }
-            None => Arc::new(LocalBroker::new(hub.clone(), store.clone())),
+        let Some(url) = config.redis_url.clone() else {
+            let broker: Arc<dyn Broker> = Arc::new(LocalBroker::new(hub.clone(), store.clone()));
+            return Self::assemble(config, store, hub, broker, None);
         };
-        Self::assemble(config, store, hub, broker)
+        let node_ttl = std::time::Duration::from_secs(config.node_ttl_secs.max(1));
+        let redis = RedisBroker::connect(&url, &config.redis_namespace, hub.clone(), store.clone(), node_ttl).await?;
+        // Failed logins count over every node: N nodes must not allow N times the guesses.
+        let limits = service_config(&config);
+        let window = std::time::Duration::from_micros(limits.login_window_micros.max(1) as u64);
+        let limiter: Arc<dyn LoginLimiter> = Arc::new(redis.login_limiter(limits.login_failures, window));
+        Self::assemble(config, store, hub, Arc::new(redis), Some(limiter))
     }
 
     /// Wires the services over a given store (an embedding host may pass its own),
@@ -82,7 +85,7 @@ impl AppState {
     pub fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Self, ServerError> {
         let hub = Arc::new(Self::hub(&config));
         let broker: Arc<dyn Broker> = Arc::new(LocalBroker::new(hub.clone(), store.clone()));
-        Self::assemble(config, store, hub, broker)
+        Self::assemble(config, store, hub, broker, None)
     }
 
     fn hub(config: &Config) -> Hub {
@@ -98,17 +101,26 @@ impl AppState {
         store: Arc<dyn Store>,
         hub: Arc<Hub>,
         broker: Arc<dyn Broker>,
+        login_limiter: Option<Arc<dyn LoginLimiter>>,
     ) -> Result<Self, ServerError> {
         let workers =
             config.hash_workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
         let credentials = Argon2Credentials::new(workers, config.hash_queue).map_err(ServerError::Credentials)?;
-        let service = Service::new(store, Arc::new(SystemClock), Arc::new(RandomIds), Arc::new(credentials))
+        let mut service = Service::new(store, Arc::new(SystemClock), Arc::new(RandomIds), Arc::new(credentials))
             .with_sink(Arc::new(BrokerSink(broker.clone())))
-            .with_config(ServiceConfig {
-                session_idle_ttl_micros: i64::from(config.session_ttl_days) * 86_400_000_000,
-                ..ServiceConfig::default()
-            });
+            .with_config(service_config(&config));
+        if let Some(limiter) = login_limiter {
+            service = service.with_login_limiter(limiter);
+        }
         Ok(Self { service, config: Arc::new(config), hub, broker })
+    }
+}
+
+/// The core's settings from the server's configuration.
+fn service_config(config: &Config) -> ServiceConfig {
+    ServiceConfig {
+        session_idle_ttl_micros: i64::from(config.session_ttl_days) * 86_400_000_000,
+        ..ServiceConfig::default()
     }
 }
 

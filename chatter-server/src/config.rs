@@ -32,6 +32,11 @@ pub struct Config {
     #[arg(long, env = "CHATTER_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
 
+    /// The prefix of this deployment's keys and channel in Redis (deployments that share
+    /// one Redis need different ones).
+    #[arg(long, env = "CHATTER_REDIS_NAMESPACE", default_value = "chatter")]
+    pub redis_namespace: String,
+
     /// Seconds after its last heartbeat in Redis that a node counts as dead: its users
     /// then show offline elsewhere (it beats every fifth of this).
     #[arg(long, env = "CHATTER_NODE_TTL_SECS", default_value_t = 10)]
@@ -108,6 +113,7 @@ mod tests {
         assert!(c.allowed_origins.is_empty() && !c.secure_cookies);
         assert_eq!(c.database_url, None, "SQLite is the default");
         assert_eq!(c.redis_url, None, "the in-process broker is the default");
+        assert_eq!(c.redis_namespace, "chatter");
     }
 
     #[test]

@@ -97,7 +97,7 @@ impl Service {
     pub async fn login(&self, username: &str, password: &str, device_name: Option<&str>) -> Result<Login, Error> {
         let device = parse_device(device_name)?;
         let key = username.trim().to_lowercase();
-        self.logins.check(&key, self.now())?;
+        self.logins.check(&key, self.now()).await?;
         let password = Password::for_check(password);
         let creds = match Username::parse(username) {
             Ok(u) => self.store.credentials_by_username(&u).await?,
@@ -107,11 +107,11 @@ impl Service {
         let ok = self.credentials.verify_password(&password, hash).await?;
         match creds {
             Some(c) if ok && !c.user.deleted => {
-                self.logins.succeeded(&key);
+                self.logins.succeeded(&key).await;
                 self.open_session(c.user, device).await
             }
             _ => {
-                self.logins.failed(&key, self.now());
+                self.logins.failed(&key, self.now()).await;
                 Err(Error::Unauthenticated)
             }
         }

@@ -11,7 +11,7 @@ mod throttle;
 pub use accounts::{Login, RegisterInput};
 pub use chats::CreateChat;
 pub use messages::SendInput;
-pub use throttle::LoginThrottle;
+pub use throttle::{LoginLimiter, LoginThrottle};
 
 use crate::error::Error;
 use crate::id::{ChatId, SessionId, UserId};
@@ -158,7 +158,7 @@ pub struct Service {
     credentials: Arc<dyn Credentials>,
     sink: Arc<dyn NoticeSink>,
     config: ServiceConfig,
-    logins: Arc<LoginThrottle>,
+    logins: Arc<dyn LoginLimiter>,
 }
 
 impl std::fmt::Debug for Service {
@@ -192,10 +192,17 @@ impl Service {
         self
     }
 
-    /// Uses these settings.
+    /// Uses these settings (and counts failed logins in memory by them).
     pub fn with_config(mut self, config: ServiceConfig) -> Self {
         self.logins = Arc::new(throttle_for(&config));
         self.config = config;
+        self
+    }
+
+    /// Counts failed logins in `limiter` instead (e.g. one that many server nodes
+    /// share). Call it after [`Service::with_config`], which resets the limiter.
+    pub fn with_login_limiter(mut self, limiter: Arc<dyn LoginLimiter>) -> Self {
+        self.logins = limiter;
         self
     }
 

@@ -4,8 +4,22 @@
 
 use crate::error::Error;
 use crate::time::Timestamp;
+use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Mutex;
+
+/// Where failed logins are counted: [`LoginThrottle`] in memory for one process, or a
+/// store that every node of a deployment shares (the server's Redis).
+#[cfg_attr(target_family = "wasm", async_trait(?Send))]
+#[cfg_attr(not(target_family = "wasm"), async_trait)]
+pub trait LoginLimiter: crate::store::SendSync {
+    /// Whether `key` may try to log in at `now`; `RateLimited` with the wait if not.
+    async fn check(&self, key: &str, now: Timestamp) -> Result<(), Error>;
+    /// Records a failed attempt.
+    async fn failed(&self, key: &str, now: Timestamp);
+    /// Forgets the failures of `key` (after a successful login).
+    async fn succeeded(&self, key: &str);
+}
 
 /// Counts failed logins per key (a lowercased username).
 #[derive(Debug)]
@@ -55,6 +69,22 @@ impl LoginThrottle {
     /// Forgets the failures of `key` (after a successful login).
     pub fn succeeded(&self, key: &str) {
         self.lock().remove(key);
+    }
+}
+
+#[cfg_attr(target_family = "wasm", async_trait(?Send))]
+#[cfg_attr(not(target_family = "wasm"), async_trait)]
+impl LoginLimiter for LoginThrottle {
+    async fn check(&self, key: &str, now: Timestamp) -> Result<(), Error> {
+        LoginThrottle::check(self, key, now)
+    }
+
+    async fn failed(&self, key: &str, now: Timestamp) {
+        LoginThrottle::failed(self, key, now);
+    }
+
+    async fn succeeded(&self, key: &str) {
+        LoginThrottle::succeeded(self, key);
     }
 }
 

@@ -9,7 +9,7 @@ mod presence;
 mod redis;
 
 pub use local::LocalBroker;
-pub use redis::{RedisBroker, RedisError};
+pub use redis::{RedisBroker, RedisError, RedisLoginLimiter};
 
 use async_trait::async_trait;
 use chatter_core::service::{Notice, NoticeSink};

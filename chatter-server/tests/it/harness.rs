@@ -131,6 +131,11 @@ impl Server {
         if config.redis_url.is_none() {
             config.redis_url = redis::url();
         }
+        if let (Some(_), Some(db)) = (&config.redis_url, &config.database_url)
+            && config.redis_namespace == Config::defaults().redis_namespace
+        {
+            config.redis_namespace = redis::namespace(db);
+        }
         let database_url = config.database_url.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
@@ -349,7 +354,8 @@ pub async fn two_nodes() -> Option<(Server, Server, tempfile::TempDir)> {
     let redis_url = redis::url()?;
     let url = postgres::fresh_database().await?;
     let dir = tempfile::tempdir().expect("temp dir");
-    let args = ["--database-url", &url, "--redis-url", &redis_url];
+    let namespace = redis::namespace(&url);
+    let args = ["--database-url", &url, "--redis-url", &redis_url, "--redis-namespace", &namespace];
     let one = Server::start_process(&dir.path().join("1"), &args).await;
     let two = Server::start_process(&dir.path().join("2"), &args).await;
     Some((one, two, dir))
@@ -395,6 +401,16 @@ pub mod redis {
 
     use std::path::Path;
     use std::process::Command;
+
+    /// The Redis namespace of the deployment on `database_url`: servers of different
+    /// tests share the suite's Redis but never each other's keys (their users may have
+    /// the same names).
+    pub fn namespace(database_url: &str) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        database_url.hash(&mut h);
+        format!("it-{:016x}", h.finish())
+    }
 
     /// The shared Redis, when the suite runs against Postgres and Redis.
     pub fn url() -> Option<String> {

@@ -74,3 +74,24 @@ async fn a_session_revoked_on_one_node_stops_working_and_closes_its_sockets_on_t
     two.get("/v1/users/me").by(&phone).send().await.expect_error(401, "unauthenticated");
     one.get("/v1/users/me").by(&phone).send().await.expect_error(401, "unauthenticated");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_count_over_every_node() {
+    let Some((one, two, _dir)) = two_nodes().await else { return };
+    one.register("alice").await;
+    one.register("bob").await;
+    // Five wrong passwords on each node: ten for the username, the limit.
+    for n in 0..10 {
+        let node = if n % 2 == 0 { &one } else { &two };
+        let body = json!({"username": "alice", "password": "wrong password"});
+        node.post("/v1/sessions").json(body).send().await.expect_error(401, "unauthenticated");
+    }
+    for node in [&one, &two] {
+        let body = json!({"username": "alice", "password": "password-alice"});
+        let locked = node.post("/v1/sessions").json(body).send().await;
+        assert!(locked.headers.get("retry-after").is_some());
+        locked.expect_error(429, "rate_limited");
+    }
+    let body = json!({"username": "bob", "password": "password-bob"});
+    two.post("/v1/sessions").json(body).send().await.expect(201);
+}

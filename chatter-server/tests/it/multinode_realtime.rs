@@ -114,7 +114,17 @@ async fn a_node_killed_with_sigkill_has_its_users_offline_elsewhere_within_the_b
     // The stated bound: a node counts as dead `--node-ttl-secs` after its last heartbeat
     // and the survivors check every fifth of that, so its users go offline within 1.2 ttl.
     let ttl_secs = 2;
-    let args = ["--database-url", &database_url, "--redis-url", &redis_url, "--node-ttl-secs", "2"];
+    let namespace = redis::namespace(&database_url);
+    let args = [
+        "--database-url",
+        &database_url,
+        "--redis-url",
+        &redis_url,
+        "--redis-namespace",
+        &namespace,
+        "--node-ttl-secs",
+        "2",
+    ];
     let mut one = Server::start_process(&dir.path().join("1"), &args).await;
     let two = Server::start_process(&dir.path().join("2"), &args).await;
     let alice = two.register("alice").await;

@@ -4,22 +4,12 @@
 //! within `node_ttl` plus one beat (a fifth of it).
 
 use super::Shared;
+use super::keys::Keys;
 use chatter_core::UserId;
 use redis::aio::ConnectionManager;
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, LazyLock};
-
-const NODES: &str = "chatter:nodes";
-
-/// The set of nodes holding a socket of `user_id`.
-pub fn online_key(user_id: &UserId) -> String {
-    format!("chatter:online:{user_id}")
-}
-
-fn node_users_key(node: &str) -> String {
-    format!("chatter:node:{node}:users")
-}
 
 /// Adds or removes this node in the user's set (and the user in the node's); answers
 /// 1 if the user came online, -1 if they went offline, 0 otherwise.
@@ -74,8 +64,8 @@ return offline
 });
 
 /// Whether any node holds a socket of `user_id`.
-pub async fn is_online(conn: &ConnectionManager, user_id: &UserId) -> redis::RedisResult<bool> {
-    let count: u64 = redis::cmd("SCARD").arg(online_key(user_id)).query_async(&mut conn.clone()).await?;
+pub async fn is_online(conn: &ConnectionManager, keys: &Keys, user_id: &UserId) -> redis::RedisResult<bool> {
+    let count: u64 = redis::cmd("SCARD").arg(keys.online(user_id.as_str())).query_async(&mut conn.clone()).await?;
     Ok(count > 0)
 }
 
@@ -83,13 +73,14 @@ pub async fn is_online(conn: &ConnectionManager, user_id: &UserId) -> redis::Red
 /// if that changed it.
 pub async fn mark(
     conn: &ConnectionManager,
+    keys: &Keys,
     node: &str,
     user_id: &UserId,
     here: bool,
 ) -> redis::RedisResult<Option<bool>> {
     let change: i64 = MARK
-        .key(online_key(user_id))
-        .key(node_users_key(node))
+        .key(keys.online(user_id.as_str()))
+        .key(keys.node_users(node))
         .arg(node)
         .arg(user_id.as_str())
         .arg(if here { "1" } else { "0" })
@@ -119,16 +110,16 @@ pub async fn run(shared: Arc<Shared>) {
 async fn beat(shared: &Shared) -> redis::RedisResult<()> {
     let ttl_ms = shared.node_ttl.as_millis() as u64;
     let (missing, dead): (i64, Vec<String>) =
-        BEAT.key(NODES).arg(&shared.node).arg(ttl_ms).invoke_async(&mut shared.conn.clone()).await?;
+        BEAT.key(shared.keys.nodes()).arg(&shared.node).arg(ttl_ms).invoke_async(&mut shared.conn.clone()).await?;
     if missing == 1 || shared.presence_dirty.swap(false, Ordering::Relaxed) {
         reconcile(shared).await?;
     }
     for node in dead.into_iter().filter(|n| *n != shared.node) {
         let offline: Vec<String> = REAP
-            .key(NODES)
-            .key(node_users_key(&node))
+            .key(shared.keys.nodes())
+            .key(shared.keys.node_users(&node))
             .arg(&node)
-            .arg(online_key(&UserId::new("")))
+            .arg(shared.keys.online_prefix())
             .invoke_async(&mut shared.conn.clone())
             .await?;
         tracing::info!(%node, users = offline.len(), "reaped a node that stopped beating");
@@ -143,7 +134,7 @@ async fn beat(shared: &Shared) -> redis::RedisResult<()> {
 /// announcing whoever that brings online or takes offline.
 async fn reconcile(shared: &Shared) -> redis::RedisResult<()> {
     let recorded: HashSet<String> =
-        redis::cmd("SMEMBERS").arg(node_users_key(&shared.node)).query_async(&mut shared.conn.clone()).await?;
+        redis::cmd("SMEMBERS").arg(shared.keys.node_users(&shared.node)).query_async(&mut shared.conn.clone()).await?;
     let here: HashSet<String> = shared.hub.online_users().into_iter().map(|u| u.as_str().to_owned()).collect();
     for user in here.union(&recorded) {
         shared.presence_changed(UserId::new(user.clone())).await;

@@ -6,13 +6,16 @@
 //! node goes on while Redis is away. Whatever other nodes missed meanwhile they read
 //! from the store once Redis is back (see `subscriber` and `publisher`).
 //!
-//! Keys (a standalone Redis, not a cluster: scripts touch keys of several users):
-//! `chatter:nodes` (sorted set: node id → last heartbeat, ms),
-//! `chatter:node:{node}:users` (set: users with a socket on the node),
-//! `chatter:online:{user}` (set: nodes holding a socket of the user).
+//! Keys (a standalone Redis, not a cluster: scripts touch keys of several users), all
+//! under the deployment's namespace (see `keys`): `{ns}:events` (the channel),
+//! `{ns}:nodes` (sorted set: node id → last heartbeat, ms), `{ns}:node:{node}:users`
+//! (set: users with a socket on the node), `{ns}:online:{user}` (set: nodes holding a
+//! socket of the user), `{ns}:login:{username}` (failed logins, see `login_limit`).
 
 mod envelope;
+mod keys;
 mod liveness;
+mod login_limit;
 mod publisher;
 mod subscriber;
 
@@ -29,8 +32,8 @@ use std::time::Duration;
 use thiserror::Error;
 use tokio::task::AbortHandle;
 
-/// The pub/sub channel every node follows.
-const CHANNEL: &str = "chatter:events";
+pub use login_limit::RedisLoginLimiter;
+
 /// How long one Redis command may take before it counts as failed.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -42,6 +45,7 @@ pub struct RedisError(#[from] redis::RedisError);
 /// What the broker's tasks share.
 struct Shared {
     node: String,
+    keys: keys::Keys,
     hub: Arc<Hub>,
     store: Arc<dyn Store>,
     conn: ConnectionManager,
@@ -68,10 +72,12 @@ impl Drop for RedisBroker {
 }
 
 impl RedisBroker {
-    /// Connects to Redis at `url` and starts following the other nodes. A node counts
+    /// Connects to Redis at `url` and starts following the other nodes of the
+    /// deployment named `namespace` (the prefix of every key). A node counts
     /// as dead `node_ttl` after its last heartbeat (it beats every fifth of that).
     pub async fn connect(
         url: &str,
+        namespace: &str,
         hub: Arc<Hub>,
         store: Arc<dyn Store>,
         node_ttl: Duration,
@@ -88,6 +94,7 @@ impl RedisBroker {
         let (outgoing, backlog) = publisher::queue();
         let shared = Arc::new(Shared {
             node,
+            keys: keys::Keys::new(namespace),
             hub,
             store,
             conn,
@@ -105,6 +112,14 @@ impl RedisBroker {
     }
 }
 
+impl RedisBroker {
+    /// A login limiter on the same Redis: `limit` failures per username per `window`,
+    /// counted over every node.
+    pub fn login_limiter(&self, limit: u32, window: Duration) -> RedisLoginLimiter {
+        RedisLoginLimiter::new(self.shared.conn.clone(), self.shared.keys.clone(), limit, window)
+    }
+}
+
 impl Shared {
     fn publish(&self, broadcast: Broadcast) {
         self.hub.deliver(&broadcast);
@@ -113,7 +128,7 @@ impl Shared {
 
     /// Whether any node holds a socket of `user_id` (this node's view if Redis is away).
     async fn is_online(&self, user_id: &UserId) -> bool {
-        match liveness::is_online(&self.conn, user_id).await {
+        match liveness::is_online(&self.conn, &self.keys, user_id).await {
             Ok(online) => online,
             Err(_) => self.hub.is_online(user_id),
         }
@@ -124,7 +139,7 @@ impl Shared {
     async fn presence_changed(&self, user_id: UserId) {
         let _turn = self.locks.lock(&user_id).await;
         let here = self.hub.is_online(&user_id);
-        match liveness::mark(&self.conn, &self.node, &user_id, here).await {
+        match liveness::mark(&self.conn, &self.keys, &self.node, &user_id, here).await {
             Ok(Some(online)) => self.announce(user_id, online).await,
             Ok(None) => {}
             Err(e) => {

@@ -4,7 +4,7 @@
 //! events the newest event_seq of their chat is kept and sent later as a `Head`, so
 //! other nodes still read the missing events from the store.
 
-use super::{CHANNEL, Shared, envelope};
+use super::{Shared, envelope};
 use crate::broker::Broadcast;
 use chatter_core::ChatId;
 use chatter_core::service::Notice;
@@ -89,10 +89,11 @@ pub async fn run(shared: Arc<Shared>, mut backlog: Backlog) {
 /// Sends one batch, trying again (with growing pauses) until Redis takes it.
 async fn send(shared: &Shared, batch: &[Vec<u8>]) {
     let mut pause = Duration::from_millis(50);
+    let channel = shared.keys.channel();
     loop {
         let mut pipe = redis::pipe();
         for payload in batch {
-            pipe.cmd("PUBLISH").arg(CHANNEL).arg(payload).ignore();
+            pipe.cmd("PUBLISH").arg(&channel).arg(payload).ignore();
         }
         let mut conn = shared.conn.clone();
         match pipe.query_async::<()>(&mut conn).await {

@@ -4,7 +4,7 @@
 //! the head of every chat this node's sockets follow, so each socket reads what it
 //! missed meanwhile.
 
-use super::{CHANNEL, COMMAND_TIMEOUT, Shared, envelope};
+use super::{COMMAND_TIMEOUT, Shared, envelope};
 use crate::broker::Broadcast;
 use futures::StreamExt;
 use std::sync::Arc;
@@ -37,7 +37,7 @@ enum Lost {
 
 async fn follow(shared: &Arc<Shared>, client: &redis::Client, pause: &mut Duration) -> Result<(), Lost> {
     let (mut sink, mut stream) = timeout(COMMAND_TIMEOUT, client.get_async_pubsub()).await??.split();
-    timeout(COMMAND_TIMEOUT, sink.subscribe(CHANNEL)).await??;
+    timeout(COMMAND_TIMEOUT, sink.subscribe(shared.keys.channel())).await??;
     *pause = Duration::from_millis(100);
     tokio::spawn(catch_up(shared.clone()));
     let mut ping = tokio::time::interval(PING_EVERY);
