@@ -111,7 +111,11 @@ impl Service {
                 self.open_session(c.user, device).await
             }
             _ => {
-                self.logins.failed(&key, self.now()).await;
+                // Only names that could exist count: junk names (any length) would
+                // only fill the limiter's table.
+                if Username::parse(username).is_ok() {
+                    self.logins.failed(&key, self.now()).await;
+                }
                 Err(Error::Unauthenticated)
             }
         }

@@ -410,6 +410,12 @@ impl Writer {
             return Ok(());
         }
         let wanted = (upto - after) as usize;
+        if wanted > RESUME_LIMIT {
+            // Too much to replay (a long broker outage): the client re-reads the chat.
+            self.sequencer.follow(chat.clone(), upto);
+            self.feed(frames::message(&ServerMessage::ChatReset { chat_id: chat.clone(), last_event_seq: upto }));
+            return Ok(());
+        }
         let events = match self.state.service.store().chat_events(chat, after, wanted).await {
             Ok(events) => events,
             Err(e) => {
@@ -424,6 +430,10 @@ impl Writer {
             return Err(Gone);
         }
         for e in &events {
+            // The user's own leaving ends what this socket may see of the chat.
+            if !self.sequencer.follows(chat) {
+                break;
+            }
             self.send_stored(e).await?;
         }
         Ok(())

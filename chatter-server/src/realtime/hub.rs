@@ -184,6 +184,18 @@ impl Hub {
         self.read().by_user.keys().cloned().collect()
     }
 
+    /// Per user with a socket on this node: the sessions of those sockets and the chats
+    /// they follow.
+    pub fn users(&self) -> HashMap<UserId, (HashSet<SessionId>, HashSet<ChatId>)> {
+        let mut users: HashMap<UserId, (HashSet<SessionId>, HashSet<ChatId>)> = HashMap::new();
+        for conn in self.read().conns.values() {
+            let entry = users.entry(conn.link.user_id.clone()).or_default();
+            entry.0.insert(conn.session_id.clone());
+            entry.1.extend(conn.chats.iter().cloned());
+        }
+        users
+    }
+
     /// Chats followed by a socket on this node.
     pub fn followed_chats(&self) -> Vec<ChatId> {
         self.read().by_chat.keys().cloned().collect()

@@ -39,18 +39,36 @@ async fn while_redis_is_down_nodes_deliver_their_own_and_catch_up_when_it_return
     let alice = one.register("alice").await;
     let carol = one.register("carol").await;
     let bob = two.register("bob").await;
+    let bob_phone = two.login("bob").await;
+    let dave = two.register("dave").await;
     let chat = one.group(&alice, "Team", "private").await;
     one.add(&chat, &alice, &carol).await;
     one.add(&chat, &alice, &bob).await;
+    one.add(&chat, &alice, &dave).await;
     let mut a = Ws::connect(one, &alice).await;
     let mut c = Ws::connect(one, &carol).await;
     let mut b = Ws::connect(two, &bob).await;
+    let mut phone = Ws::connect(two, &bob_phone).await;
+    let mut d = Ws::connect(two, &dave).await;
     let (mut at_a, mut at_b, mut at_c) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     one.say(&chat, &alice, "all there").await;
     collect(&mut b, &mut at_b, 1, Duration::from_secs(5)).await;
     assert_eq!(at_b.len(), 1, "cross-node delivery works before the fault");
 
     redis.stop();
+    // Changes other nodes must learn of even though their broadcasts are lost: Dave is
+    // removed from the chat, Bob's phone session is revoked (both through node one).
+    one.delete(&format!("/v1/chats/{chat}/members/{}", dave.id)).by(&alice).send().await.expect(204);
+    let sessions = one.get("/v1/sessions").by(&bob).send().await.expect(200);
+    let phone_session = sessions["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .find(|s| s["current"] == false)
+        .and_then(|s| s["id"].as_str())
+        .expect("the phone's session")
+        .to_owned();
+    one.delete(&format!("/v1/sessions/{phone_session}")).by(&bob).send().await.expect(204);
     for n in 0..5 {
         one.say(&chat, &alice, &format!("redis down {n}")).await;
     }
@@ -74,14 +92,139 @@ async fn while_redis_is_down_nodes_deliver_their_own_and_catch_up_when_it_return
     // Nobody sends anything: the nodes resubscribe and the sockets read what they
     // missed from the store.
     collect(&mut a, &mut at_a, 9, Duration::from_secs(10)).await;
+    assert_eq!(phone.closed_with(Duration::from_secs(5)).await, Some(4001), "the revoked session's socket closes");
+    // Dave learns he left, and sees nothing said after it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let frame = d.next_within(left).await.expect("chat.removed reaches Dave");
+        assert!(
+            frame["type"] != "message.created" || frame["message"]["text"] == "all there",
+            "Dave must not see messages from after his removal: {frame}"
+        );
+        if frame["type"] == "chat.removed" {
+            assert_eq!(frame["chat_id"], chat.as_str());
+            break;
+        }
+    }
     collect(&mut c, &mut at_c, 9, Duration::from_secs(10)).await;
     println!("caught up {:?} after Redis came back", back.elapsed());
     one.say(&chat, &alice, "after").await;
     two.say(&chat, &bob, "after too").await;
     for (name, ws, seen) in [("alice", &mut a, &mut at_a), ("bob", &mut b, &mut at_b), ("carol", &mut c, &mut at_c)] {
         collect(ws, seen, 11, Duration::from_secs(5)).await;
-        ws.expect_silence_but(&["presence", "typing", "read"], Duration::from_millis(300)).await;
+        ws.expect_silence_but(&["presence", "typing", "read", "chat.member_left"], Duration::from_millis(300)).await;
         let expected: BTreeMap<u64, u32> = (1..=11).map(|s| (s, 1)).collect();
         assert_eq!(*seen, expected, "{name} holds every message once");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_starts_while_redis_is_down_and_joins_the_others_when_it_returns() {
+    if !postgres::enabled() {
+        return;
+    }
+    let Some(database_url) = postgres::fresh_database().await else { return };
+    let redis = OwnRedis::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = |n: &str| {
+        let mut config = test_config(&dir.path().join(n));
+        config.database_url = Some(database_url.clone());
+        config.redis_url = Some(redis.url());
+        config
+    };
+    let one = Server::start_with(config("1")).await;
+    redis.stop();
+    let two = Server::start_with(config("2")).await;
+    let alice = one.register("alice").await;
+    let bob = two.register("bob").await;
+    let chat = two.direct(&bob, &alice).await;
+    let mut a = Ws::connect(&one, &alice).await;
+    redis.resume();
+    // Once both nodes follow Redis again, Bob's messages on node two reach Alice on one.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut seen = BTreeMap::new();
+    let mut n = 0;
+    while seen.is_empty() {
+        assert!(Instant::now() < deadline, "node two never reached node one through Redis");
+        n += 1;
+        two.say(&chat, &bob, &format!("hello {n}")).await;
+        collect(&mut a, &mut seen, 1, Duration::from_millis(500)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broadcasts_lost_while_subscriptions_were_down_are_recovered_from_the_store() {
+    if !postgres::enabled() {
+        return;
+    }
+    let Some(database_url) = postgres::fresh_database().await else { return };
+    let redis = OwnRedis::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut nodes = Vec::new();
+    for n in ["1", "2"] {
+        let mut config = test_config(&dir.path().join(n));
+        config.database_url = Some(database_url.clone());
+        config.redis_url = Some(redis.url());
+        nodes.push(Server::start_with(config).await);
+    }
+    let (one, two) = (&nodes[0], &nodes[1]);
+    let alice = one.register("alice").await;
+    let bob = two.register("bob").await;
+    let bob_phone = two.login("bob").await;
+    let dave = two.register("dave").await;
+    let chat = one.group(&alice, "Team", "private").await;
+    one.add(&chat, &alice, &bob).await;
+    one.add(&chat, &alice, &dave).await;
+    let mut b = Ws::connect(two, &bob).await;
+    let mut phone = Ws::connect(two, &bob_phone).await;
+    let mut d = Ws::connect(two, &dave).await;
+
+    // Redis stays up (publishing works) but every subscription is cut again and again:
+    // what is published meanwhile reaches no other node.
+    let port = redis.port.to_string();
+    let cutting = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let cutter = {
+        let (cutting, port) = (cutting.clone(), port.clone());
+        std::thread::spawn(move || {
+            while cutting.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = std::process::Command::new("redis-cli")
+                    .args(["-p", &port, "CLIENT", "KILL", "TYPE", "pubsub"])
+                    .output();
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    one.delete(&format!("/v1/chats/{chat}/members/{}", dave.id)).by(&alice).send().await.expect(204);
+    let sessions = one.get("/v1/sessions").by(&bob).send().await.expect(200);
+    let phone_session = sessions["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .find(|s| s["current"] == false)
+        .and_then(|s| s["id"].as_str())
+        .expect("the phone's session")
+        .to_owned();
+    one.delete(&format!("/v1/sessions/{phone_session}")).by(&bob).send().await.expect(204);
+    for n in 0..3 {
+        one.say(&chat, &alice, &format!("while cut {n}")).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    cutting.store(false, std::sync::atomic::Ordering::Relaxed);
+    cutter.join().expect("cutter");
+
+    assert_eq!(phone.closed_with(Duration::from_secs(10)).await, Some(4001), "the revoked session's socket closes");
+    let mut at_b = BTreeMap::new();
+    collect(&mut b, &mut at_b, 3, Duration::from_secs(10)).await;
+    assert_eq!(at_b.keys().copied().collect::<Vec<_>>(), [1, 2, 3], "Bob reads the three from the store");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let frame = d.next_within(left).await.expect("chat.removed reaches Dave");
+        assert!(frame["type"] != "message.created", "Dave must not see messages from after his removal: {frame}");
+        if frame["type"] == "chat.removed" {
+            break;
+        }
     }
 }

@@ -72,7 +72,8 @@ impl Drop for RedisBroker {
 }
 
 impl RedisBroker {
-    /// Connects to Redis at `url` and starts following the other nodes of the
+    /// Connects to Redis at `url` (or keeps trying, if it does not answer: only a bad
+    /// URL is an error) and starts following the other nodes of the
     /// deployment named `namespace` (the prefix of every key). A node counts
     /// as dead `node_ttl` after its last heartbeat (it beats every fifth of that).
     pub async fn connect(
@@ -88,7 +89,15 @@ impl RedisBroker {
             .set_response_timeout(Some(COMMAND_TIMEOUT))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_secs(1));
-        let conn = ConnectionManager::new_with_config(client.clone(), config).await?;
+        let conn = match ConnectionManager::new_with_config(client.clone(), config.clone()).await {
+            Ok(conn) => conn,
+            // A node must come up while Redis is away (say, during a deploy); it keeps
+            // trying, and meanwhile delivers to its own sockets.
+            Err(e) => {
+                tracing::warn!(error = %e, "Redis is not answering; starting anyway and trying again");
+                ConnectionManager::new_lazy_with_config(client.clone(), config)?
+            }
+        };
         let node = format!("{:016x}", rand::random::<u64>());
         tracing::info!(%node, "following other nodes through Redis");
         let (outgoing, backlog) = publisher::queue();

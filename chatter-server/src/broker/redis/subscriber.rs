@@ -1,12 +1,15 @@
 //! Following the other nodes: one pub/sub connection to the shared channel, delivering
 //! what other nodes publish to this node's sockets. When the connection drops (or stops
-//! answering pings) it connects and subscribes again by itself, then asks the store for
-//! the head of every chat this node's sockets follow, so each socket reads what it
-//! missed meanwhile.
+//! answering pings) it connects and subscribes again by itself, then brings this node's
+//! sockets up to date with the store (revoked sessions, joined and left chats, missed
+//! events), since pub/sub keeps nothing for a subscriber that was away.
 
 use super::{COMMAND_TIMEOUT, Shared, envelope};
 use crate::broker::Broadcast;
+use chatter_core::service::Notice;
+use chatter_core::{ChatId, SessionId};
 use futures::StreamExt;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::timeout;
@@ -59,18 +62,45 @@ async fn follow(shared: &Arc<Shared>, client: &redis::Client, pause: &mut Durati
     }
 }
 
-/// Tells every socket the store's head of each chat this node follows: broadcasts
-/// published while the subscription was down are read from the store instead.
+/// Brings this node's sockets up to date with the store after broadcasts may have been
+/// lost (the subscription was down): sessions revoked meanwhile close, chats joined or
+/// left meanwhile are added or removed, and every socket reads the events it missed.
+/// A store error is retried (with pauses) until the store answers.
 async fn catch_up(shared: Arc<Shared>) {
-    let chats = shared.hub.followed_chats();
-    for chat_id in chats {
-        match shared.store.chat(&chat_id).await {
-            Ok(Some(chat)) => shared.hub.deliver(&Broadcast::Head { chat_id, event_seq: chat.last_event_seq }),
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "catching up after Redis came back: store unavailable");
-                return;
+    let mut pause = Duration::from_millis(200);
+    while let Err(e) = try_catch_up(&shared).await {
+        tracing::warn!(error = %e, "catching up after Redis came back: store unavailable; trying again");
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(5));
+    }
+}
+
+async fn try_catch_up(shared: &Shared) -> Result<(), chatter_core::StoreError> {
+    let store = &shared.store;
+    for (user_id, (sessions, followed)) in shared.hub.users() {
+        let alive: HashSet<SessionId> = store.sessions_of_user(&user_id).await?.into_iter().map(|s| s.id).collect();
+        let revoked: Vec<SessionId> = sessions.into_iter().filter(|s| !alive.contains(s)).collect();
+        if !revoked.is_empty() {
+            shared.hub.deliver(&Broadcast::Notice(Notice::SessionsRevoked {
+                user_id: user_id.clone(),
+                session_ids: revoked,
+            }));
+        }
+        let current: HashSet<ChatId> = store.chat_heads(&user_id).await?.into_iter().map(|(c, _)| c).collect();
+        for chat_id in followed.difference(&current) {
+            let removed = Notice::ChatRemoved { user_id: user_id.clone(), chat_id: chat_id.clone() };
+            shared.hub.deliver(&Broadcast::Notice(removed));
+        }
+        for chat_id in current.difference(&followed) {
+            if let Some(chat) = store.chat(chat_id).await? {
+                shared.hub.deliver(&Broadcast::Notice(Notice::ChatAdded { user_id: user_id.clone(), chat }));
             }
         }
     }
+    for chat_id in shared.hub.followed_chats() {
+        if let Some(chat) = store.chat(&chat_id).await? {
+            shared.hub.deliver(&Broadcast::Head { chat_id, event_seq: chat.last_event_seq });
+        }
+    }
+    Ok(())
 }
