@@ -228,3 +228,41 @@ async fn broadcasts_lost_while_subscriptions_were_down_are_recovered_from_the_st
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_is_written_again_after_redis_restarts_empty() {
+    if !postgres::enabled() {
+        return;
+    }
+    let Some(database_url) = postgres::fresh_database().await else { return };
+    let redis = OwnRedis::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut nodes = Vec::new();
+    for n in ["1", "2"] {
+        let mut config = test_config(&dir.path().join(n));
+        config.database_url = Some(database_url.clone());
+        config.redis_url = Some(redis.url());
+        config.node_ttl_secs = 1;
+        nodes.push(Server::start_with(config).await);
+    }
+    let (one, two) = (&nodes[0], &nodes[1]);
+    let alice = one.register("alice").await;
+    let bob = two.register("bob").await;
+    two.direct(&bob, &alice).await;
+    let mut a = Ws::connect(one, &alice).await;
+    let b = Ws::connect(two, &bob).await;
+    assert_eq!(a.next_of("presence").await["online"], true);
+    redis.stop();
+    redis.resume();
+    // The nodes notice at their next beats (every 200 ms here) that Redis lost them.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    drop(b);
+    // (Writing Bob's presence again may announce him online once more, which is true.)
+    let offline = loop {
+        let p = a.next_of("presence").await;
+        if p["online"] == false {
+            break p;
+        }
+    };
+    assert_eq!(offline["user_id"], bob.id.as_str(), "Bob's going is still announced");
+}

@@ -53,6 +53,8 @@ struct Shared {
     locks: UserLocks,
     /// A presence write failed: the next heartbeat writes this node's users again.
     presence_dirty: AtomicBool,
+    /// Users whose presence write or announcement failed: announced again as they are.
+    unsettled: std::sync::Mutex<std::collections::HashSet<UserId>>,
     node_ttl: Duration,
 }
 
@@ -110,6 +112,7 @@ impl RedisBroker {
             outgoing,
             locks: UserLocks::default(),
             presence_dirty: AtomicBool::new(false),
+            unsettled: std::sync::Mutex::default(),
             node_ttl,
         });
         let tasks = vec![
@@ -149,21 +152,40 @@ impl Shared {
         let _turn = self.locks.lock(&user_id).await;
         let here = self.hub.is_online(&user_id);
         match liveness::mark(&self.conn, &self.keys, &self.node, &user_id, here).await {
-            Ok(Some(online)) => self.announce(user_id, online).await,
-            Ok(None) => {}
+            Ok(mark) => {
+                if mark.node_was_missing {
+                    self.presence_dirty.store(true, Ordering::Relaxed);
+                }
+                if let Some(online) = mark.change {
+                    self.announce(user_id, online).await;
+                }
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "presence not recorded in Redis");
-                self.presence_dirty.store(true, Ordering::Relaxed);
+                self.unsettle(user_id);
             }
         }
     }
 
     async fn announce(&self, user_id: UserId, online: bool) {
-        if let Some(audience) = audience(&*self.store, &user_id).await
-            && self.is_online(&user_id).await == online
-        {
-            self.publish(Broadcast::Presence { user_id, online, audience });
+        match audience(&*self.store, &user_id).await {
+            Some(audience) => {
+                if self.is_online(&user_id).await == online {
+                    self.publish(Broadcast::Presence { user_id, online, audience });
+                }
+            }
+            None => self.unsettle(user_id),
         }
+    }
+
+    /// Remembers that `user_id`'s presence may be wrong somewhere, for the next beat.
+    fn unsettle(&self, user_id: UserId) {
+        self.unsettled.lock().unwrap_or_else(|e| e.into_inner()).insert(user_id);
+        self.presence_dirty.store(true, Ordering::Relaxed);
+    }
+
+    fn take_unsettled(&self) -> Vec<UserId> {
+        self.unsettled.lock().unwrap_or_else(|e| e.into_inner()).drain().collect()
     }
 }
 
