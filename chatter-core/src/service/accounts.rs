@@ -97,11 +97,16 @@ impl Service {
     pub async fn login(&self, username: &str, password: &str, device_name: Option<&str>) -> Result<Login, Error> {
         let device = parse_device(device_name)?;
         let key = username.trim().to_lowercase();
-        self.logins.check(&key, self.now()).await?;
+        let name = Username::parse(username).ok();
+        // Only names that could exist are limited: junk names (of any length) cannot
+        // log in, and would only fill the limiter's table.
+        if name.is_some() {
+            self.logins.attempt(&key, self.now()).await?;
+        }
         let password = Password::for_check(password);
-        let creds = match Username::parse(username) {
-            Ok(u) => self.store.credentials_by_username(&u).await?,
-            Err(_) => None,
+        let creds = match &name {
+            Some(u) => self.store.credentials_by_username(u).await?,
+            None => None,
         };
         let hash = creds.as_ref().and_then(|c| c.password_hash.as_deref());
         let ok = self.credentials.verify_password(&password, hash).await?;
@@ -110,14 +115,8 @@ impl Service {
                 self.logins.succeeded(&key).await;
                 self.open_session(c.user, device).await
             }
-            _ => {
-                // Only names that could exist count: junk names (any length) would
-                // only fill the limiter's table.
-                if Username::parse(username).is_ok() {
-                    self.logins.failed(&key, self.now()).await;
-                }
-                Err(Error::Unauthenticated)
-            }
+            // The attempt stays counted as a failure.
+            _ => Err(Error::Unauthenticated),
         }
     }
 

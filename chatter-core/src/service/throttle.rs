@@ -8,16 +8,17 @@ use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-/// Where failed logins are counted: [`LoginThrottle`] in memory for one process, or a
-/// store that every node of a deployment shares (the server's Redis).
+/// Where login attempts are counted: [`LoginThrottle`] in memory for one process, or a
+/// store that every node of a deployment shares (the server's Redis). An attempt counts
+/// as a failure from the moment it starts until it succeeds, so parallel guesses cannot
+/// pass the limit together.
 #[cfg_attr(target_family = "wasm", async_trait(?Send))]
 #[cfg_attr(not(target_family = "wasm"), async_trait)]
 pub trait LoginLimiter: crate::store::SendSync {
-    /// Whether `key` may try to log in at `now`; `RateLimited` with the wait if not.
-    async fn check(&self, key: &str, now: Timestamp) -> Result<(), Error>;
-    /// Records a failed attempt.
-    async fn failed(&self, key: &str, now: Timestamp);
-    /// Forgets the failures of `key` (after a successful login).
+    /// Starts an attempt for `key` at `now`: `RateLimited` (with the wait) once the
+    /// key's failures reached the limit within the window, else counted.
+    async fn attempt(&self, key: &str, now: Timestamp) -> Result<(), Error>;
+    /// The attempt succeeded: forgets the failures of `key`.
     async fn succeeded(&self, key: &str);
 }
 
@@ -54,13 +55,15 @@ impl LoginThrottle {
 
     /// Records a failed attempt.
     pub fn failed(&self, key: &str, now: Timestamp) {
-        let mut failures = self.lock();
+        Self::count(&mut self.lock(), key, now, self.window_micros);
+    }
+
+    fn count(failures: &mut HashMap<String, (Timestamp, u32)>, key: &str, now: Timestamp, window: i64) {
         if failures.len() > 100_000 {
-            let window = self.window_micros;
             failures.retain(|_, (since, _)| now.as_micros() - since.as_micros() < window);
         }
         let entry = failures.entry(key.to_owned()).or_insert((now, 0));
-        if now.as_micros() - entry.0.as_micros() >= self.window_micros {
+        if now.as_micros() - entry.0.as_micros() >= window {
             *entry = (now, 0);
         }
         entry.1 += 1;
@@ -75,12 +78,18 @@ impl LoginThrottle {
 #[cfg_attr(target_family = "wasm", async_trait(?Send))]
 #[cfg_attr(not(target_family = "wasm"), async_trait)]
 impl LoginLimiter for LoginThrottle {
-    async fn check(&self, key: &str, now: Timestamp) -> Result<(), Error> {
-        LoginThrottle::check(self, key, now)
-    }
-
-    async fn failed(&self, key: &str, now: Timestamp) {
-        LoginThrottle::failed(self, key, now);
+    async fn attempt(&self, key: &str, now: Timestamp) -> Result<(), Error> {
+        // Checked and counted under one lock.
+        let mut failures = self.lock();
+        if let Some(&(since, count)) = failures.get(key)
+            && count >= self.limit
+            && now.as_micros() - since.as_micros() < self.window_micros
+        {
+            let left = self.window_micros - (now.as_micros() - since.as_micros());
+            return Err(Error::RateLimited { retry_after_secs: (left / 1_000_000).max(1) as u64 });
+        }
+        Self::count(&mut failures, key, now, self.window_micros);
+        Ok(())
     }
 
     async fn succeeded(&self, key: &str) {

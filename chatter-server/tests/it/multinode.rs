@@ -1,6 +1,7 @@
 //! Two server processes on one Postgres and Redis (the Postgres pass of the suite only):
 //! seqs stay gap-free across nodes, and any node serves any user with no per-node
-//! session cache; a revocation closes the session's sockets on every node.
+//! session cache; a revocation closes the session's sockets on every node; login attempts
+//! are limited over all nodes together.
 
 use crate::harness::{seqs, two_nodes};
 use crate::ws_client::Ws;
@@ -94,4 +95,20 @@ async fn failed_logins_count_over_every_node() {
     }
     let body = json!({"username": "bob", "password": "password-bob"});
     two.post("/v1/sessions").json(body).send().await.expect(201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_guesses_on_two_nodes_cannot_pass_the_limit_together() {
+    let Some((one, two, _dir)) = two_nodes().await else { return };
+    one.register("alice").await;
+    let guesses = (0..24).map(|n| {
+        let node = if n % 2 == 0 { &one } else { &two };
+        let body = json!({"username": "alice", "password": format!("guess {n}")});
+        async move { node.post("/v1/sessions").json(body).send().await.status }
+    });
+    let statuses = futures::future::join_all(guesses).await;
+    let tried = statuses.iter().filter(|s| **s == 401).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(tried + limited, 24, "{statuses:?}");
+    assert_eq!(tried, 10, "exactly the limit was tried, over both nodes: {statuses:?}");
 }

@@ -1,6 +1,8 @@
-//! Failed logins counted in Redis, so that the limit holds for a username across every
+//! Login attempts counted in Redis, so that the limit holds for a username across every
 //! node (with N nodes and per-node counts, N times as many guesses would pass). A key
-//! `{ns}:login:{username}` counts failures and expires one window after the first.
+//! `{ns}:login:{username}` counts attempts (until one succeeds) and expires one window
+//! after the first; the check and the count are one script, so parallel guesses on
+//! several nodes cannot pass the limit together.
 //! While Redis cannot answer, this node's own count takes over.
 
 use super::keys::Keys;
@@ -10,13 +12,16 @@ use redis::aio::ConnectionManager;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-/// Counts a failure; the first one starts the window. Answers the count.
-static FAILED: LazyLock<redis::Script> = LazyLock::new(|| {
+/// Counts an attempt (the first starts the window); answers the count before it and
+/// the window's remaining ms. Past the limit nothing is counted.
+static ATTEMPT: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(
         r"
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n >= tonumber(ARGV[2]) then return {n, redis.call('PTTL', KEYS[1])} end
+redis.call('INCR', KEYS[1])
+if n == 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {n, redis.call('PTTL', KEYS[1])}
 ",
     )
 });
@@ -46,40 +51,28 @@ impl RedisLoginLimiter {
 
 #[async_trait::async_trait]
 impl LoginLimiter for RedisLoginLimiter {
-    async fn check(&self, username: &str, now: Timestamp) -> Result<(), Error> {
-        let answer: redis::RedisResult<(Option<u32>, i64)> = redis::pipe()
-            .cmd("GET")
-            .arg(self.keys.login(username))
-            .cmd("PTTL")
-            .arg(self.keys.login(username))
-            .query_async(&mut self.conn.clone())
+    async fn attempt(&self, username: &str, now: Timestamp) -> Result<(), Error> {
+        let counted: redis::RedisResult<(u32, i64)> = ATTEMPT
+            .key(self.keys.login(username))
+            .arg(self.window.as_millis() as u64)
+            .arg(self.limit)
+            .invoke_async(&mut self.conn.clone())
             .await;
-        match answer {
-            Ok((Some(count), left_ms)) if count >= self.limit && left_ms > 0 => {
-                Err(Error::RateLimited { retry_after_secs: (left_ms as u64).div_ceil(1000).max(1) })
+        match counted {
+            Ok((before, left_ms)) if before >= self.limit => {
+                Err(Error::RateLimited { retry_after_secs: (left_ms.max(0) as u64).div_ceil(1000).max(1) })
             }
             Ok(_) => Ok(()),
             Err(e) => {
                 tracing::warn!(error = %e, "login limit: Redis unavailable, counting on this node");
-                self.fallback.check(username, now)
+                self.fallback.attempt(username, now).await
             }
-        }
-    }
-
-    async fn failed(&self, username: &str, now: Timestamp) {
-        let counted: redis::RedisResult<u32> = FAILED
-            .key(self.keys.login(username))
-            .arg(self.window.as_millis() as u64)
-            .invoke_async(&mut self.conn.clone())
-            .await;
-        if counted.is_err() {
-            self.fallback.failed(username, now);
         }
     }
 
     async fn succeeded(&self, username: &str) {
         let _: redis::RedisResult<()> =
             redis::cmd("DEL").arg(self.keys.login(username)).query_async(&mut self.conn.clone()).await;
-        self.fallback.succeeded(username);
+        LoginLimiter::succeeded(&self.fallback, username).await;
     }
 }
