@@ -131,7 +131,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let state = AppState::open(config).await?;
-    let hub = state.hub.clone();
+    let (hub, broker) = (state.hub.clone(), state.broker.clone());
     let app = http::router(state);
     let closing = hub.clone();
     let shutdown = async move {
@@ -148,5 +148,6 @@ pub async fn run(
     });
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     hub.wait_idle(std::time::Duration::from_secs(5)).await;
+    broker.shutdown().await;
     Ok(())
 }

@@ -60,6 +60,10 @@ pub trait Broker: Send + Sync + std::fmt::Debug {
     /// holds one, and when that changes the user's presence over all nodes, announces
     /// it to the users who may see it.
     async fn presence_changed(&self, user_id: UserId);
+
+    /// The node is stopping and its sockets are closed: tells the other nodes now
+    /// (rather than when the node is found dead) and sends what is still queued.
+    async fn shutdown(&self) {}
 }
 
 /// The core's notice sink, publishing through a broker.

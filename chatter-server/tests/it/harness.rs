@@ -220,6 +220,14 @@ impl Server {
         }
     }
 
+    /// Stops a server run as a process with SIGTERM (a graceful stop), waiting for it.
+    pub fn terminate(&mut self) {
+        if let Some(mut child) = self.process.take() {
+            let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+            let _ = child.wait();
+        }
+    }
+
     /// Kills a server run as a process with SIGKILL: no goodbye to anyone.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.process.take() {

@@ -156,3 +156,24 @@ async fn a_node_killed_with_sigkill_has_its_users_offline_elsewhere_within_the_b
     assert_eq!((back["user_id"].as_str(), back["online"].as_bool()), (Some(bob.id.as_str()), Some(true)));
     println!("offline elsewhere {took:?} after SIGKILL (node ttl {ttl_secs} s)");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_stopped_gracefully_has_its_users_offline_elsewhere_at_once() {
+    let Some((mut one, two, _dir)) = two_nodes().await else { return };
+    let alice = two.register("alice").await;
+    let bob = one.register("bob").await;
+    two.direct(&alice, &bob).await;
+    let mut a = Ws::connect(&two, &alice).await;
+    let mut b = Ws::connect(&one, &bob).await;
+    assert_eq!(a.next_of("presence").await["online"], true);
+    // Bob's app answers the node's close, as clients do.
+    let bob_app = tokio::spawn(async move { b.closed_with(Duration::from_secs(10)).await });
+    let stopping = Instant::now();
+    // SIGTERM: the node closes its sockets (1001) and leaves Redis on its way out, long
+    // before the 10 s after which the others would find it dead.
+    tokio::task::block_in_place(|| one.terminate());
+    let offline = a.next_of("presence").await;
+    assert_eq!((offline["user_id"].as_str(), offline["online"].as_bool()), (Some(bob.id.as_str()), Some(false)));
+    assert!(stopping.elapsed() < Duration::from_secs(5), "offline after {:?}", stopping.elapsed());
+    assert_eq!(bob_app.await.expect("bob's app"), Some(1001), "going away: reconnect elsewhere");
+}

@@ -183,6 +183,23 @@ async fn settle(shared: &Shared, dirty: bool, dead: Vec<String>) -> redis::Redis
     Ok(())
 }
 
+/// Takes this node out of Redis as it stops, announcing offline the users no other
+/// node holds.
+pub async fn leave(shared: &Shared) -> redis::RedisResult<()> {
+    let offline: Vec<String> = REAP
+        .key(shared.keys.nodes())
+        .key(shared.keys.node_users(&shared.node))
+        .arg(&shared.node)
+        .arg(shared.keys.online_prefix())
+        .arg(0)
+        .invoke_async(&mut shared.conn.clone())
+        .await?;
+    for user in offline {
+        shared.announce(UserId::new(user), false).await;
+    }
+    Ok(())
+}
+
 /// Writes this node's users to Redis again (after Redis lost them or a write failed),
 /// announcing whoever that brings online or takes offline; users whose presence write
 /// or announcement failed are announced as they are now.

@@ -198,6 +198,15 @@ impl Broker for RedisBroker {
     async fn presence_changed(&self, user_id: UserId) {
         self.shared.presence_changed(user_id).await;
     }
+
+    async fn shutdown(&self) {
+        if let Err(e) = liveness::leave(&self.shared).await {
+            tracing::warn!(error = %e, "could not take this node out of Redis; the others will reap it");
+        }
+        self.shared.outgoing.drained(Duration::from_secs(2)).await;
+        // The last batch is on its way once taken; give it a moment to be written.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 impl std::fmt::Debug for Shared {

@@ -41,6 +41,14 @@ pub fn queue() -> (Queue, Backlog) {
 }
 
 impl Queue {
+    /// Waits (at most `limit`) until everything queued has been taken for sending.
+    pub async fn drained(&self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.tx.capacity() < self.tx.max_capacity() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Queues `broadcast` from `node`; never waits.
     pub fn push(&self, node: &str, broadcast: &Broadcast) {
         let payload = match envelope::encode(node, broadcast) {
