@@ -48,6 +48,9 @@ pub enum Broadcast {
         /// Its newest stored event.
         event_seq: u64,
     },
+    /// Broadcasts of the sender were lost (its queue overflowed): every node checks its
+    /// sockets' sessions, chats and events against the store.
+    CatchUp,
 }
 
 /// Carries broadcasts and presence to every node (this one included).

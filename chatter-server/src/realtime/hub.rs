@@ -378,6 +378,8 @@ impl Hub {
                     }
                 }
             }
+            // For the broker: it reads the store and delivers what it finds.
+            Broadcast::CatchUp => {}
             Broadcast::Head { chat_id, event_seq } => {
                 let state = self.read();
                 for link in state.by_chat.get(chat_id).into_iter().flatten() {

@@ -61,6 +61,7 @@ mod tests {
             Broadcast::Typing { chat_id: chat_id.clone(), user_id: user_id.clone() },
             Broadcast::Presence { user_id: user_id.clone(), online: true, audience: vec![UserId::new("u2")] },
             Broadcast::Head { chat_id, event_seq: 12 },
+            Broadcast::CatchUp,
         ];
         for b in broadcasts {
             let bytes = encode("n1", &b).unwrap();

@@ -2,11 +2,14 @@
 //! and a task that sends it in pipelined batches. A batch that fails is sent again
 //! once Redis answers; broadcasts that find the queue full are dropped, but for chat
 //! events the newest event_seq of their chat is kept and sent later as a `Head`, so
-//! other nodes still read the missing events from the store.
+//! other nodes still read the missing events from the store, and for membership
+//! changes and revocations a `CatchUp` follows, which has every node check its sockets
+//! against the store. (Lost typing and presence frames are not recovered.)
 
 use super::{Shared, envelope};
 use crate::broker::Broadcast;
 use chatter_core::ChatId;
+use chatter_core::model::ChatEvent;
 use chatter_core::service::Notice;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,7 +21,14 @@ const CAPACITY: usize = 65_536;
 /// Broadcasts per pipelined batch.
 const BATCH: usize = 512;
 
-type Lost = Arc<Mutex<HashMap<ChatId, u64>>>;
+/// What overflow dropped: chat heads, and whether anything else that matters.
+#[derive(Debug, Default)]
+struct Dropped {
+    heads: HashMap<ChatId, u64>,
+    others: bool,
+}
+
+type Lost = Arc<Mutex<Dropped>>;
 
 /// The sending side, used by `publish`.
 #[derive(Debug)]
@@ -35,7 +45,11 @@ pub struct Backlog {
 
 /// A new queue and its backlog.
 pub fn queue() -> (Queue, Backlog) {
-    let (tx, rx) = mpsc::channel(CAPACITY);
+    queue_of(CAPACITY)
+}
+
+fn queue_of(capacity: usize) -> (Queue, Backlog) {
+    let (tx, rx) = mpsc::channel(capacity);
     let lost = Lost::default();
     (Queue { tx, lost: lost.clone() }, Backlog { rx, lost })
 }
@@ -58,15 +72,15 @@ impl Queue {
         if self.tx.try_send(payload).is_ok() {
             return;
         }
-        let head = match broadcast {
-            Broadcast::Notice(Notice::Chat(e)) => Some((&e.chat_id, e.event_seq)),
-            Broadcast::Head { chat_id, event_seq } => Some((chat_id, *event_seq)),
-            _ => None,
-        };
-        if let Some((chat, seq)) = head {
-            let mut lost = self.lost.lock().unwrap_or_else(|e| e.into_inner());
-            let at = lost.entry(chat.clone()).or_default();
-            *at = (*at).max(seq);
+        let mut lost = self.lost.lock().unwrap_or_else(|e| e.into_inner());
+        match broadcast {
+            Broadcast::Notice(Notice::Chat(ChatEvent { chat_id, event_seq, .. }))
+            | Broadcast::Head { chat_id, event_seq } => {
+                let at = lost.heads.entry(chat_id.clone()).or_default();
+                *at = (*at).max(*event_seq);
+            }
+            Broadcast::Notice(_) | Broadcast::CatchUp => lost.others = true,
+            Broadcast::Typing { .. } | Broadcast::Presence { .. } => {}
         }
     }
 }
@@ -80,11 +94,12 @@ pub async fn run(shared: Arc<Shared>, mut backlog: Backlog) {
         }
         send(&shared, &batch).await;
         batch.clear();
-        let lost: Vec<(ChatId, u64)> = backlog.lost.lock().unwrap_or_else(|e| e.into_inner()).drain().collect();
-        if !lost.is_empty() {
-            tracing::warn!(chats = lost.len(), "broadcasts dropped on a full queue: sending their chats' heads");
-            for (chat_id, event_seq) in lost {
-                if let Ok(p) = envelope::encode(&shared.node, &Broadcast::Head { chat_id, event_seq }) {
+        let lost = std::mem::take(&mut *backlog.lost.lock().unwrap_or_else(|e| e.into_inner()));
+        if !lost.heads.is_empty() || lost.others {
+            tracing::warn!(chats = lost.heads.len(), "broadcasts dropped on a full queue: sending what replaces them");
+            let heads = lost.heads.into_iter().map(|(chat_id, event_seq)| Broadcast::Head { chat_id, event_seq });
+            for b in heads.chain(lost.others.then_some(Broadcast::CatchUp)) {
+                if let Ok(p) = envelope::encode(&shared.node, &b) {
                     batch.push(p);
                 }
             }
@@ -112,5 +127,46 @@ async fn send(shared: &Shared, batch: &[Vec<u8>]) {
                 pause = (pause * 2).min(Duration::from_secs(2));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chatter_core::model::ChatEventKind;
+    use chatter_core::{UserId, model::Message};
+
+    fn event(chat: &str, event_seq: u64) -> Broadcast {
+        let message = Message {
+            id: chatter_core::MessageId::new("m"),
+            chat_id: ChatId::new(chat),
+            seq: 1,
+            sender_id: UserId::new("u"),
+            text: "x".into(),
+            client_id: None,
+            reply_to: None,
+            created_at: chatter_core::Timestamp::from_micros(0),
+            edited_at: None,
+            deleted: false,
+        };
+        let kind = ChatEventKind::MessageCreated { message };
+        Broadcast::Notice(Notice::Chat(ChatEvent { chat_id: ChatId::new(chat), event_seq, kind }))
+    }
+
+    #[test]
+    fn overflow_keeps_chat_heads_and_notes_lost_membership_changes_but_not_typing() {
+        let (queue, backlog) = queue_of(1);
+        queue.push("n", &event("c1", 1));
+        queue.push("n", &event("c1", 2));
+        queue.push("n", &event("c1", 3));
+        queue.push("n", &Broadcast::Typing { chat_id: ChatId::new("c2"), user_id: UserId::new("u") });
+        {
+            let lost = backlog.lost.lock().unwrap();
+            assert_eq!(lost.heads.get(&ChatId::new("c1")), Some(&3));
+            assert!(!lost.others, "typing is not worth a catch-up");
+        }
+        let removed = Notice::ChatRemoved { user_id: UserId::new("u"), chat_id: ChatId::new("c2") };
+        queue.push("n", &Broadcast::Notice(removed));
+        assert!(backlog.lost.lock().unwrap().others, "a lost membership change asks for a catch-up");
     }
 }

@@ -51,6 +51,9 @@ async fn follow(shared: &Arc<Shared>, client: &redis::Client, pause: &mut Durati
                 let Some(message) = message else { return Ok(()) };
                 match envelope::decode(message.get_payload_bytes()) {
                     Ok((from, _)) if from == shared.node => {}
+                    Ok((_, Broadcast::CatchUp)) => {
+                        tokio::spawn(catch_up(shared.clone()));
+                    }
                     Ok((_, broadcast)) => shared.hub.deliver(&broadcast),
                     Err(e) => tracing::warn!(error = %e, "undecodable broadcast from Redis"),
                 }
