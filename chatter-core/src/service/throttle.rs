@@ -42,15 +42,16 @@ impl LoginThrottle {
 
     /// Whether `key` may try to log in at `now`.
     pub fn check(&self, key: &str, now: Timestamp) -> Result<(), Error> {
-        match self.lock().get(key) {
-            Some(&(since, count))
-                if count >= self.limit && now.as_micros() - since.as_micros() < self.window_micros =>
-            {
-                let left = self.window_micros - (now.as_micros() - since.as_micros());
-                Err(Error::RateLimited { retry_after_secs: (left / 1_000_000).max(1) as u64 })
-            }
-            _ => Ok(()),
-        }
+        self.refusal(&self.lock(), key, now).map_or(Ok(()), Err)
+    }
+
+    /// `RateLimited` (with the wait) if `key`'s failures reached the limit at `now`.
+    fn refusal(&self, failures: &HashMap<String, (Timestamp, u32)>, key: &str, now: Timestamp) -> Option<Error> {
+        let &(since, count) = failures.get(key)?;
+        let elapsed = now.as_micros() - since.as_micros();
+        (count >= self.limit && elapsed < self.window_micros).then(|| Error::RateLimited {
+            retry_after_secs: ((self.window_micros - elapsed) / 1_000_000).max(1) as u64,
+        })
     }
 
     /// Records a failed attempt.
@@ -81,12 +82,8 @@ impl LoginLimiter for LoginThrottle {
     async fn attempt(&self, key: &str, now: Timestamp) -> Result<(), Error> {
         // Checked and counted under one lock.
         let mut failures = self.lock();
-        if let Some(&(since, count)) = failures.get(key)
-            && count >= self.limit
-            && now.as_micros() - since.as_micros() < self.window_micros
-        {
-            let left = self.window_micros - (now.as_micros() - since.as_micros());
-            return Err(Error::RateLimited { retry_after_secs: (left / 1_000_000).max(1) as u64 });
+        if let Some(refused) = self.refusal(&failures, key, now) {
+            return Err(refused);
         }
         Self::count(&mut failures, key, now, self.window_micros);
         Ok(())

@@ -179,11 +179,6 @@ impl Hub {
         self.read().by_user.get(user_id).is_some_and(|c| !c.is_empty())
     }
 
-    /// Users with a socket on this node.
-    pub fn online_users(&self) -> Vec<UserId> {
-        self.read().by_user.keys().cloned().collect()
-    }
-
     /// Per user with a socket on this node: the sessions of those sockets and the chats
     /// they follow.
     pub fn users(&self) -> HashMap<UserId, (HashSet<SessionId>, HashSet<ChatId>)> {

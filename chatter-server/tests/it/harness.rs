@@ -341,6 +341,19 @@ impl Server {
             .expect(200);
     }
 
+    /// The id of `user`'s other session (the one not making this call).
+    pub async fn other_session(&self, user: &TestUser) -> String {
+        let sessions = self.get("/v1/sessions").by(user).send().await.expect(200);
+        sessions["sessions"]
+            .as_array()
+            .expect("sessions")
+            .iter()
+            .find(|s| s["current"] == false)
+            .and_then(|s| s["id"].as_str())
+            .expect("another session")
+            .to_owned()
+    }
+
     /// Posts `text` to `chat` as `user`; returns the message.
     pub async fn say(&self, chat: &str, user: &TestUser, text: &str) -> Value {
         self.post(&format!("/v1/chats/{chat}/messages")).by(user).json(json!({"text": text})).send().await.expect(201)

@@ -56,15 +56,7 @@ async fn a_session_revoked_on_one_node_stops_working_and_closes_its_sockets_on_t
     let alice = one.register("alice").await;
     let phone = two.login("alice").await;
     two.get("/v1/users/me").by(&phone).send().await.expect(200);
-    let sessions = one.get("/v1/sessions").by(&alice).send().await.expect(200);
-    let phone_session = sessions["sessions"]
-        .as_array()
-        .expect("sessions")
-        .iter()
-        .find(|s| s["current"] == false)
-        .and_then(|s| s["id"].as_str())
-        .expect("the phone's session")
-        .to_owned();
+    let phone_session = one.other_session(&alice).await;
     let mut phone_socket = Ws::connect(&two, &phone).await;
     one.delete(&format!("/v1/sessions/{phone_session}")).by(&alice).send().await.expect(204);
     assert_eq!(

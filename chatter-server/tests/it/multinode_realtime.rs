@@ -3,7 +3,7 @@
 //! on another node gap-free; a node killed with SIGKILL has its users go offline
 //! elsewhere within the stated bound.
 
-use crate::harness::{Server, postgres, redis, two_nodes};
+use crate::harness::{Server, TestUser, postgres, redis, two_nodes};
 use crate::ws_client::Ws;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -30,17 +30,33 @@ async fn users_on_different_nodes_hear_messages_typing_and_presence_both_ways() 
     let chat = one.direct(&alice, &bob).await;
     let mut a = Ws::connect(&one, &alice).await;
     let mut c = Ws::connect(&two, &carol).await;
-    let mut b = Ws::connect(&two, &bob).await;
+    let b = Ws::connect(&two, &bob).await;
 
     let online = a.next_of("presence").await;
     assert_eq!((online["user_id"].as_str(), online["online"].as_bool()), (Some(bob.id.as_str()), Some(true)));
 
+    hear_each_other(Pair { ws: a, user: &alice }, Pair { ws: b, user: &bob }, &two, &chat).await;
+    // Carol, in no chat with anyone, heard nothing.
+    c.expect_silence(Duration::from_millis(300)).await;
+}
+
+/// A user's socket.
+pub struct Pair<'a> {
+    pub ws: Ws,
+    pub user: &'a TestUser,
+}
+
+/// Alice and Bob, in direct `chat` and connected (to different nodes), hear each other:
+/// Alice's WS send, Bob's REST send through `bob_node`, typing both ways, and Bob's
+/// going offline when his socket drops.
+pub async fn hear_each_other(alice: Pair<'_>, bob: Pair<'_>, bob_node: &Server, chat: &str) {
+    let (mut a, mut b) = (alice.ws, bob.ws);
     a.send(json!({"type": "send", "ref": "r1", "chat_id": chat, "text": "hi bob", "client_id": "k1"})).await;
     let got = b.next_of("message.created").await;
     assert_eq!(got["message"]["text"], "hi bob");
     assert!(got.get("ref").is_none(), "the ref is for the sender's own socket only");
 
-    two.say(&chat, &bob, "hi alice").await;
+    bob_node.say(chat, bob.user, "hi alice").await;
     let mut got = a.next_of("message.created").await;
     if got["message"]["text"] == "hi bob" {
         got = a.next_of("message.created").await;
@@ -48,15 +64,13 @@ async fn users_on_different_nodes_hear_messages_typing_and_presence_both_ways() 
     assert_eq!(got["message"]["text"], "hi alice");
 
     b.send(json!({"type": "typing", "chat_id": chat})).await;
-    assert_eq!(a.next_of("typing").await["user_id"], bob.id.as_str());
+    assert_eq!(a.next_of("typing").await["user_id"], bob.user.id.as_str());
     a.send(json!({"type": "typing", "chat_id": chat})).await;
-    assert_eq!(b.next_of("typing").await["user_id"], alice.id.as_str());
+    assert_eq!(b.next_of("typing").await["user_id"], alice.user.id.as_str());
 
     drop(b);
     let offline = a.next_of("presence").await;
-    assert_eq!((offline["user_id"].as_str(), offline["online"].as_bool()), (Some(bob.id.as_str()), Some(false)));
-    // Bob's direct partner heard him come and go; Carol, in no chat with anyone, heard nothing.
-    c.expect_silence(Duration::from_millis(300)).await;
+    assert_eq!((offline["user_id"].as_str(), offline["online"].as_bool()), (Some(bob.user.id.as_str()), Some(false)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

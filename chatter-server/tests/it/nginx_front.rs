@@ -4,6 +4,7 @@
 
 use crate::harness::nginx::Nginx;
 use crate::harness::{Server, TestUser, seqs, two_nodes};
+use crate::multinode_realtime::{Pair, hear_each_other};
 use crate::ws_client::{Ws, ws_url};
 use serde_json::json;
 use std::collections::HashSet;
@@ -36,7 +37,7 @@ async fn behind_nginx_users_on_different_nodes_hear_each_other_over_http_and_web
     let (mut c, _) = socket(&front, &carol).await;
     // Round-robin puts Bob's socket on the other node within a few tries.
     let mut tries = 0;
-    let mut b = loop {
+    let b = loop {
         let (b, b_node) = socket(&front, &bob).await;
         if b_node != a_node {
             break b;
@@ -61,21 +62,7 @@ async fn behind_nginx_users_on_different_nodes_hear_each_other_over_http_and_web
         assert!(tokio::time::Instant::now() < deadline, "bob never settled online");
     }
 
-    a.send(json!({"type": "send", "ref": "r1", "chat_id": chat, "text": "over the front", "client_id": "k1"})).await;
-    assert_eq!(b.next_of("message.created").await["message"]["text"], "over the front");
-    front.say(&chat, &bob, "and back").await;
-    let mut got = a.next_of("message.created").await;
-    if got["message"]["text"] == "over the front" {
-        got = a.next_of("message.created").await;
-    }
-    assert_eq!(got["message"]["text"], "and back");
-    b.send(json!({"type": "typing", "chat_id": chat})).await;
-    assert_eq!(a.next_of("typing").await["user_id"], bob.id.as_str());
-    a.send(json!({"type": "typing", "chat_id": chat})).await;
-    assert_eq!(b.next_of("typing").await["user_id"], alice.id.as_str());
-    drop(b);
-    let offline = a.next_of("presence").await;
-    assert_eq!((offline["user_id"].as_str(), offline["online"].as_bool()), (Some(bob.id.as_str()), Some(false)));
+    hear_each_other(Pair { ws: a, user: &alice }, Pair { ws: b, user: &bob }, &front, &chat).await;
     c.expect_silence(Duration::from_millis(300)).await;
 }
 

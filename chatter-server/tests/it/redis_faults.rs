@@ -20,22 +20,41 @@ async fn collect(ws: &mut Ws, seqs: &mut BTreeMap<u64, u32>, want: usize, wait: 
     }
 }
 
+/// What a test of Redis faults runs on: a fresh database, a Redis of its own, and the
+/// configuration of a node on both (the Postgres pass only).
+struct Rig {
+    database_url: String,
+    redis: OwnRedis,
+    dir: tempfile::TempDir,
+}
+
+impl Rig {
+    async fn new() -> Option<Self> {
+        let database_url = postgres::fresh_database().await?;
+        Some(Self { database_url, redis: OwnRedis::start(), dir: tempfile::tempdir().expect("temp dir") })
+    }
+
+    fn config(&self, node: &str) -> chatter_server::Config {
+        let mut config = test_config(&self.dir.path().join(node));
+        config.database_url = Some(self.database_url.clone());
+        config.redis_url = Some(self.redis.url());
+        config
+    }
+
+    /// Two in-process nodes, each with `tune` applied to its configuration.
+    async fn two_nodes(&self, tune: impl Fn(&mut chatter_server::Config)) -> [Server; 2] {
+        let (mut c1, mut c2) = (self.config("1"), self.config("2"));
+        tune(&mut c1);
+        tune(&mut c2);
+        [Server::start_with(c1).await, Server::start_with(c2).await]
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn while_redis_is_down_nodes_deliver_their_own_and_catch_up_when_it_returns() {
-    if !postgres::enabled() {
-        return;
-    }
-    let Some(database_url) = postgres::fresh_database().await else { return };
-    let redis = OwnRedis::start();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut nodes = Vec::new();
-    for n in ["1", "2"] {
-        let mut config = test_config(&dir.path().join(n));
-        config.database_url = Some(database_url.clone());
-        config.redis_url = Some(redis.url());
-        nodes.push(Server::start_with(config).await);
-    }
-    let (one, two) = (&nodes[0], &nodes[1]);
+    let Some(rig) = Rig::new().await else { return };
+    let redis = &rig.redis;
+    let [one, two] = &rig.two_nodes(|_| {}).await;
     let alice = one.register("alice").await;
     let carol = one.register("carol").await;
     let bob = two.register("bob").await;
@@ -59,15 +78,7 @@ async fn while_redis_is_down_nodes_deliver_their_own_and_catch_up_when_it_return
     // Changes other nodes must learn of even though their broadcasts are lost: Dave is
     // removed from the chat, Bob's phone session is revoked (both through node one).
     one.delete(&format!("/v1/chats/{chat}/members/{}", dave.id)).by(&alice).send().await.expect(204);
-    let sessions = one.get("/v1/sessions").by(&bob).send().await.expect(200);
-    let phone_session = sessions["sessions"]
-        .as_array()
-        .expect("sessions")
-        .iter()
-        .find(|s| s["current"] == false)
-        .and_then(|s| s["id"].as_str())
-        .expect("the phone's session")
-        .to_owned();
+    let phone_session = one.other_session(&bob).await;
     one.delete(&format!("/v1/sessions/{phone_session}")).by(&bob).send().await.expect(204);
     for n in 0..5 {
         one.say(&chat, &alice, &format!("redis down {n}")).await;
@@ -121,26 +132,15 @@ async fn while_redis_is_down_nodes_deliver_their_own_and_catch_up_when_it_return
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_starts_while_redis_is_down_and_joins_the_others_when_it_returns() {
-    if !postgres::enabled() {
-        return;
-    }
-    let Some(database_url) = postgres::fresh_database().await else { return };
-    let redis = OwnRedis::start();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config = |n: &str| {
-        let mut config = test_config(&dir.path().join(n));
-        config.database_url = Some(database_url.clone());
-        config.redis_url = Some(redis.url());
-        config
-    };
-    let one = Server::start_with(config("1")).await;
-    redis.stop();
-    let two = Server::start_with(config("2")).await;
+    let Some(rig) = Rig::new().await else { return };
+    let one = Server::start_with(rig.config("1")).await;
+    rig.redis.stop();
+    let two = Server::start_with(rig.config("2")).await;
     let alice = one.register("alice").await;
     let bob = two.register("bob").await;
     let chat = two.direct(&bob, &alice).await;
     let mut a = Ws::connect(&one, &alice).await;
-    redis.resume();
+    rig.redis.resume();
     // Once both nodes follow Redis again, Bob's messages on node two reach Alice on one.
     let deadline = Instant::now() + Duration::from_secs(15);
     let mut seen = BTreeMap::new();
@@ -155,20 +155,9 @@ async fn a_node_starts_while_redis_is_down_and_joins_the_others_when_it_returns(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broadcasts_lost_while_subscriptions_were_down_are_recovered_from_the_store() {
-    if !postgres::enabled() {
-        return;
-    }
-    let Some(database_url) = postgres::fresh_database().await else { return };
-    let redis = OwnRedis::start();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut nodes = Vec::new();
-    for n in ["1", "2"] {
-        let mut config = test_config(&dir.path().join(n));
-        config.database_url = Some(database_url.clone());
-        config.redis_url = Some(redis.url());
-        nodes.push(Server::start_with(config).await);
-    }
-    let (one, two) = (&nodes[0], &nodes[1]);
+    let Some(rig) = Rig::new().await else { return };
+    let redis = &rig.redis;
+    let [one, two] = &rig.two_nodes(|_| {}).await;
     let alice = one.register("alice").await;
     let bob = two.register("bob").await;
     let bob_phone = two.login("bob").await;
@@ -197,15 +186,7 @@ async fn broadcasts_lost_while_subscriptions_were_down_are_recovered_from_the_st
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
     one.delete(&format!("/v1/chats/{chat}/members/{}", dave.id)).by(&alice).send().await.expect(204);
-    let sessions = one.get("/v1/sessions").by(&bob).send().await.expect(200);
-    let phone_session = sessions["sessions"]
-        .as_array()
-        .expect("sessions")
-        .iter()
-        .find(|s| s["current"] == false)
-        .and_then(|s| s["id"].as_str())
-        .expect("the phone's session")
-        .to_owned();
+    let phone_session = one.other_session(&bob).await;
     one.delete(&format!("/v1/sessions/{phone_session}")).by(&bob).send().await.expect(204);
     for n in 0..3 {
         one.say(&chat, &alice, &format!("while cut {n}")).await;
@@ -231,21 +212,9 @@ async fn broadcasts_lost_while_subscriptions_were_down_are_recovered_from_the_st
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presence_is_written_again_after_redis_restarts_empty() {
-    if !postgres::enabled() {
-        return;
-    }
-    let Some(database_url) = postgres::fresh_database().await else { return };
-    let redis = OwnRedis::start();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut nodes = Vec::new();
-    for n in ["1", "2"] {
-        let mut config = test_config(&dir.path().join(n));
-        config.database_url = Some(database_url.clone());
-        config.redis_url = Some(redis.url());
-        config.node_ttl_secs = 1;
-        nodes.push(Server::start_with(config).await);
-    }
-    let (one, two) = (&nodes[0], &nodes[1]);
+    let Some(rig) = Rig::new().await else { return };
+    let redis = &rig.redis;
+    let [one, two] = &rig.two_nodes(|c| c.node_ttl_secs = 1).await;
     let alice = one.register("alice").await;
     let bob = two.register("bob").await;
     two.direct(&bob, &alice).await;

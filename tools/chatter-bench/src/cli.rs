@@ -46,22 +46,9 @@ pub struct E2eSendArgs {
     /// First rate, in messages per second.
     #[arg(long, default_value_t = 500.0)]
     pub start_rate: f64,
-    /// Each step's rate is the last one's times this.
-    #[arg(long, default_value_t = 1.3)]
-    pub factor: f64,
-    /// After the first failed step, climb again from the last passing rate by this
-    /// finer factor while below the failed rate (1 or less: no refinement).
-    #[arg(long, default_value_t = 1.08)]
-    pub refine: f64,
-    /// Steps at most.
-    #[arg(long, default_value_t = 20)]
-    pub max_steps: usize,
-    /// Seconds each step sends for.
-    #[arg(long, default_value_t = 3.0)]
-    pub step_secs: f64,
-    /// Bytes of text per message.
-    #[arg(long, default_value_t = 100)]
-    pub message_bytes: usize,
+    /// The rising rate and what each step sends.
+    #[command(flatten)]
+    pub steps: StepArgs,
     /// The p99 send-to-deliver latency a step may have, in milliseconds.
     #[arg(long, default_value_t = 20.0)]
     pub p99_ms: f64,
@@ -91,6 +78,26 @@ pub struct FanoutArgs {
     /// First rate, in messages per second.
     #[arg(long, default_value_t = 20.0)]
     pub start_rate: f64,
+    /// The rising rate and what each step sends.
+    #[command(flatten)]
+    pub steps: StepArgs,
+    /// The p99 latency a step may have, in milliseconds.
+    #[arg(long, default_value_t = 50.0)]
+    pub p99_ms: f64,
+    /// Extra flags for chatter-server (e.g. `--ws-flush-ms=20`), space-separated.
+    #[arg(long, default_value = "", allow_hyphen_values = true)]
+    pub server_args: String,
+    /// Fail (exit non-zero) unless every server passes at least one step.
+    #[arg(long)]
+    pub require_pass: bool,
+    /// Also write the report to this file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// The steps of a scenario (shared by every scenario).
+#[derive(Args, Debug, Clone)]
+pub struct StepArgs {
     /// Each step's rate is the last one's times this.
     #[arg(long, default_value_t = 1.3)]
     pub factor: f64,
@@ -107,16 +114,4 @@ pub struct FanoutArgs {
     /// Bytes of text per message.
     #[arg(long, default_value_t = 100)]
     pub message_bytes: usize,
-    /// The p99 latency a step may have, in milliseconds.
-    #[arg(long, default_value_t = 50.0)]
-    pub p99_ms: f64,
-    /// Extra flags for chatter-server (e.g. `--ws-flush-ms=20`), space-separated.
-    #[arg(long, default_value = "", allow_hyphen_values = true)]
-    pub server_args: String,
-    /// Fail (exit non-zero) unless every server passes at least one step.
-    #[arg(long)]
-    pub require_pass: bool,
-    /// Also write the report to this file.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
 }

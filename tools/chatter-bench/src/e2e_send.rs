@@ -107,7 +107,7 @@ pub async fn run(args: E2eSendArgs) -> Result<String, BenchError> {
             targets::post(&http, format!("{}/v1/chats", nodes[c % nodes.len()].base), Some(&owner.token), body).await?;
         chats.push((chat["id"].as_str().unwrap_or_default().to_owned(), who));
     }
-    let stats: Arc<Vec<StepStats>> = Arc::new((0..args.max_steps).map(|_| StepStats::default()).collect());
+    let stats: Arc<Vec<StepStats>> = Arc::new((0..args.steps.max_steps).map(|_| StepStats::default()).collect());
     let mut readers = Vec::new();
     for (u, member) in members.iter().enumerate() {
         let headers = [("authorization".to_owned(), format!("Bearer {}", member.token))];
@@ -120,16 +120,16 @@ pub async fn run(args: E2eSendArgs) -> Result<String, BenchError> {
     // Let every socket pass its `ready` and start live delivery.
     tokio::time::sleep(Duration::from_secs(1)).await;
 
-    let text = "x".repeat(args.message_bytes);
+    let text = "x".repeat(args.steps.message_bytes);
     let slots = Arc::new(Semaphore::new(args.in_flight));
-    let mut ladder = Ladder::new(args.start_rate, args.factor, args.refine);
+    let mut ladder = Ladder::new(args.start_rate, args.steps.factor, args.steps.refine);
     let mut steps = Vec::new();
     for (i, step_stats) in stats.iter().enumerate() {
         let Some(rate) = ladder.next else { break };
         let (accepted, refused) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
         let cpu_before: Duration = nodes.iter().map(|n| procstat::cpu_time(n.pid()).unwrap_or_default()).sum();
         let started = Instant::now();
-        let length = Duration::from_secs_f64(args.step_secs);
+        let length = Duration::from_secs_f64(args.steps.step_secs);
         let (mut due, mut skipped) = (0u64, 0u64);
         let mut tick = tokio::time::interval(Duration::from_millis(1));
         while started.elapsed() < length {
@@ -232,7 +232,7 @@ fn report(steps: &[Step], args: &E2eSendArgs, rss: &[u64]) -> String {
     let _ = writeln!(
         out,
         "### e2e-send: {} nodes, {} chats x {} members, {}-byte messages, p99 <= {} ms, no loss\n",
-        args.nodes, args.chats, args.members, args.message_bytes, args.p99_ms
+        args.nodes, args.chats, args.members, args.steps.message_bytes, args.p99_ms
     );
     let rss: Vec<String> = rss.iter().map(|b| format!("{:.1} MiB", *b as f64 / 1048576.0)).collect();
     match steps.iter().filter(|s| s.passed).max_by(|a, b| a.rate.total_cmp(&b.rate)) {
@@ -240,8 +240,8 @@ fn report(steps: &[Step], args: &E2eSendArgs, rss: &[u64]) -> String {
             let _ = writeln!(
                 out,
                 "Best: **{:.0} accepted msgs/s** ({:.0} deliveries/s), p50 {:.1} ms, p99 {:.1} ms, nodes' CPU {:.0}%, peak RSS {}\n",
-                best.accepted as f64 / args.step_secs,
-                best.delivered as f64 / args.step_secs,
+                best.accepted as f64 / args.steps.step_secs,
+                best.delivered as f64 / args.steps.step_secs,
                 ms(best.p50),
                 ms(best.p99),
                 best.nodes_cpu * 100.0,

@@ -96,7 +96,7 @@ fn spawn_sender(mut socket: Socket) -> (tokio::sync::mpsc::Sender<Vec<String>>, 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchError> {
-    let stats: Arc<Vec<StepStats>> = Arc::new((0..args.max_steps).map(|_| StepStats::default()).collect());
+    let stats: Arc<Vec<StepStats>> = Arc::new((0..args.steps.max_steps).map(|_| StepStats::default()).collect());
     let mut readers = Vec::new();
     for _ in 0..args.subscribers {
         let mut socket = rawws::connect(&target.ws_url, &target.subscriber_headers)
@@ -107,15 +107,15 @@ async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchErr
         readers.push(receive::spawn_reader(socket, stats.clone()));
     }
     let (sink, sender) = spawn_sender(connect(target, &target.sender_headers).await?);
-    let text = "x".repeat(args.message_bytes);
+    let text = "x".repeat(args.steps.message_bytes);
     let mut steps = Vec::new();
-    let mut ladder = Ladder::new(args.start_rate, args.factor, args.refine);
+    let mut ladder = Ladder::new(args.start_rate, args.steps.factor, args.steps.refine);
     for (i, step_stats) in stats.iter().enumerate() {
         let Some(rate) = ladder.next else { break };
         let cpu_before = procstat::cpu_time(target.pid()).unwrap_or_default();
         let own_cpu_before = procstat::cpu_time(std::process::id()).unwrap_or_default();
         let started = Instant::now();
-        let length = Duration::from_secs_f64(args.step_secs);
+        let length = Duration::from_secs_f64(args.steps.step_secs);
         let mut sent = 0u64;
         let mut tick = tokio::time::interval(Duration::from_millis(1));
         while started.elapsed() < length {
@@ -192,7 +192,7 @@ fn report(outcomes: &[Outcome], args: &FanoutArgs) -> String {
     let _ = writeln!(
         out,
         "### fanout: {} subscribers, {}-byte messages, p99 <= {} ms, no loss\n",
-        args.subscribers, args.message_bytes, args.p99_ms
+        args.subscribers, args.steps.message_bytes, args.p99_ms
     );
     let _ = writeln!(out, "| server | best rate (msg/s) | deliveries/s | p50 | p99 | server CPU | server peak RSS |");
     let _ = writeln!(out, "|---|---|---|---|---|---|---|");

@@ -206,7 +206,7 @@ pub async fn leave(shared: &Shared) -> redis::RedisResult<()> {
 async fn reconcile(shared: &Shared) -> redis::RedisResult<()> {
     let recorded: HashSet<String> =
         redis::cmd("SMEMBERS").arg(shared.keys.node_users(&shared.node)).query_async(&mut shared.conn.clone()).await?;
-    let here: HashSet<String> = shared.hub.online_users().into_iter().map(|u| u.as_str().to_owned()).collect();
+    let here: HashSet<String> = shared.hub.users().into_keys().map(|u| u.as_str().to_owned()).collect();
     for user in here.union(&recorded) {
         shared.presence_changed(UserId::new(user.clone())).await;
     }
