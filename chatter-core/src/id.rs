@@ -53,3 +53,11 @@ id_type!(
     /// Identifies a login session (one device).
     SessionId
 );
+id_type!(
+    /// Identifies a call (one run of a chat's call, from its first join to its last leave).
+    CallId
+);
+id_type!(
+    /// Identifies one device's place in a call.
+    ParticipantId
+);

@@ -5,6 +5,7 @@
 //! ([`Clock`], [`IdGenerator`], [`Credentials`]), so the same code runs in the server, in
 //! apps and in the browser (`wasm32-unknown-unknown`).
 
+pub mod call;
 pub mod error;
 pub mod id;
 pub mod model;
@@ -17,6 +18,6 @@ pub mod time;
 pub mod value;
 
 pub use error::{Error, StoreError};
-pub use id::{ChatId, MessageId, SessionId, UserId};
+pub use id::{CallId, ChatId, MessageId, ParticipantId, SessionId, UserId};
 pub use service::{Clock, Credentials, IdGenerator, Service};
 pub use time::Timestamp;

@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::crypto::{Argon2Credentials, RandomIds, SystemClock};
 use crate::http;
 use crate::realtime::{CloseCode, Hub, HubLimits};
+use crate::sfu::{BrokerCallSink, IceConfig, Sfu, SfuConfig, SfuError};
 use crate::store::{PgStore, SqliteStore};
 use axum::serve::ListenerExt;
 use chatter_core::service::{LoginLimiter, ServiceConfig};
@@ -36,6 +37,9 @@ pub enum ServerError {
     /// The Redis broker could not start.
     #[error(transparent)]
     Redis(#[from] RedisError),
+    /// The calls' UDP socket could not be opened.
+    #[error(transparent)]
+    Sfu(#[from] SfuError),
     /// Serving failed.
     #[error("serve: {0}")]
     Serve(#[from] std::io::Error),
@@ -52,6 +56,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// Fan-out to every node.
     pub broker: Arc<dyn Broker>,
+    /// Calls' media on this node.
+    pub sfu: Sfu,
 }
 
 impl AppState {
@@ -112,7 +118,11 @@ impl AppState {
         if let Some(limiter) = login_limiter {
             service = service.with_login_limiter(limiter);
         }
-        Ok(Self { service, config: Arc::new(config), hub, broker })
+        let sink = Arc::new(BrokerCallSink { broker: broker.clone(), hub: hub.clone() });
+        let sfu = Sfu::start(sfu_config(&config), sink)?;
+        let ended = sfu.clone();
+        hub.on_revocation(Box::new(move |sessions| ended.sessions_ended(sessions.to_vec())));
+        Ok(Self { service, config: Arc::new(config), hub, broker, sfu })
     }
 }
 
@@ -121,6 +131,23 @@ fn service_config(config: &Config) -> ServiceConfig {
     ServiceConfig {
         session_idle_ttl_micros: i64::from(config.session_ttl_days) * 86_400_000_000,
         ..ServiceConfig::default()
+    }
+}
+
+/// The SFU's settings from the server's configuration.
+fn sfu_config(config: &Config) -> SfuConfig {
+    SfuConfig {
+        bind: config.rtc_udp_addr.unwrap_or_else(|| std::net::SocketAddr::new(config.listen.ip(), 0)),
+        public: config.rtc_public_addr,
+        max_participants: config.call_max_participants,
+        socket_grace: std::time::Duration::from_secs(config.call_socket_grace_secs),
+        connect_timeout: std::time::Duration::from_secs(30),
+        ice: IceConfig {
+            stun_urls: config.stun_urls.clone(),
+            turn_urls: config.turn_urls.clone(),
+            turn_secret: config.turn_secret.clone(),
+            turn_ttl: std::time::Duration::from_secs(config.turn_ttl_secs),
+        },
     }
 }
 

@@ -88,9 +88,52 @@ pub struct Config {
     #[arg(long, env = "CHATTER_MAX_CONNECTIONS_PER_USER", default_value_t = 32)]
     pub max_connections_per_user: usize,
 
+    /// Where the calls' UDP socket binds; every participant on this node uses it
+    /// (default: the listen address's IP and a free port).
+    #[arg(long, env = "CHATTER_RTC_UDP_ADDR")]
+    pub rtc_udp_addr: Option<SocketAddr>,
+
+    /// The address clients send media to, put in the ICE candidate, when it differs from
+    /// the bound one (NAT, a public IP): `IP` (the bound port) or `IP:PORT`.
+    #[arg(long, env = "CHATTER_RTC_PUBLIC_ADDR", value_parser = parse_public_addr)]
+    pub rtc_public_addr: Option<SocketAddr>,
+
+    /// A STUN server URL handed to call clients, e.g. `stun:stun.example.org:3478`
+    /// (repeatable; the env var takes a comma-separated list).
+    #[arg(long = "stun-url", env = "CHATTER_STUN_URLS", value_delimiter = ',')]
+    pub stun_urls: Vec<String>,
+
+    /// A TURN server URL handed to call clients with time-limited credentials, e.g.
+    /// `turn:turn.example.org:3478?transport=udp` (repeatable; needs `--turn-secret`).
+    #[arg(long = "turn-url", env = "CHATTER_TURN_URLS", value_delimiter = ',')]
+    pub turn_urls: Vec<String>,
+
+    /// The secret shared with the TURN server (coturn's `static-auth-secret`).
+    #[arg(long, env = "CHATTER_TURN_SECRET", hide_env_values = true)]
+    pub turn_secret: Option<String>,
+
+    /// Seconds the TURN credentials handed out with a join stay valid.
+    #[arg(long, env = "CHATTER_TURN_TTL_SECS", default_value_t = 12 * 3600)]
+    pub turn_ttl_secs: u64,
+
+    /// Participants allowed in one call.
+    #[arg(long, env = "CHATTER_CALL_MAX_PARTICIPANTS", default_value_t = 50)]
+    pub call_max_participants: usize,
+
+    /// Seconds a call participant whose session has no open socket stays in the call.
+    #[arg(long, env = "CHATTER_CALL_SOCKET_GRACE_SECS", default_value_t = 10)]
+    pub call_socket_grace_secs: u64,
+
     /// Log filter (tracing's env-filter syntax), e.g. `info` or `chatter_server=debug`.
     #[arg(long, env = "CHATTER_LOG", default_value = "info")]
     pub log: String,
+}
+
+/// `IP` (port 0: the bound port) or `IP:PORT`.
+fn parse_public_addr(s: &str) -> Result<SocketAddr, String> {
+    s.parse::<SocketAddr>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(|ip| SocketAddr::new(ip, 0)))
+        .map_err(|_| format!("`{s}` is neither an IP address nor IP:PORT"))
 }
 
 impl Config {
@@ -114,6 +157,16 @@ mod tests {
         assert_eq!(c.database_url, None, "SQLite is the default");
         assert_eq!(c.redis_url, None, "the in-process broker is the default");
         assert_eq!(c.redis_namespace, "chatter");
+        assert_eq!((c.rtc_udp_addr, c.rtc_public_addr, c.call_max_participants), (None, None, 50));
+    }
+
+    #[test]
+    fn the_public_rtc_address_takes_an_ip_or_ip_and_port() {
+        let c = Config::parse_from(["chatter-server", "--rtc-public-addr", "203.0.113.7"]);
+        assert_eq!(c.rtc_public_addr, Some("203.0.113.7:0".parse().unwrap()));
+        let c = Config::parse_from(["chatter-server", "--rtc-public-addr", "203.0.113.7:40000"]);
+        assert_eq!(c.rtc_public_addr, Some("203.0.113.7:40000".parse().unwrap()));
+        assert!(Config::try_parse_from(["chatter-server", "--rtc-public-addr", "example.org"]).is_err());
     }
 
     #[test]

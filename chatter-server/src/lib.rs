@@ -16,6 +16,7 @@ pub mod config;
 pub mod crypto;
 pub mod http;
 pub mod realtime;
+pub mod sfu;
 pub mod store;
 
 pub use app::{AppState, ServerError, run};

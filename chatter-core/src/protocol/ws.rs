@@ -1,7 +1,8 @@
 //! WebSocket frames: JSON text, one object each, with a `type`.
 
-use crate::id::{ChatId, SessionId, UserId};
+use crate::id::{CallId, ChatId, ParticipantId, SessionId, UserId};
 use crate::model::{Chat, ChatEvent};
+use crate::protocol::call::{CallLeaveReason, Participant, Track, TrackKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -109,7 +110,7 @@ pub enum ServerMessage {
         /// The chat.
         chat_id: ChatId,
         /// The call.
-        call_id: String,
+        call_id: CallId,
     },
     /// A call ended.
     #[serde(rename = "call.ended")]
@@ -117,11 +118,14 @@ pub enum ServerMessage {
         /// The chat.
         chat_id: ChatId,
         /// The call.
-        call_id: String,
+        call_id: CallId,
     },
-    /// Call signalling (both ways).
+    /// Call signalling for the socket's own participant.
     #[serde(untagged)]
-    Call(CallSignal),
+    CallSignal(CallSignal),
+    /// What happens in a call the session is in.
+    #[serde(untagged)]
+    Call(CallEvent),
 }
 
 /// A frame from the client.
@@ -173,12 +177,16 @@ pub enum ClientFrame {
     /// Keep-alive at the application level.
     #[serde(rename = "ping")]
     Ping {},
-    /// Call signalling.
+    /// Call signalling for the session's own participant.
     #[serde(untagged)]
-    Call(CallSignal),
+    CallSignal(CallSignal),
+    /// A participant's own tracks.
+    #[serde(untagged)]
+    Call(CallCommand),
 }
 
-/// Call frames (signalling and call state), carried with the call's id.
+/// Call signalling, both ways (API.md "Calls"): SDP and ICE for the sender's own
+/// participant in `call_id`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum CallSignal {
@@ -186,7 +194,7 @@ pub enum CallSignal {
     #[serde(rename = "call.offer")]
     Offer {
         /// The call.
-        call_id: String,
+        call_id: CallId,
         /// The SDP.
         sdp: String,
     },
@@ -194,7 +202,7 @@ pub enum CallSignal {
     #[serde(rename = "call.answer")]
     Answer {
         /// The call.
-        call_id: String,
+        call_id: CallId,
         /// The SDP.
         sdp: String,
     },
@@ -202,76 +210,138 @@ pub enum CallSignal {
     #[serde(rename = "call.ice")]
     Ice {
         /// The call.
-        call_id: String,
+        call_id: CallId,
         /// The candidate.
-        candidate: serde_json::Value,
+        candidate: IceCandidate,
     },
-    /// The client will add (or has removed) a track of this kind.
+}
+
+impl CallSignal {
+    /// The call it is about.
+    pub fn call_id(&self) -> &CallId {
+        match self {
+            CallSignal::Offer { call_id, .. }
+            | CallSignal::Answer { call_id, .. }
+            | CallSignal::Ice { call_id, .. } => call_id,
+        }
+    }
+}
+
+/// A trickled ICE candidate, as the browser's `RTCIceCandidateInit` names its fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceCandidate {
+    /// The `candidate:` attribute; empty for the end of candidates.
+    pub candidate: String,
+    /// The m-line's mid.
+    #[serde(rename = "sdpMid", default, skip_serializing_if = "Option::is_none")]
+    pub sdp_mid: Option<String>,
+    /// The m-line's index.
+    #[serde(rename = "sdpMLineIndex", default, skip_serializing_if = "Option::is_none")]
+    pub sdp_mline_index: Option<u16>,
+    /// The ICE username fragment.
+    #[serde(rename = "usernameFragment", default, skip_serializing_if = "Option::is_none")]
+    pub username_fragment: Option<String>,
+}
+
+/// What a participant tells the server about its own tracks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum CallCommand {
+    /// The client will add (or has removed) a track of this kind: sent before the
+    /// offer that adds it, so the server knows a screen from a camera.
     #[serde(rename = "call.publish")]
     Publish {
         /// The call.
-        call_id: String,
-        /// `audio`, `video` or `screen`.
-        kind: String,
+        call_id: CallId,
+        /// What the track carries.
+        kind: TrackKind,
         /// Added or removed.
         enabled: bool,
     },
-    /// Mute or unmute a published track.
+    /// Mute or unmute one of the participant's own tracks.
     #[serde(rename = "call.mute")]
     Mute {
         /// The call.
-        call_id: String,
+        call_id: CallId,
         /// Which track.
         track_id: String,
         /// Muted or not.
         muted: bool,
     },
+}
+
+impl CallCommand {
+    /// The call it is about.
+    pub fn call_id(&self) -> &CallId {
+        match self {
+            CallCommand::Publish { call_id, .. } | CallCommand::Mute { call_id, .. } => call_id,
+        }
+    }
+}
+
+/// What happens in a call, sent to its participants.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum CallEvent {
     /// Someone joined the call.
     #[serde(rename = "call.participant_joined")]
     ParticipantJoined {
         /// The call.
-        call_id: String,
+        call_id: CallId,
         /// The participant.
-        participant: serde_json::Value,
+        participant: Participant,
     },
     /// Someone left the call.
     #[serde(rename = "call.participant_left")]
     ParticipantLeft {
         /// The call.
-        call_id: String,
+        call_id: CallId,
         /// Who.
-        participant_id: String,
-        /// `left`, `disconnected`, `ice_failed` or `removed`.
-        reason: String,
+        participant_id: ParticipantId,
+        /// Why.
+        reason: CallLeaveReason,
     },
-    /// A track was added or changed.
+    /// A track was added or changed (muted, or offered to this receiver under `mid`).
     #[serde(rename = "call.track")]
     Track {
         /// The call.
-        call_id: String,
+        call_id: CallId,
         /// Whose.
-        participant_id: String,
+        participant_id: ParticipantId,
         /// The track.
-        track: serde_json::Value,
+        track: Track,
     },
     /// A track was removed.
     #[serde(rename = "call.track_removed")]
     TrackRemoved {
         /// The call.
-        call_id: String,
+        call_id: CallId,
         /// Whose.
-        participant_id: String,
+        participant_id: ParticipantId,
         /// Which.
         track_id: String,
     },
-    /// Who is speaking now.
+    /// Who is speaking now, loudest first (empty: nobody).
     #[serde(rename = "call.active_speaker")]
     ActiveSpeaker {
         /// The call.
-        call_id: String,
-        /// Speakers, loudest first.
-        participant_ids: Vec<String>,
+        call_id: CallId,
+        /// The speakers.
+        participant_ids: Vec<ParticipantId>,
     },
+}
+
+impl CallEvent {
+    /// The call it is about.
+    pub fn call_id(&self) -> &CallId {
+        match self {
+            CallEvent::ParticipantJoined { call_id, .. }
+            | CallEvent::ParticipantLeft { call_id, .. }
+            | CallEvent::Track { call_id, .. }
+            | CallEvent::TrackRemoved { call_id, .. }
+            | CallEvent::ActiveSpeaker { call_id, .. } => call_id,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -304,7 +374,9 @@ mod tests {
             serde_json::json!({"type": "resumed"}),
             serde_json::json!({"type": "typing", "chat_id": "c", "user_id": "u"}),
             serde_json::json!({"type": "chat.reset", "chat_id": "c", "last_event_seq": 1200}),
-            serde_json::json!({"type": "call.ice", "call_id": "k", "candidate": {"candidate": "x"}}),
+            serde_json::json!({"type": "call.ice", "call_id": "k", "candidate": {"candidate": "x", "sdpMid": "0"}}),
+            serde_json::json!({"type": "call.participant_left", "call_id": "k", "participant_id": "p", "reason": "ice_failed"}),
+            serde_json::json!({"type": "call.ended", "chat_id": "c", "call_id": "k"}),
         ] {
             let frame: ServerFrame = serde_json::from_value(json.clone()).unwrap();
             assert!(matches!(frame, ServerFrame::Other(_)));
@@ -321,7 +393,15 @@ mod tests {
         assert_eq!(f, ClientFrame::Resume { chats: [(ChatId::new("c"), 3)].into() });
         let f: ClientFrame =
             serde_json::from_str(r#"{"type":"call.mute","call_id":"k","track_id":"t","muted":true}"#).unwrap();
-        assert!(matches!(f, ClientFrame::Call(CallSignal::Mute { .. })));
+        assert!(matches!(f, ClientFrame::Call(CallCommand::Mute { .. })));
+        let f: ClientFrame = serde_json::from_str(r#"{"type":"call.offer","call_id":"k","sdp":"v=0"}"#).unwrap();
+        assert!(matches!(f, ClientFrame::CallSignal(CallSignal::Offer { .. })));
+        assert!(
+            serde_json::from_str::<ClientFrame>(
+                r#"{"type":"call.publish","call_id":"k","kind":"hologram","enabled":true}"#
+            )
+            .is_err()
+        );
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"nope"}"#).is_err());
     }
 }

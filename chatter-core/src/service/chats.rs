@@ -290,6 +290,13 @@ impl Service {
         self.authorize(caller, chat_id, Action::Post).await.map(|_| ())
     }
 
+    /// Checks that the caller is a member of the chat: only members join its call. A
+    /// visitor of a public chat is refused; a private chat stays unseen.
+    pub async fn check_member(&self, caller: &Caller, chat_id: &ChatId) -> Result<(), Error> {
+        let (_, member) = self.authorize(caller, chat_id, Action::See).await?;
+        member.map(|_| ()).ok_or_else(|| Error::forbidden("only members of the chat take part in its call"))
+    }
+
     /// Moves the caller's read marker up to `seq` (never back).
     pub async fn mark_read(&self, caller: &Caller, chat_id: &ChatId, seq: u64) -> Result<(), Error> {
         let (chat, _) = self.authorize(caller, chat_id, Action::Post).await?;

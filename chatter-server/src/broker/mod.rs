@@ -12,13 +12,14 @@ pub use local::LocalBroker;
 pub use redis::{RedisBroker, RedisError, RedisLoginLimiter};
 
 use async_trait::async_trait;
+use chatter_core::protocol::ws::ServerMessage;
 use chatter_core::service::{Notice, NoticeSink};
-use chatter_core::{ChatId, UserId};
+use chatter_core::{ChatId, SessionId, UserId};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// Something every node must hear about, to deliver to its own sockets.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "broadcast", rename_all = "snake_case")]
 pub enum Broadcast {
     /// A change decided by the core (chat events, membership, read markers,
@@ -47,6 +48,20 @@ pub enum Broadcast {
         chat_id: ChatId,
         /// Its newest stored event.
         event_seq: u64,
+    },
+    /// A frame for every socket of one session (call signalling and call events).
+    ToSession {
+        /// The session.
+        session_id: SessionId,
+        /// The frame.
+        message: ServerMessage,
+    },
+    /// A frame for every socket following a chat (a call started or ended).
+    ToChat {
+        /// The chat.
+        chat_id: ChatId,
+        /// The frame.
+        message: ServerMessage,
     },
     /// Broadcasts of the sender were lost (its queue overflowed): every node checks its
     /// sockets' sessions, chats and events against the store.

@@ -1,6 +1,7 @@
 //! The HTTP surface: one file per resource, one route table, one error mapping.
 
 mod auth;
+mod calls;
 mod chats;
 mod cookie;
 mod error;
@@ -60,6 +61,9 @@ fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::POST, "/v1/chats/{id}/messages", post(messages::send)),
         (Method::PATCH, "/v1/chats/{id}/messages/{message_id}", patch(messages::edit)),
         (Method::DELETE, "/v1/chats/{id}/messages/{message_id}", delete(messages::delete)),
+        (Method::POST, "/v1/chats/{id}/call", post(calls::join)),
+        (Method::GET, "/v1/chats/{id}/call", get(calls::get)),
+        (Method::POST, "/v1/chats/{id}/call/leave", post(calls::leave)),
         (Method::GET, "/v1/ws", get(ws::upgrade)),
     ]
 }

@@ -13,6 +13,7 @@ use super::socket::{SocketIn, SocketOut};
 use super::wire::{Incoming, WireError};
 use crate::app::AppState;
 use crate::broker::Broadcast;
+use crate::sfu::SfuError;
 use bytes::Bytes;
 use chatter_core::model::{ChatEvent, ChatEventKind};
 use chatter_core::protocol::ws::{ClientFrame, ServerMessage};
@@ -556,10 +557,23 @@ impl Writer {
                 self.feed(frames::error("invalid_request", "already authenticated", None));
                 Ok(())
             }
-            ClientFrame::Call(_) => {
-                self.feed(frames::error("invalid_request", "calls are not available yet", None));
+            ClientFrame::CallSignal(signal) => {
+                let outcome = self.state.sfu.signal(caller.session_id.clone(), signal).await;
+                self.call_outcome(outcome);
                 Ok(())
             }
+            ClientFrame::Call(command) => {
+                let outcome = self.state.sfu.command(caller.session_id.clone(), command).await;
+                self.call_outcome(outcome);
+                Ok(())
+            }
+        }
+    }
+
+    /// Tells the client when its call signal or command failed.
+    fn call_outcome(&mut self, outcome: Result<(), SfuError>) {
+        if let Err(e) = outcome {
+            self.feed(frames::error(e.code(), e.to_string(), None));
         }
     }
 

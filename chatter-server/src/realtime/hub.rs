@@ -14,7 +14,7 @@ use chatter_core::{ChatId, SessionId, UserId};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 /// How often one user's typing in one chat is passed on.
@@ -125,7 +125,11 @@ struct State {
     conns: HashMap<u64, Conn>,
     by_user: HashMap<UserId, Vec<u64>>,
     by_chat: HashMap<ChatId, Vec<Arc<Link>>>,
+    by_session: HashMap<SessionId, Vec<u64>>,
 }
+
+/// Told of revoked sessions (the SFU drops their call participants).
+pub type RevocationListener = Box<dyn Fn(&[SessionId]) + Send + Sync>;
 
 /// The registry and fan-out of one node's sockets.
 pub struct Hub {
@@ -135,6 +139,7 @@ pub struct Hub {
     state: RwLock<State>,
     next_id: AtomicU64,
     typing: Mutex<HashMap<(UserId, ChatId), Instant>>,
+    revocations: OnceLock<RevocationListener>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -158,6 +163,7 @@ impl Hub {
             state: RwLock::new(State::default()),
             next_id: AtomicU64::new(1),
             typing: Mutex::default(),
+            revocations: OnceLock::new(),
         }
     }
 
@@ -177,6 +183,16 @@ impl Hub {
     /// Whether `user_id` has a socket on this node.
     pub fn is_online(&self, user_id: &UserId) -> bool {
         self.read().by_user.get(user_id).is_some_and(|c| !c.is_empty())
+    }
+
+    /// Whether `session_id` has a socket on this node.
+    pub fn has_session(&self, session_id: &SessionId) -> bool {
+        self.read().by_session.contains_key(session_id)
+    }
+
+    /// Sets who hears of revoked sessions (once).
+    pub fn on_revocation(&self, listener: RevocationListener) {
+        let _ = self.revocations.set(listener);
     }
 
     /// Per user with a socket on this node: the sessions of those sockets and the chats
@@ -222,6 +238,7 @@ impl Hub {
             .conns
             .insert(id, Conn { link, session_id: session_id.clone(), chats: HashSet::new(), removed: HashSet::new() });
         state.by_user.entry(user_id.clone()).or_default().push(id);
+        state.by_session.entry(session_id.clone()).or_default().push(id);
         Ok(Registration { id, outbox, close, first_of_user: of_user == 0 })
     }
 
@@ -252,6 +269,12 @@ impl Hub {
                 if ids.is_empty() {
                     state.by_chat.remove(chat);
                 }
+            }
+        }
+        if let Some(ids) = state.by_session.get_mut(&conn.session_id) {
+            ids.retain(|c| *c != id);
+            if ids.is_empty() {
+                state.by_session.remove(&conn.session_id);
             }
         }
         let Some(ids) = state.by_user.get_mut(&conn.link.user_id) else { return true };
@@ -316,7 +339,7 @@ impl Hub {
             Broadcast::Notice(Notice::ChatAdded { user_id, chat }) => {
                 let frame = frames::message(&ServerMessage::ChatAdded { chat: chat.clone() });
                 let mut state = self.write();
-                let State { conns, by_user, by_chat } = &mut *state;
+                let State { conns, by_user, by_chat, .. } = &mut *state;
                 for id in by_user.get(user_id).into_iter().flatten() {
                     let Some(conn) = conns.get_mut(id) else { continue };
                     conn.removed.remove(&chat.id);
@@ -334,7 +357,7 @@ impl Hub {
             Broadcast::Notice(Notice::ChatRemoved { user_id, chat_id }) => {
                 let frame = frames::message(&ServerMessage::ChatRemoved { chat_id: chat_id.clone() });
                 let mut state = self.write();
-                let State { conns, by_user, by_chat } = &mut *state;
+                let State { conns, by_user, by_chat, .. } = &mut *state;
                 for id in by_user.get(user_id).into_iter().flatten() {
                     let Some(conn) = conns.get_mut(id) else { continue };
                     conn.removed.insert(chat_id.clone());
@@ -381,7 +404,20 @@ impl Hub {
                     push(link, Outbound::Head { chat_id: chat_id.clone(), event_seq: *event_seq });
                 }
             }
+            Broadcast::ToSession { session_id, message } => {
+                let frame = frames::message(message);
+                let state = self.read();
+                for id in state.by_session.get(session_id).into_iter().flatten() {
+                    if let Some(conn) = state.conns.get(id) {
+                        push(&conn.link, Outbound::Frame(frame.clone()));
+                    }
+                }
+            }
+            Broadcast::ToChat { chat_id, message } => self.to_chat(chat_id, None, &frames::message(message)),
             Broadcast::Notice(Notice::SessionsRevoked { session_ids, .. }) => {
+                if let Some(listener) = self.revocations.get() {
+                    listener(session_ids);
+                }
                 let revoked: HashSet<&SessionId> = session_ids.iter().collect();
                 for conn in self.read().conns.values() {
                     if revoked.contains(&conn.session_id) {

@@ -3,6 +3,7 @@
 //! Integration tests: the real server on 127.0.0.1:0, driven over HTTP.
 
 mod api_doc;
+mod calls;
 mod chats;
 mod cli;
 mod concurrency;

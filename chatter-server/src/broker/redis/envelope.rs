@@ -30,7 +30,9 @@ pub fn decode(payload: &[u8]) -> serde_json::Result<(String, Broadcast)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chatter_core::CallId;
     use chatter_core::model::{ChatEvent, ChatEventKind, Message};
+    use chatter_core::protocol::ws::{CallEvent, CallSignal, ServerMessage};
     use chatter_core::service::Notice;
     use chatter_core::{ChatId, MessageId, UserId};
 
@@ -60,8 +62,27 @@ mod tests {
             Broadcast::Notice(Notice::Read { chat_id: chat_id.clone(), user_id: user_id.clone(), seq: 3 }),
             Broadcast::Typing { chat_id: chat_id.clone(), user_id: user_id.clone() },
             Broadcast::Presence { user_id: user_id.clone(), online: true, audience: vec![UserId::new("u2")] },
-            Broadcast::Head { chat_id, event_seq: 12 },
+            Broadcast::Head { chat_id: chat_id.clone(), event_seq: 12 },
             Broadcast::CatchUp,
+            Broadcast::ToSession {
+                session_id: chatter_core::SessionId::new("s1"),
+                message: ServerMessage::CallSignal(CallSignal::Offer {
+                    call_id: CallId::new("k"),
+                    sdp: "v=0\r\n".into(),
+                }),
+            },
+            Broadcast::ToSession {
+                session_id: chatter_core::SessionId::new("s1"),
+                message: ServerMessage::Call(CallEvent::ParticipantLeft {
+                    call_id: CallId::new("k"),
+                    participant_id: chatter_core::ParticipantId::new("p"),
+                    reason: chatter_core::protocol::CallLeaveReason::IceFailed,
+                }),
+            },
+            Broadcast::ToChat {
+                chat_id: chat_id.clone(),
+                message: ServerMessage::CallEnded { chat_id, call_id: CallId::new("k") },
+            },
         ];
         for b in broadcasts {
             let bytes = encode("n1", &b).unwrap();

@@ -80,7 +80,11 @@ impl Queue {
                 *at = (*at).max(*event_seq);
             }
             Broadcast::Notice(_) | Broadcast::CatchUp => lost.others = true,
-            Broadcast::Typing { .. } | Broadcast::Presence { .. } => {}
+            // Ephemeral; a call's client that misses signalling leaves and joins again.
+            Broadcast::Typing { .. }
+            | Broadcast::Presence { .. }
+            | Broadcast::ToSession { .. }
+            | Broadcast::ToChat { .. } => {}
         }
     }
 }

@@ -1,0 +1,285 @@
+//! One call's participants and their tracks, as the server keeps them. Media is not
+//! here: the SFU tells the room when a participant's connection gains or loses a media
+//! line, and the room decides which track that is and who hears of it.
+
+use crate::id::{CallId, ChatId, ParticipantId, SessionId, UserId};
+use crate::protocol::call::{Participant, Track, TrackKind};
+use crate::time::Timestamp;
+use std::collections::VecDeque;
+use thiserror::Error;
+
+/// Why the room refused something.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RoomError {
+    /// The call holds as many participants as it may.
+    #[error("the call is full ({max} participants)")]
+    Full {
+        /// The cap.
+        max: usize,
+    },
+    /// No such participant in this call.
+    #[error("not in this call")]
+    NotInCall,
+    /// The track is not one of the participant's own.
+    #[error("no such track of yours: {0}")]
+    NoSuchTrack(String),
+}
+
+#[derive(Debug, Clone)]
+struct Member {
+    participant_id: ParticipantId,
+    user_id: UserId,
+    session_id: SessionId,
+    /// Tracks with the publisher's own mids.
+    tracks: Vec<Track>,
+    /// Kinds announced by `call.publish` whose media line has not appeared yet.
+    announced: VecDeque<TrackKind>,
+    /// Since when the session has had no open socket.
+    away_since: Option<Timestamp>,
+}
+
+impl Member {
+    fn participant(&self) -> Participant {
+        Participant {
+            participant_id: self.participant_id.clone(),
+            user_id: self.user_id.clone(),
+            tracks: self.tracks.clone(),
+        }
+    }
+}
+
+/// A running call: its participants in joining order.
+#[derive(Debug, Clone)]
+pub struct Room {
+    call_id: CallId,
+    chat_id: ChatId,
+    max_participants: usize,
+    members: Vec<Member>,
+}
+
+impl Room {
+    /// A call with nobody in it yet.
+    pub fn new(call_id: CallId, chat_id: ChatId, max_participants: usize) -> Self {
+        Self { call_id, chat_id, max_participants: max_participants.max(1), members: Vec::new() }
+    }
+
+    /// The call's id.
+    pub fn call_id(&self) -> &CallId {
+        &self.call_id
+    }
+
+    /// The chat it belongs to.
+    pub fn chat_id(&self) -> &ChatId {
+        &self.chat_id
+    }
+
+    /// Whether the last participant left.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// How many participants are in.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Everyone in the call, in joining order, with their own mids.
+    pub fn participants(&self) -> Vec<Participant> {
+        self.members.iter().map(Member::participant).collect()
+    }
+
+    /// One participant.
+    pub fn participant(&self, id: &ParticipantId) -> Option<Participant> {
+        self.member(id).map(Member::participant)
+    }
+
+    /// The participant a session holds in this call.
+    pub fn by_session(&self, session_id: &SessionId) -> Option<&ParticipantId> {
+        self.members.iter().find(|m| &m.session_id == session_id).map(|m| &m.participant_id)
+    }
+
+    /// The session and user behind a participant.
+    pub fn owner(&self, id: &ParticipantId) -> Option<(&UserId, &SessionId)> {
+        self.member(id).map(|m| (&m.user_id, &m.session_id))
+    }
+
+    /// Every participant's session.
+    pub fn sessions(&self) -> impl Iterator<Item = (&ParticipantId, &SessionId)> {
+        self.members.iter().map(|m| (&m.participant_id, &m.session_id))
+    }
+
+    /// Adds a participant for `session_id`. A session already in the call must leave
+    /// first (the caller removes it, telling the others it was `removed`).
+    pub fn join(
+        &mut self,
+        participant_id: ParticipantId,
+        user_id: UserId,
+        session_id: SessionId,
+    ) -> Result<Participant, RoomError> {
+        if self.members.len() >= self.max_participants {
+            return Err(RoomError::Full { max: self.max_participants });
+        }
+        let member = Member {
+            participant_id,
+            user_id,
+            session_id,
+            tracks: Vec::new(),
+            announced: VecDeque::new(),
+            away_since: None,
+        };
+        let participant = member.participant();
+        self.members.push(member);
+        Ok(participant)
+    }
+
+    /// Takes a participant out; returns what it published.
+    pub fn leave(&mut self, id: &ParticipantId) -> Option<Participant> {
+        let at = self.members.iter().position(|m| &m.participant_id == id)?;
+        Some(self.members.remove(at).participant())
+    }
+
+    /// The participant announced a track of `kind` (before its offer adds it).
+    pub fn announce(&mut self, id: &ParticipantId, kind: TrackKind) -> Result<(), RoomError> {
+        let member = self.member_mut(id)?;
+        // A client that keeps announcing without adding media cannot grow the queue.
+        if member.announced.len() < 8 {
+            member.announced.push_back(kind);
+        }
+        Ok(())
+    }
+
+    /// The participant's connection gained a media line it sends on: which track it is.
+    /// Video is a screen when a screen was announced before any camera still pending.
+    pub fn media_added(
+        &mut self,
+        id: &ParticipantId,
+        mid: &str,
+        is_video: bool,
+        track_id: String,
+    ) -> Result<Track, RoomError> {
+        let member = self.member_mut(id)?;
+        if let Some(track) = member.tracks.iter().find(|t| t.mid.as_deref() == Some(mid)) {
+            return Ok(track.clone());
+        }
+        let announced = member.announced.iter().position(|k| k.is_video() == is_video);
+        let kind = match announced.and_then(|at| member.announced.remove(at)) {
+            Some(kind) => kind,
+            None if is_video => TrackKind::Video,
+            None => TrackKind::Audio,
+        };
+        let track = Track { track_id, kind, mid: Some(mid.to_owned()), muted: false };
+        member.tracks.push(track.clone());
+        Ok(track)
+    }
+
+    /// The participant stopped sending on a media line: the track it carried, if any.
+    pub fn media_removed(&mut self, id: &ParticipantId, mid: &str) -> Option<Track> {
+        let member = self.member_mut(id).ok()?;
+        let at = member.tracks.iter().position(|t| t.mid.as_deref() == Some(mid))?;
+        Some(member.tracks.remove(at))
+    }
+
+    /// Mutes or unmutes one of the participant's own tracks.
+    pub fn mute(&mut self, id: &ParticipantId, track_id: &str, muted: bool) -> Result<Track, RoomError> {
+        let member = self.member_mut(id)?;
+        let track = member
+            .tracks
+            .iter_mut()
+            .find(|t| t.track_id == track_id)
+            .ok_or_else(|| RoomError::NoSuchTrack(track_id.to_owned()))?;
+        track.muted = muted;
+        Ok(track.clone())
+    }
+
+    /// Records whether the participant's session has an open socket.
+    pub fn set_connected(&mut self, id: &ParticipantId, connected: bool, now: Timestamp) {
+        if let Ok(member) = self.member_mut(id) {
+            match (connected, member.away_since) {
+                (true, _) => member.away_since = None,
+                (false, None) => member.away_since = Some(now),
+                (false, Some(_)) => {}
+            }
+        }
+    }
+
+    /// Participants whose session has had no socket for `grace_micros` or more.
+    pub fn gone(&self, now: Timestamp, grace_micros: i64) -> Vec<ParticipantId> {
+        self.members
+            .iter()
+            .filter(|m| m.away_since.is_some_and(|since| since.plus_micros(grace_micros) <= now))
+            .map(|m| m.participant_id.clone())
+            .collect()
+    }
+
+    fn member(&self, id: &ParticipantId) -> Option<&Member> {
+        self.members.iter().find(|m| &m.participant_id == id)
+    }
+
+    fn member_mut(&mut self, id: &ParticipantId) -> Result<&mut Member, RoomError> {
+        self.members.iter_mut().find(|m| &m.participant_id == id).ok_or(RoomError::NotInCall)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn room() -> Room {
+        let mut room = Room::new(CallId::new("k"), ChatId::new("c"), 2);
+        room.join(ParticipantId::new("p1"), UserId::new("u1"), SessionId::new("s1")).unwrap();
+        room
+    }
+
+    #[test]
+    fn the_cap_holds_and_leaving_makes_room() {
+        let mut room = room();
+        room.join(ParticipantId::new("p2"), UserId::new("u2"), SessionId::new("s2")).unwrap();
+        let full = room.join(ParticipantId::new("p3"), UserId::new("u3"), SessionId::new("s3"));
+        assert_eq!(full, Err(RoomError::Full { max: 2 }));
+        assert!(room.leave(&ParticipantId::new("p1")).is_some());
+        assert!(room.join(ParticipantId::new("p3"), UserId::new("u3"), SessionId::new("s3")).is_ok());
+        assert_eq!(room.by_session(&SessionId::new("s3")), Some(&ParticipantId::new("p3")));
+        room.leave(&ParticipantId::new("p2"));
+        room.leave(&ParticipantId::new("p3"));
+        assert!(room.is_empty());
+    }
+
+    #[test]
+    fn announced_kinds_name_new_media_lines() {
+        let mut room = room();
+        let p1 = ParticipantId::new("p1");
+        // Unannounced lines default to microphone and camera.
+        assert_eq!(room.media_added(&p1, "0", false, "t0".into()).unwrap().kind, TrackKind::Audio);
+        assert_eq!(room.media_added(&p1, "1", true, "t1".into()).unwrap().kind, TrackKind::Video);
+        room.announce(&p1, TrackKind::Screen).unwrap();
+        let screen = room.media_added(&p1, "2", true, "t2".into()).unwrap();
+        assert_eq!((screen.kind, screen.mid.as_deref()), (TrackKind::Screen, Some("2")));
+        // The same line seen again is the same track.
+        assert_eq!(room.media_added(&p1, "2", true, "other".into()).unwrap().track_id, "t2");
+        assert_eq!(room.participant(&p1).unwrap().tracks.len(), 3);
+        assert_eq!(room.media_removed(&p1, "2").unwrap().track_id, "t2");
+        assert_eq!(room.participant(&p1).unwrap().tracks.len(), 2);
+    }
+
+    #[test]
+    fn only_own_tracks_can_be_muted() {
+        let mut room = room();
+        let p1 = ParticipantId::new("p1");
+        room.media_added(&p1, "0", false, "t0".into()).unwrap();
+        assert!(room.mute(&p1, "t0", true).unwrap().muted);
+        assert_eq!(room.mute(&p1, "t9", true), Err(RoomError::NoSuchTrack("t9".into())));
+        assert_eq!(room.mute(&ParticipantId::new("p2"), "t0", true), Err(RoomError::NotInCall));
+    }
+
+    #[test]
+    fn a_session_away_past_the_grace_is_gone() {
+        let mut room = room();
+        let p1 = ParticipantId::new("p1");
+        room.set_connected(&p1, false, Timestamp::from_micros(1_000));
+        room.set_connected(&p1, false, Timestamp::from_micros(5_000));
+        assert!(room.gone(Timestamp::from_micros(10_999), 10_000).is_empty());
+        assert_eq!(room.gone(Timestamp::from_micros(11_000), 10_000), vec![p1.clone()]);
+        room.set_connected(&p1, true, Timestamp::from_micros(11_500));
+        assert!(room.gone(Timestamp::from_micros(99_000), 10_000).is_empty());
+    }
+}

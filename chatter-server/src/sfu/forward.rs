@@ -1,0 +1,51 @@
+//! Media from publishers to receivers, and keyframe requests the other way. Each
+//! receiver's connection re-packetizes and encrypts for its own leg, retransmits on its
+//! receiver's NACKs and asks its publisher again on loss, so video recovers on every leg.
+
+use super::engine::Engine;
+use super::peer::PeerKey;
+use std::time::Instant;
+use str0m::media::{KeyframeRequest, KeyframeRequestKind, MediaData};
+
+impl Engine {
+    /// A publisher's media: to every other participant of its call receiving that track.
+    pub(super) fn forward(&mut self, from: PeerKey, data: MediaData) {
+        let now = Instant::now();
+        let Some(peer) = self.peers.get_mut(&from) else { return };
+        let Some(track) = peer.track_in(data.mid) else { return };
+        let video = track.video;
+        let chat_id = peer.chat_id.clone();
+        let participant_id = peer.participant_id.clone();
+        if video && !data.contiguous {
+            // Frames were lost beyond what retransmission repaired: start over from a keyframe.
+            self.ask_keyframe(from, data.mid, KeyframeRequestKind::Pli, false);
+        }
+        let Some(call) = self.calls.get_mut(&chat_id) else { return };
+        if !video && let Some(level) = data.ext_vals.audio_level {
+            call.speakers.observe(&participant_id, level, now);
+        }
+        for &key in &call.peers {
+            if key == from {
+                continue;
+            }
+            let Some(receiver) = self.peers.get_mut(&key) else { continue };
+            let Some(mid) = receiver.open_out(from, data.mid) else { continue };
+            let Some(writer) = receiver.rtc.writer(mid) else { continue };
+            let Some(pt) = writer.match_params(data.params) else { continue };
+            match writer.write(pt, data.network_time, data.time, data.data.clone()) {
+                Ok(()) => {
+                    self.forwarded += 1;
+                    self.dirty.mark(key);
+                }
+                Err(e) => tracing::debug!(error = %e, "forward"),
+            }
+        }
+    }
+
+    /// A receiver lost video: its publisher sends a keyframe.
+    pub(super) fn keyframe_request(&mut self, from: PeerKey, request: KeyframeRequest) {
+        let Some(out) = self.peers.get(&from).and_then(|p| p.out_by_mid(request.mid)) else { return };
+        let (origin, origin_mid) = (out.origin, out.origin_mid);
+        self.ask_keyframe(origin, origin_mid, request.kind, false);
+    }
+}

@@ -1,0 +1,275 @@
+//! One participant's peer connection: the str0m `Rtc`, the tracks it publishes, the
+//! tracks of others it receives, and the server's side of negotiating them. The client
+//! makes the first offer; afterwards the server offers others' tracks as they come and
+//! go. The server is the impolite peer: a client offer that crosses one of its own is
+//! ignored, and the client rolls back and answers (API.md "Calls").
+
+use super::SfuError;
+use chatter_core::protocol::Track;
+use chatter_core::{ChatId, ParticipantId, SessionId};
+use std::net::SocketAddr;
+use std::time::Instant;
+use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
+use str0m::media::{Direction, MediaKind, Mid};
+use str0m::{Candidate, Rtc};
+
+/// A peer connection's key in the engine.
+pub type PeerKey = u64;
+
+/// A track this participant publishes.
+#[derive(Debug)]
+pub struct TrackIn {
+    /// Its media line on this connection.
+    pub mid: Mid,
+    /// The call-wide track id.
+    pub track_id: String,
+    /// Audio or video.
+    pub video: bool,
+    /// When a keyframe was last asked of the publisher.
+    pub keyframe_asked: Option<Instant>,
+}
+
+/// Where a forwarded track stands in this connection's negotiation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutState {
+    /// To be offered.
+    ToOpen,
+    /// Offered under this mid, answer awaited.
+    Negotiating(Mid),
+    /// Flowing.
+    Open(Mid),
+    /// To be stopped.
+    ToStop(Mid),
+    /// Stop offered, answer awaited.
+    Stopping(Mid),
+}
+
+/// Another participant's track, forwarded to this one.
+#[derive(Debug)]
+pub struct TrackOut {
+    /// The publisher's connection.
+    pub origin: PeerKey,
+    /// The publisher's media line.
+    pub origin_mid: Mid,
+    /// The publisher.
+    pub participant_id: ParticipantId,
+    /// The track as the publisher has it (its mid is the publisher's).
+    pub track: Track,
+    /// Negotiation state on this connection.
+    pub state: OutState,
+}
+
+impl TrackOut {
+    /// The track as this receiver sees it: under this connection's mid.
+    pub fn seen(&self) -> Track {
+        let mid = match self.state {
+            OutState::ToOpen => None,
+            OutState::Negotiating(m) | OutState::Open(m) | OutState::ToStop(m) | OutState::Stopping(m) => {
+                Some(m.to_string())
+            }
+        };
+        Track { mid, ..self.track.clone() }
+    }
+}
+
+/// One participant's connection.
+#[derive(Debug)]
+pub struct Peer {
+    pub key: PeerKey,
+    pub chat_id: ChatId,
+    pub participant_id: ParticipantId,
+    pub session_id: SessionId,
+    pub rtc: Rtc,
+    pub ins: Vec<TrackIn>,
+    pub outs: Vec<TrackOut>,
+    /// The server's offer awaiting the client's answer.
+    pending: Option<SdpPendingOffer>,
+    /// The client's first offer was answered: the server may offer from now on.
+    pub answered: bool,
+    /// When the participant joined.
+    pub joined: Instant,
+    /// ICE connected at least once.
+    pub connected: bool,
+    /// When the engine must next give the connection time.
+    pub wake: Instant,
+    /// Remote addresses seen for this connection.
+    pub addrs: Vec<SocketAddr>,
+}
+
+/// The outcome of a client's answer.
+#[derive(Debug, Default)]
+pub struct Answered {
+    /// Video tracks that just started flowing: their publishers owe a keyframe.
+    pub opened_video: Vec<(PeerKey, Mid)>,
+}
+
+impl Peer {
+    /// A connection for a new participant, listening on the engine's socket.
+    pub fn new(
+        key: PeerKey,
+        chat_id: ChatId,
+        participant_id: ParticipantId,
+        session_id: SessionId,
+        candidate: SocketAddr,
+        now: Instant,
+    ) -> Result<Self, SfuError> {
+        let mut rtc = Rtc::builder().set_ice_lite(true).build(now);
+        let host = Candidate::host(candidate, "udp").map_err(|e| SfuError::Invalid(format!("candidate: {e}")))?;
+        rtc.add_local_candidate(host);
+        Ok(Self {
+            key,
+            chat_id,
+            participant_id,
+            session_id,
+            rtc,
+            ins: Vec::new(),
+            outs: Vec::new(),
+            pending: None,
+            answered: false,
+            joined: now,
+            connected: false,
+            wake: now,
+            addrs: Vec::new(),
+        })
+    }
+
+    /// The client's offer: the SDP answer, or `None` when it crosses an offer of ours
+    /// (glare: the client yields).
+    pub fn accept_offer(&mut self, sdp: &str) -> Result<Option<String>, SfuError> {
+        let offer = SdpOffer::from_sdp_string(sdp).map_err(|e| SfuError::Invalid(format!("bad offer: {e}")))?;
+        if self.pending.is_some() {
+            return Ok(None);
+        }
+        let answer =
+            self.rtc.sdp_api().accept_offer(offer).map_err(|e| SfuError::Invalid(format!("offer refused: {e}")))?;
+        self.answered = true;
+        Ok(Some(answer.to_sdp_string()))
+    }
+
+    /// The client's answer to the server's offer.
+    pub fn accept_answer(&mut self, sdp: &str) -> Result<Answered, SfuError> {
+        let answer = SdpAnswer::from_sdp_string(sdp).map_err(|e| SfuError::Invalid(format!("bad answer: {e}")))?;
+        let Some(pending) = self.pending.take() else {
+            return Err(SfuError::Invalid("no offer of the server awaits an answer".into()));
+        };
+        let accepted = self.rtc.sdp_api().accept_answer(pending, answer);
+        let mut done = Answered::default();
+        for out in &mut self.outs {
+            out.state = match (out.state, accepted.is_ok()) {
+                (OutState::Negotiating(m), true) => {
+                    if out.track.kind.is_video() {
+                        done.opened_video.push((out.origin, out.origin_mid));
+                    }
+                    OutState::Open(m)
+                }
+                // Refused: offer the same changes again.
+                (OutState::Negotiating(_), false) => OutState::ToOpen,
+                (OutState::Stopping(m), false) => OutState::ToStop(m),
+                (state, _) => state,
+            };
+        }
+        accepted.map_err(|e| SfuError::Invalid(format!("answer refused: {e}")))?;
+        self.outs.retain(|o| !matches!(o.state, OutState::Stopping(_)));
+        Ok(done)
+    }
+
+    /// A trickled candidate of the client.
+    pub fn add_candidate(&mut self, line: &str) -> Result<(), SfuError> {
+        let line = line.trim();
+        if line.is_empty() {
+            return Ok(()); // end of candidates
+        }
+        let line = line.strip_prefix("a=").unwrap_or(line);
+        let candidate =
+            Candidate::from_sdp_string(line).map_err(|e| SfuError::Invalid(format!("bad candidate: {e}")))?;
+        self.rtc.add_remote_candidate(candidate);
+        Ok(())
+    }
+
+    /// Starts forwarding another participant's track here (offered at the next
+    /// negotiation).
+    pub fn open(&mut self, origin: PeerKey, origin_mid: Mid, participant_id: ParticipantId, track: Track) {
+        if self.outs.iter().any(|o| o.origin == origin && o.origin_mid == origin_mid) {
+            return;
+        }
+        self.outs.push(TrackOut { origin, origin_mid, participant_id, track, state: OutState::ToOpen });
+    }
+
+    /// Stops forwarding a track (or every track of `origin` when `mid` is `None`).
+    pub fn close(&mut self, origin: PeerKey, mid: Option<Mid>) {
+        self.outs.retain_mut(|o| {
+            if o.origin != origin || mid.is_some_and(|m| m != o.origin_mid) {
+                return true;
+            }
+            match o.state {
+                OutState::ToOpen => false,
+                OutState::Open(m) | OutState::Negotiating(m) => {
+                    o.state = OutState::ToStop(m);
+                    true
+                }
+                OutState::ToStop(_) | OutState::Stopping(_) => true,
+            }
+        });
+    }
+
+    /// Whether a server offer may go out now and has something to say.
+    pub fn wants_offer(&self) -> bool {
+        self.answered
+            && self.pending.is_none()
+            && self.outs.iter().any(|o| matches!(o.state, OutState::ToOpen | OutState::ToStop(_)))
+    }
+
+    /// Makes the server's offer: the SDP and the tracks it newly offers, under this
+    /// connection's mids.
+    pub fn offer(&mut self) -> Option<(String, Vec<(ParticipantId, Track)>)> {
+        if !self.wants_offer() {
+            return None;
+        }
+        let mut api = self.rtc.sdp_api();
+        let mut offered = Vec::new();
+        for out in &mut self.outs {
+            match out.state {
+                OutState::ToOpen => {
+                    let kind = if out.track.kind.is_video() { MediaKind::Video } else { MediaKind::Audio };
+                    let stream = Some(out.participant_id.to_string());
+                    let mid = api.add_media(kind, Direction::SendOnly, stream, Some(out.track.track_id.clone()), None);
+                    out.state = OutState::Negotiating(mid);
+                    offered.push((out.participant_id.clone(), out.seen()));
+                }
+                OutState::ToStop(mid) => {
+                    api.stop_media(mid);
+                    out.state = OutState::Stopping(mid);
+                }
+                _ => {}
+            }
+        }
+        let (offer, pending) = api.apply()?;
+        self.pending = Some(pending);
+        Some((offer.to_sdp_string(), offered))
+    }
+
+    /// The track published on `mid`, if this participant publishes there.
+    pub fn track_in(&mut self, mid: Mid) -> Option<&mut TrackIn> {
+        self.ins.iter_mut().find(|t| t.mid == mid)
+    }
+
+    /// The forwarded track open on this connection for `origin`'s `origin_mid`.
+    pub fn open_out(&self, origin: PeerKey, origin_mid: Mid) -> Option<Mid> {
+        self.outs.iter().find_map(|o| match o.state {
+            OutState::Open(m) if o.origin == origin && o.origin_mid == origin_mid => Some(m),
+            _ => None,
+        })
+    }
+
+    /// The forwarded track on this connection's `mid`.
+    pub fn out_by_mid(&self, mid: Mid) -> Option<&TrackOut> {
+        self.outs.iter().find(|o| matches!(o.state, OutState::Open(m) | OutState::Negotiating(m) if m == mid))
+    }
+
+    /// Sets the mute state of forwarded `track_id`: the track as seen here, if present.
+    pub fn set_muted(&mut self, track_id: &str, muted: bool) -> Option<Track> {
+        let out = self.outs.iter_mut().find(|o| o.track.track_id == track_id)?;
+        out.track.muted = muted;
+        Some(out.seen())
+    }
+}
