@@ -5,9 +5,10 @@ use crate::error::{Result, SdkError};
 use crate::transport::{HttpRequest, HttpTransport, Method};
 use chatter_core::model::{Chat, Message, User};
 use chatter_core::protocol::{
-    AddMemberRequest, AuthResponse, ChangePasswordRequest, ChatList, ChatView, CreateChatRequest, DeleteAccountRequest,
-    EditMessageRequest, JoinResponse, LoginRequest, MemberList, MemberView, MessageList, PublicChatList, ReadRequest,
-    RegisterRequest, SessionList, SetRoleRequest, UpdateChatRequest, UpdateProfileRequest, UserList,
+    AddMemberRequest, AuthResponse, CallInfo, ChangePasswordRequest, ChatList, ChatView, CreateChatRequest,
+    DeleteAccountRequest, EditMessageRequest, JoinResponse, JoinedCall, LoginRequest, MemberList, MemberView,
+    MessageList, PublicChatList, ReadRequest, RegisterRequest, SessionList, SetRoleRequest, UpdateChatRequest,
+    UpdateProfileRequest, UserList,
 };
 use chatter_core::{ChatId, MessageId, SessionId, UserId};
 use serde::Serialize;
@@ -182,6 +183,18 @@ impl Api {
 
     pub(crate) async fn leave(&self, id: &ChatId) -> Result<()> {
         self.call_empty(Method::Post, &chat_path(id, "/leave"), None::<&()>).await
+    }
+
+    pub(crate) async fn join_call(&self, id: &ChatId) -> Result<JoinedCall> {
+        self.call(Method::Post, &chat_path(id, "/call"), None::<&()>).await
+    }
+
+    pub(crate) async fn call_info(&self, id: &ChatId) -> Result<CallInfo> {
+        self.call(Method::Get, &chat_path(id, "/call"), None::<&()>).await
+    }
+
+    pub(crate) async fn leave_call(&self, id: &ChatId) -> Result<()> {
+        self.call_empty(Method::Post, &chat_path(id, "/call/leave"), None::<&()>).await
     }
 
     pub(crate) async fn mark_read(&self, id: &ChatId, seq: u64) -> Result<()> {

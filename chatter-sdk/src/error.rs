@@ -78,6 +78,9 @@ pub enum SdkError {
     /// The session or send-queue storage failed.
     #[error("storage error: {0}")]
     Storage(String),
+    /// The call's media (the WebRTC stack) failed.
+    #[error("media error: {0}")]
+    Media(String),
 }
 
 /// The SDK's result type.

@@ -15,6 +15,9 @@
 #![warn(missing_docs)]
 
 mod api;
+#[cfg(not(target_family = "wasm"))]
+pub mod call;
+mod call_router;
 pub mod chat_list;
 mod client;
 pub mod error;

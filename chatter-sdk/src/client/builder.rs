@@ -152,6 +152,7 @@ impl ClientBuilder {
             sync_generation: std::sync::atomic::AtomicU64::new(0),
             sync: Mutex::new(None),
             persisting: tokio::sync::Mutex::new(()),
+            calls: crate::call_router::CallRouter::default(),
         };
         let client = Client::from_inner(inner);
         let queue = client.inner.queue_store.load().await?;

@@ -6,6 +6,7 @@ mod builder;
 pub use builder::ClientBuilder;
 
 use crate::api::{Api, HistoryPage};
+use crate::call_router::CallRouter;
 use crate::chat_list::{ChatList, ChatListItem};
 use crate::error::{Result, SdkError};
 use crate::platform;
@@ -73,6 +74,8 @@ pub(crate) struct ClientInner {
     sync_generation: std::sync::atomic::AtomicU64,
     sync: Mutex<Option<SyncHandle>>,
     persisting: tokio::sync::Mutex<()>,
+    /// The running calls, for the call frames the sync connection receives.
+    pub(crate) calls: CallRouter,
 }
 
 impl ClientInner {
@@ -740,7 +743,7 @@ impl Client {
     }
 
     /// Runs an API call; a 401 means the session ended: forget it.
-    async fn call<T>(&self, call: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    pub(crate) async fn call<T>(&self, call: impl std::future::Future<Output = Result<T>>) -> Result<T> {
         let result = call.await;
         if matches!(result, Err(SdkError::Unauthenticated)) && self.inner.session().is_some() {
             self.inner.session_ended().await;

@@ -1,6 +1,7 @@
 //! One WebSocket connection of the sync service, from `auth` to its end.
 
 use super::{End, SyncCommand, SyncState};
+use crate::call_router::CallFrame;
 use crate::client::ClientInner;
 use crate::error::SdkError;
 use crate::platform;
@@ -298,6 +299,11 @@ impl Connection<'_> {
             ServerMessage::Read { chat_id, user_id, seq } if user_id == self.me => {
                 self.inner.state().read_locally(&chat_id, seq);
             }
+            ServerMessage::CallSignal(signal) => {
+                self.inner.calls.route(&signal.call_id().clone(), CallFrame::Signal(signal));
+            }
+            ServerMessage::Call(event) => self.inner.calls.route(&event.call_id().clone(), CallFrame::Event(event)),
+            ServerMessage::CallEnded { call_id, .. } => self.inner.calls.route(&call_id, CallFrame::Ended),
             ServerMessage::Error { code, message, reference } => {
                 let Some((send, _)) = self.in_flight.take_if(|(q, _)| reference.as_deref() == Some(&q.client_id))
                 else {

@@ -1,0 +1,315 @@
+//! The call's media on the `webrtc` crate: the peer connection, the tracks this client
+//! publishes (fed with encoded samples the app gives) and the tracks it receives
+//! (counted, and readable packet by packet).
+
+use crate::error::{Result, SdkError};
+use bytes::Bytes;
+use chatter_core::ParticipantId;
+use chatter_core::protocol::{IceServer, TrackKind};
+use rtc::media::Sample;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
+use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::peer_connection::{
+    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
+    RTCIceServer, RTCPeerConnectionIceEvent, RTCPeerConnectionState, Registry, register_default_interceptors,
+};
+use webrtc::rtp_transceiver::RtpSender;
+
+/// What the peer connection reports to the call task.
+pub(crate) enum MediaEvent {
+    /// A local candidate to trickle to the server.
+    Candidate(rtc::peer_connection::transport::RTCIceCandidateInit),
+    /// The connection's state changed.
+    State(RTCPeerConnectionState),
+    /// A remote track arrived.
+    Track(Arc<dyn TrackRemote>),
+}
+
+struct Handler(mpsc::UnboundedSender<MediaEvent>);
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_ice_candidate(&self, event: RTCPeerConnectionIceEvent) {
+        match event.candidate.to_json() {
+            Ok(init) => {
+                let _ = self.0.send(MediaEvent::Candidate(init));
+            }
+            Err(e) => tracing::debug!(error = %e, "local candidate not sent"),
+        }
+    }
+
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        let _ = self.0.send(MediaEvent::State(state));
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let _ = self.0.send(MediaEvent::Track(track));
+    }
+}
+
+pub(crate) fn media_error(e: impl std::fmt::Display) -> SdkError {
+    SdkError::Media(e.to_string())
+}
+
+/// A peer connection for a call, reporting to `events`.
+pub(crate) async fn peer_connection(
+    ice_servers: &[IceServer],
+    udp_addrs: Vec<String>,
+    events: mpsc::UnboundedSender<MediaEvent>,
+) -> Result<Arc<dyn PeerConnection>> {
+    let mut engine = MediaEngine::default();
+    engine.register_default_codecs().map_err(media_error)?;
+    let registry = register_default_interceptors(Registry::new(), &mut engine).map_err(media_error)?;
+    let servers = ice_servers
+        .iter()
+        .map(|s| RTCIceServer {
+            urls: s.urls.clone(),
+            username: s.username.clone().unwrap_or_default(),
+            credential: s.credential.clone().unwrap_or_default(),
+        })
+        .collect();
+    let pc = PeerConnectionBuilder::new()
+        .with_configuration(RTCConfigurationBuilder::new().with_ice_servers(servers).build())
+        .with_media_engine(engine)
+        .with_interceptor_registry(registry)
+        .with_handler(Arc::new(Handler(events)))
+        .with_udp_addrs(udp_addrs)
+        .build()
+        .await
+        .map_err(media_error)?;
+    Ok(Arc::new(pc))
+}
+
+fn codec(kind: TrackKind) -> RTCRtpCodec {
+    match kind {
+        TrackKind::Audio => RTCRtpCodec {
+            mime_type: MIME_TYPE_OPUS.to_owned(),
+            clock_rate: 48_000,
+            channels: 2,
+            sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
+            rtcp_feedback: vec![],
+        },
+        TrackKind::Video | TrackKind::Screen => RTCRtpCodec {
+            mime_type: MIME_TYPE_VP8.to_owned(),
+            clock_rate: 90_000,
+            channels: 0,
+            sdp_fmtp_line: String::new(),
+            rtcp_feedback: vec![],
+        },
+    }
+}
+
+/// A track this client publishes: the app writes encoded media into it (Opus for the
+/// microphone, VP8 for camera and screen). Cheap to clone.
+///
+/// ```no_run
+/// # async fn demo(call: chatter_sdk::call::Call) -> chatter_sdk::Result<()> {
+/// use std::time::Duration;
+/// if let Some(mic) = call.set_microphone_enabled(true).await? {
+///     let opus_frame = bytes::Bytes::from_static(&[0xfc; 80]);
+///     mic.write_sample(opus_frame, Duration::from_millis(20)).await?;
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct LocalTrack {
+    pub(crate) kind: TrackKind,
+    pub(crate) track: Arc<TrackLocalStaticSample>,
+    pub(crate) sender: Arc<dyn RtpSender>,
+    ssrc: u32,
+    muted: Arc<AtomicBool>,
+    written: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for LocalTrack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalTrack").field("kind", &self.kind).field("ssrc", &self.ssrc).finish()
+    }
+}
+
+impl LocalTrack {
+    /// Adds a track of `kind` to the connection (the caller renegotiates).
+    pub(crate) async fn add(pc: &Arc<dyn PeerConnection>, kind: TrackKind, ssrc: u32) -> Result<Self> {
+        let rtp_kind = if kind.is_video() { RtpCodecKind::Video } else { RtpCodecKind::Audio };
+        let encoding = RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },
+            codec: codec(kind),
+            ..Default::default()
+        };
+        let stream = MediaStreamTrack::new(
+            "chatter".to_owned(),
+            format!("chatter-{kind}"),
+            format!("chatter {kind}"),
+            rtp_kind,
+            vec![encoding],
+        );
+        let track = Arc::new(TrackLocalStaticSample::new(Instant::now(), stream).map_err(media_error)?);
+        let sender = pc.add_track(track.clone() as Arc<dyn TrackLocal>).await.map_err(media_error)?;
+        Ok(Self { kind, track, sender, ssrc, muted: Arc::default(), written: Arc::default() })
+    }
+
+    /// What the track carries.
+    ///
+    /// ```no_run
+    /// # fn demo(track: chatter_sdk::call::LocalTrack) {
+    /// println!("publishing {}", track.kind());
+    /// # }
+    /// ```
+    pub fn kind(&self) -> TrackKind {
+        self.kind
+    }
+
+    /// Sends one encoded frame lasting `duration`. While the track is muted, or before
+    /// the connection has negotiated it, the frame is dropped (`Ok`).
+    ///
+    /// ```no_run
+    /// # async fn demo(track: chatter_sdk::call::LocalTrack) -> chatter_sdk::Result<()> {
+    /// track.write_sample(bytes::Bytes::from_static(&[0xfc; 80]), std::time::Duration::from_millis(20)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn write_sample(&self, data: Bytes, duration: Duration) -> Result<()> {
+        if self.muted.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let parameters = self.sender.get_parameters().await.map_err(media_error)?;
+        let Some(pt) = parameters.rtp_parameters.codecs.first().map(|c| c.payload_type) else {
+            return Ok(());
+        };
+        let sample = Sample { data, duration, ..Sample::new(Instant::now()) };
+        self.track.sample_writer(self.ssrc, pt).write_sample(&sample).await.map_err(media_error)?;
+        self.written.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Frames handed to the connection so far (not counting dropped ones).
+    ///
+    /// ```no_run
+    /// # fn demo(track: chatter_sdk::call::LocalTrack) {
+    /// println!("{} frames sent", track.samples_written());
+    /// # }
+    /// ```
+    pub fn samples_written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_muted(&self, muted: bool) {
+        self.muted.store(muted, Ordering::Relaxed);
+    }
+}
+
+/// A track another participant publishes, as this client receives it. Cheap to clone.
+///
+/// ```no_run
+/// # async fn demo(track: chatter_sdk::call::RemoteTrack) {
+/// println!("{} from {}: {} packets", track.kind(), track.participant_id(), track.packets_received());
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct RemoteTrack {
+    participant_id: ParticipantId,
+    track_id: String,
+    kind: TrackKind,
+    packets: Arc<AtomicU64>,
+    bytes: Arc<AtomicU64>,
+    payloads: Arc<tokio::sync::Mutex<mpsc::Receiver<Bytes>>>,
+}
+
+/// Payloads kept for an app that reads them; beyond this they are only counted.
+const PAYLOADS_KEPT: usize = 256;
+
+impl RemoteTrack {
+    /// Starts reading `track` (until its connection closes).
+    pub(crate) fn start(
+        track: Arc<dyn TrackRemote>,
+        participant_id: ParticipantId,
+        track_id: String,
+        kind: TrackKind,
+    ) -> Self {
+        let packets = Arc::new(AtomicU64::new(0));
+        let bytes = Arc::new(AtomicU64::new(0));
+        let (tx, rx) = mpsc::channel(PAYLOADS_KEPT);
+        let (p, b) = (packets.clone(), bytes.clone());
+        tokio::spawn(async move {
+            while let Some(event) = track.poll().await {
+                if let TrackRemoteEvent::OnRtpPacket(packet) = event {
+                    p.fetch_add(1, Ordering::Relaxed);
+                    b.fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
+                    let _ = tx.try_send(packet.payload);
+                }
+            }
+        });
+        Self { participant_id, track_id, kind, packets, bytes, payloads: Arc::new(tokio::sync::Mutex::new(rx)) }
+    }
+
+    /// Whose track it is.
+    ///
+    /// ```no_run
+    /// # fn demo(track: chatter_sdk::call::RemoteTrack) { let _ = track.participant_id(); }
+    /// ```
+    pub fn participant_id(&self) -> &ParticipantId {
+        &self.participant_id
+    }
+
+    /// The call-wide track id.
+    ///
+    /// ```no_run
+    /// # fn demo(track: chatter_sdk::call::RemoteTrack) { let _ = track.track_id(); }
+    /// ```
+    pub fn track_id(&self) -> &str {
+        &self.track_id
+    }
+
+    /// What it carries.
+    ///
+    /// ```no_run
+    /// # fn demo(track: chatter_sdk::call::RemoteTrack) { let _ = track.kind(); }
+    /// ```
+    pub fn kind(&self) -> TrackKind {
+        self.kind
+    }
+
+    /// RTP packets received so far.
+    ///
+    /// ```no_run
+    /// # fn demo(track: chatter_sdk::call::RemoteTrack) { let _ = track.packets_received(); }
+    /// ```
+    pub fn packets_received(&self) -> u64 {
+        self.packets.load(Ordering::Relaxed)
+    }
+
+    /// Payload bytes received so far.
+    ///
+    /// ```no_run
+    /// # fn demo(track: chatter_sdk::call::RemoteTrack) { let _ = track.bytes_received(); }
+    /// ```
+    pub fn bytes_received(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// The next RTP payload (the newest 256 are kept for a reader); `None` once the
+    /// connection is closed.
+    ///
+    /// ```no_run
+    /// # async fn demo(track: chatter_sdk::call::RemoteTrack) {
+    /// while let Some(payload) = track.next_payload().await {
+    ///     println!("{} bytes", payload.len());
+    /// }
+    /// # }
+    /// ```
+    pub async fn next_payload(&self) -> Option<Bytes> {
+        self.payloads.lock().await.recv().await
+    }
+}
+
+/// The msid of a remote track: (stream id = the publisher, track id).
+pub(crate) async fn track_names(track: &Arc<dyn TrackRemote>) -> (String, String, RtpCodecKind) {
+    (track.stream_id().await.to_string(), track.track_id().await.to_string(), track.kind().await)
+}

@@ -1,0 +1,421 @@
+//! Calls (native only): join a chat's call, publish the microphone, camera and screen,
+//! receive everyone else's tracks, and follow who joins, leaves, mutes and speaks. Media
+//! runs on the `webrtc` crate; the app feeds encoded samples into its [`LocalTrack`]s and
+//! reads or counts what arrives on [`RemoteTrack`]s. Signalling rides the client's sync
+//! connection, so [`Client::start_sync`](crate::Client::start_sync) must run.
+//!
+//! ```no_run
+//! # async fn demo(client: chatter_sdk::Client, chat_id: chatter_sdk::ChatId) -> chatter_sdk::Result<()> {
+//! use chatter_sdk::call::{CallOptions, CallUpdate};
+//! use chatter_sdk::protocol::TrackKind;
+//!
+//! client.start_sync();
+//! let call = client.join_call(&chat_id, CallOptions::publishing(&[TrackKind::Audio])).await?;
+//! let mut updates = call.updates();
+//! while let Some(update) = updates.next().await {
+//!     match update {
+//!         CallUpdate::TrackSubscribed(track) => println!("hearing {}", track.participant_id()),
+//!         CallUpdate::Ended => break,
+//!         _ => {}
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+
+mod media;
+mod task;
+
+pub use media::{LocalTrack, RemoteTrack};
+
+use crate::client::Client;
+use crate::error::{Result, SdkError};
+use chatter_core::call::CallView;
+use chatter_core::protocol::{CallLeaveReason, Participant, Track, TrackKind};
+use chatter_core::{CallId, ChatId, ParticipantId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// How to join a call.
+///
+/// ```no_run
+/// use chatter_sdk::call::CallOptions;
+/// use chatter_sdk::protocol::TrackKind;
+/// let options = CallOptions::publishing(&[TrackKind::Audio, TrackKind::Video]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct CallOptions {
+    /// Tracks published from the start (in the first offer).
+    pub publish: Vec<TrackKind>,
+    /// Local UDP addresses for media (`0.0.0.0:0`: every interface but loopback; tests
+    /// on one machine use `127.0.0.1:0`).
+    pub udp_addrs: Vec<String>,
+}
+
+impl Default for CallOptions {
+    fn default() -> Self {
+        Self { publish: Vec::new(), udp_addrs: vec!["0.0.0.0:0".to_owned()] }
+    }
+}
+
+impl CallOptions {
+    /// Publishing these tracks from the start.
+    ///
+    /// ```no_run
+    /// use chatter_sdk::call::CallOptions;
+    /// let listen_only = CallOptions::publishing(&[]);
+    /// ```
+    pub fn publishing(kinds: &[TrackKind]) -> Self {
+        Self { publish: kinds.to_vec(), ..Self::default() }
+    }
+
+    /// Media on these local UDP addresses.
+    ///
+    /// ```no_run
+    /// use chatter_sdk::call::CallOptions;
+    /// let on_loopback = CallOptions::default().udp_addrs(&["127.0.0.1:0"]);
+    /// ```
+    pub fn udp_addrs(mut self, addrs: &[&str]) -> Self {
+        self.udp_addrs = addrs.iter().map(|a| (*a).to_owned()).collect();
+        self
+    }
+}
+
+/// The media connection's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionState {
+    /// Connecting to the server's media socket.
+    Connecting,
+    /// Media flows.
+    Connected,
+    /// Connectivity was lost; it may come back.
+    Disconnected,
+    /// The connection failed; the server drops the participant.
+    Failed,
+    /// Closed (left or ended).
+    Closed,
+}
+
+/// Something that happened in the call.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum CallUpdate {
+    /// Someone joined.
+    ParticipantJoined(Participant),
+    /// Someone left.
+    ParticipantLeft {
+        /// Who.
+        participant_id: ParticipantId,
+        /// Why.
+        reason: CallLeaveReason,
+    },
+    /// A track of another participant started arriving.
+    TrackSubscribed(RemoteTrack),
+    /// A track of another participant was removed.
+    TrackUnsubscribed {
+        /// Whose.
+        participant_id: ParticipantId,
+        /// Which.
+        track_id: String,
+    },
+    /// A participant (this one included) muted or unmuted a track.
+    TrackMuted {
+        /// Whose.
+        participant_id: ParticipantId,
+        /// The track, with its new state.
+        track: Track,
+    },
+    /// Who is speaking, loudest first.
+    ActiveSpeakers(Vec<ParticipantId>),
+    /// The media connection's state changed.
+    ConnectionState(ConnectionState),
+    /// This client is out of the call: it ended, this participant was dropped (see the
+    /// `ParticipantLeft` about it before), or the app left.
+    Ended,
+}
+
+/// What the app asks of the call task.
+#[derive(Debug)]
+enum Command {
+    Publish { kind: TrackKind, enabled: bool, reply: oneshot::Sender<Result<Option<LocalTrack>>> },
+    Mute { kind: TrackKind, muted: bool, reply: oneshot::Sender<Result<()>> },
+    Leave { reply: oneshot::Sender<Result<()>> },
+}
+
+/// What the call task and the app share.
+#[derive(Debug)]
+struct Shared {
+    chat_id: ChatId,
+    view: Mutex<CallView>,
+    local: Mutex<HashMap<TrackKind, LocalTrack>>,
+    remote: Mutex<Vec<RemoteTrack>>,
+    state: Mutex<ConnectionState>,
+    updates: broadcast::Sender<CallUpdate>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A call this client is in. Cheap to clone; leave with [`Call::leave`] (dropping every
+/// clone leaves too).
+#[derive(Debug, Clone)]
+pub struct Call {
+    shared: Arc<Shared>,
+    call_id: CallId,
+    me: ParticipantId,
+    commands: mpsc::UnboundedSender<Command>,
+    _leave_on_drop: Arc<LeaveOnDrop>,
+}
+
+#[derive(Debug)]
+struct LeaveOnDrop(mpsc::UnboundedSender<Command>);
+
+impl Drop for LeaveOnDrop {
+    fn drop(&mut self) {
+        let (reply, _) = oneshot::channel();
+        let _ = self.0.send(Command::Leave { reply });
+    }
+}
+
+/// The updates of a call, in order. Updates missed by a reader too slow to keep up
+/// (over 1,024 behind) are skipped.
+#[derive(Debug)]
+pub struct CallUpdates(broadcast::Receiver<CallUpdate>);
+
+impl CallUpdates {
+    /// The next update; `None` once the call is over for this client.
+    ///
+    /// ```no_run
+    /// # async fn demo(call: chatter_sdk::call::Call) {
+    /// let mut updates = call.updates();
+    /// while let Some(update) = updates.next().await {
+    ///     println!("{update:?}");
+    /// }
+    /// # }
+    /// ```
+    pub async fn next(&mut self) -> Option<CallUpdate> {
+        loop {
+            match self.0.recv().await {
+                Ok(update) => return Some(update),
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+}
+
+impl Client {
+    /// Joins the chat's call (starting it if none runs) and connects its media.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// use chatter_sdk::call::CallOptions;
+    /// let call = client.join_call(&"c_team".into(), CallOptions::default()).await?;
+    /// println!("{} people in the call", call.participants().len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn join_call(&self, chat_id: &ChatId, options: CallOptions) -> Result<Call> {
+        let joined = self.call(self.inner.api.join_call(chat_id)).await?;
+        let (frames_tx, frames) = mpsc::unbounded_channel();
+        self.inner.calls.register(joined.call_id.clone(), frames_tx);
+        let (updates, _) = broadcast::channel(1024);
+        let shared = Arc::new(Shared {
+            chat_id: chat_id.clone(),
+            view: Mutex::new(CallView::new(&joined)),
+            local: Mutex::default(),
+            remote: Mutex::default(),
+            state: Mutex::new(ConnectionState::Connecting),
+            updates,
+        });
+        let (commands, commands_rx) = mpsc::unbounded_channel();
+        let started = task::CallTask::start(self.clone(), shared.clone(), &joined, options, frames, commands_rx).await;
+        if let Err(e) = started {
+            self.inner.calls.unregister(&joined.call_id);
+            let _ = self.inner.api.leave_call(chat_id).await;
+            return Err(e);
+        }
+        Ok(Call {
+            shared,
+            call_id: joined.call_id,
+            me: joined.participant_id,
+            _leave_on_drop: Arc::new(LeaveOnDrop(commands.clone())),
+            commands,
+        })
+    }
+
+    /// The chat's running call, if any.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// if let Some(call) = client.running_call(&"c_team".into()).await? {
+    ///     println!("{} in the call", call.participants.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn running_call(&self, chat_id: &ChatId) -> Result<Option<chatter_core::protocol::CallInfo>> {
+        match self.call(self.inner.api.call_info(chat_id)).await {
+            Ok(info) => Ok(Some(info)),
+            Err(SdkError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Call {
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T>>) -> Command) -> Result<T> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(make(reply)).map_err(|_| SdkError::InvalidRequest("the call is over".into()))?;
+        answer.await.map_err(|_| SdkError::InvalidRequest("the call is over".into()))?
+    }
+
+    /// The call's id.
+    ///
+    /// ```no_run
+    /// # fn demo(call: chatter_sdk::call::Call) { println!("{}", call.call_id()); }
+    /// ```
+    pub fn call_id(&self) -> &CallId {
+        &self.call_id
+    }
+
+    /// The chat the call belongs to.
+    ///
+    /// ```no_run
+    /// # fn demo(call: chatter_sdk::call::Call) { println!("{}", call.chat_id()); }
+    /// ```
+    pub fn chat_id(&self) -> &ChatId {
+        &self.shared.chat_id
+    }
+
+    /// This client's participant id.
+    ///
+    /// ```no_run
+    /// # fn demo(call: chatter_sdk::call::Call) { println!("{}", call.participant_id()); }
+    /// ```
+    pub fn participant_id(&self) -> &ParticipantId {
+        &self.me
+    }
+
+    /// Everyone in the call (this client included) with their tracks and mute states.
+    ///
+    /// ```no_run
+    /// # fn demo(call: chatter_sdk::call::Call) {
+    /// for p in call.participants() {
+    ///     println!("{}: {} tracks", p.user_id, p.tracks.len());
+    /// }
+    /// # }
+    /// ```
+    pub fn participants(&self) -> Vec<Participant> {
+        lock(&self.shared.view).participants().to_vec()
+    }
+
+    /// Who is speaking, loudest first.
+    ///
+    /// ```no_run
+    /// # fn demo(call: chatter_sdk::call::Call) { println!("{:?}", call.active_speakers()); }
+    /// ```
+    pub fn active_speakers(&self) -> Vec<ParticipantId> {
+        lock(&self.shared.view).speakers().to_vec()
+    }
+
+    /// The tracks of others arriving now.
+    ///
+    /// ```no_run
+    /// # fn demo(call: chatter_sdk::call::Call) {
+    /// for t in call.remote_tracks() {
+    ///     println!("{} {}: {} packets", t.participant_id(), t.kind(), t.packets_received());
+    /// }
+    /// # }
+    /// ```
+    pub fn remote_tracks(&self) -> Vec<RemoteTrack> {
+        lock(&self.shared.remote).clone()
+    }
+
+    /// The track this client publishes of `kind`, if any.
+    ///
+    /// ```no_run
+    /// # fn demo(call: chatter_sdk::call::Call) {
+    /// let mic = call.local_track(chatter_sdk::protocol::TrackKind::Audio);
+    /// # }
+    /// ```
+    pub fn local_track(&self, kind: TrackKind) -> Option<LocalTrack> {
+        lock(&self.shared.local).get(&kind).cloned()
+    }
+
+    /// The media connection's state.
+    ///
+    /// ```no_run
+    /// # fn demo(call: chatter_sdk::call::Call) { println!("{:?}", call.connection_state()); }
+    /// ```
+    pub fn connection_state(&self) -> ConnectionState {
+        *lock(&self.shared.state)
+    }
+
+    /// The call's updates from now on.
+    ///
+    /// ```no_run
+    /// # async fn demo(call: chatter_sdk::call::Call) {
+    /// let mut updates = call.updates();
+    /// let first = updates.next().await;
+    /// # }
+    /// ```
+    pub fn updates(&self) -> CallUpdates {
+        CallUpdates(self.shared.updates.subscribe())
+    }
+
+    /// Starts or stops publishing the microphone: the new track to feed, when started.
+    ///
+    /// ```no_run
+    /// # async fn demo(call: chatter_sdk::call::Call) -> chatter_sdk::Result<()> {
+    /// let mic = call.set_microphone_enabled(true).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_microphone_enabled(&self, enabled: bool) -> Result<Option<LocalTrack>> {
+        self.ask(|reply| Command::Publish { kind: TrackKind::Audio, enabled, reply }).await
+    }
+
+    /// Starts or stops publishing the camera.
+    ///
+    /// ```no_run
+    /// # async fn demo(call: chatter_sdk::call::Call) -> chatter_sdk::Result<()> {
+    /// let camera = call.set_camera_enabled(true).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_camera_enabled(&self, enabled: bool) -> Result<Option<LocalTrack>> {
+        self.ask(|reply| Command::Publish { kind: TrackKind::Video, enabled, reply }).await
+    }
+
+    /// Starts or stops sharing the screen.
+    ///
+    /// ```no_run
+    /// # async fn demo(call: chatter_sdk::call::Call) -> chatter_sdk::Result<()> {
+    /// let screen = call.set_screen_share_enabled(true).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_screen_share_enabled(&self, enabled: bool) -> Result<Option<LocalTrack>> {
+        self.ask(|reply| Command::Publish { kind: TrackKind::Screen, enabled, reply }).await
+    }
+
+    /// Mutes or unmutes a published track: its samples are dropped while muted, and the
+    /// others see the state.
+    ///
+    /// ```no_run
+    /// # async fn demo(call: chatter_sdk::call::Call) -> chatter_sdk::Result<()> {
+    /// call.set_muted(chatter_sdk::protocol::TrackKind::Audio, true).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_muted(&self, kind: TrackKind, muted: bool) -> Result<()> {
+        self.ask(|reply| Command::Mute { kind, muted, reply }).await
+    }
+
+    /// Leaves the call and closes its media.
+    ///
+    /// ```no_run
+    /// # async fn demo(call: chatter_sdk::call::Call) -> chatter_sdk::Result<()> {
+    /// call.leave().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn leave(&self) -> Result<()> {
+        self.ask(|reply| Command::Leave { reply }).await
+    }
+}

@@ -1,0 +1,332 @@
+//! The call task: it owns the peer connection and runs, one at a time, the server's
+//! frames, the connection's events and the app's commands. Negotiation follows the
+//! core's [`Negotiation`]: the client offers first and yields on glare.
+
+use super::media::{LocalTrack, MediaEvent, RemoteTrack, media_error, peer_connection, track_names};
+use super::{CallOptions, CallUpdate, Command, ConnectionState, Shared, lock};
+use crate::call_router::CallFrame;
+use crate::client::Client;
+use crate::error::{Result, SdkError};
+use crate::platform;
+use chatter_core::call::{Negotiation, NegotiationStep};
+use chatter_core::protocol::ws::{CallCommand, CallEvent, CallSignal, ClientFrame, IceCandidate};
+use chatter_core::protocol::{JoinedCall, TrackKind};
+use chatter_core::{CallId, ParticipantId};
+use rtc::peer_connection::transport::RTCIceCandidateInit;
+use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
+use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use webrtc::peer_connection::{PeerConnection, RTCPeerConnectionState, RTCSessionDescription};
+
+pub(super) struct CallTask {
+    client: Client,
+    shared: Arc<Shared>,
+    call_id: CallId,
+    me: ParticipantId,
+    pc: Arc<dyn PeerConnection>,
+    negotiation: Negotiation,
+}
+
+impl CallTask {
+    /// Connects the call's media (the first offer is sent) and runs the task.
+    pub(super) async fn start(
+        client: Client,
+        shared: Arc<Shared>,
+        joined: &JoinedCall,
+        options: CallOptions,
+        frames: mpsc::UnboundedReceiver<CallFrame>,
+        commands: mpsc::UnboundedReceiver<Command>,
+    ) -> Result<()> {
+        let (media_tx, media) = mpsc::unbounded_channel();
+        let pc = peer_connection(&joined.ice_servers, options.udp_addrs.clone(), media_tx).await?;
+        let mut task = CallTask {
+            client,
+            shared,
+            call_id: joined.call_id.clone(),
+            me: joined.participant_id.clone(),
+            pc,
+            negotiation: Negotiation::new(),
+        };
+        if let Err(e) = task.begin(&options.publish).await {
+            let _ = task.pc.close().await;
+            return Err(e);
+        }
+        platform::spawn(task.run(frames, media, commands));
+        Ok(())
+    }
+
+    async fn begin(&mut self, publish: &[TrackKind]) -> Result<()> {
+        for kind in publish {
+            self.add_track(*kind).await?;
+        }
+        if publish.is_empty() {
+            // An offer needs a media line: receive-only audio until something is published.
+            let init = RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Recvonly, ..Default::default() };
+            self.pc.add_transceiver_from_kind(RtpCodecKind::Audio, Some(init)).await.map_err(media_error)?;
+        }
+        if self.negotiation.offer_needed() {
+            self.offer().await?;
+        }
+        Ok(())
+    }
+
+    fn send(&self, frame: ClientFrame) {
+        self.client.inner.send_frame(frame);
+    }
+
+    fn update(&self, update: CallUpdate) {
+        let _ = self.shared.updates.send(update);
+    }
+
+    async fn run(
+        mut self,
+        mut frames: mpsc::UnboundedReceiver<CallFrame>,
+        mut media: mpsc::UnboundedReceiver<MediaEvent>,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+    ) {
+        loop {
+            let outcome = tokio::select! {
+                frame = frames.recv() => match frame {
+                    Some(frame) => self.frame(frame).await,
+                    None => Err(Over),
+                },
+                event = media.recv() => match event {
+                    Some(event) => { self.media(event).await; Ok(()) }
+                    None => Ok(()),
+                },
+                command = commands.recv() => match command {
+                    Some(command) => self.command(command).await,
+                    None => Err(Over),
+                },
+            };
+            if outcome.is_err() {
+                break;
+            }
+        }
+        self.close().await;
+    }
+
+    /// Closes the media and tells the app, once the call is over for this client.
+    async fn close(&mut self) {
+        self.client.inner.calls.unregister(&self.call_id);
+        if let Err(e) = self.pc.close().await {
+            tracing::debug!(error = %e, "closing the call's connection");
+        }
+        lock(&self.shared.remote).clear();
+        lock(&self.shared.local).clear();
+        *lock(&self.shared.state) = ConnectionState::Closed;
+        self.update(CallUpdate::ConnectionState(ConnectionState::Closed));
+        self.update(CallUpdate::Ended);
+    }
+
+    async fn offer(&mut self) -> Result<()> {
+        let made = async {
+            let offer = self.pc.create_offer(None).await.map_err(media_error)?;
+            self.pc.set_local_description(offer.clone()).await.map_err(media_error)?;
+            Ok::<_, SdkError>(offer.sdp)
+        };
+        match made.await {
+            Ok(sdp) => {
+                self.send(ClientFrame::CallSignal(CallSignal::Offer { call_id: self.call_id.clone(), sdp }));
+                Ok(())
+            }
+            Err(e) => {
+                self.negotiation.offer_failed();
+                Err(e)
+            }
+        }
+    }
+
+    async fn answer(&mut self, sdp: String) -> Result<()> {
+        if self.negotiation.remote_offer() == NegotiationStep::RollbackThenAnswer {
+            let rollback = RTCSessionDescription::rollback(None).map_err(media_error)?;
+            self.pc.set_local_description(rollback).await.map_err(media_error)?;
+        }
+        let offer = RTCSessionDescription::offer(sdp).map_err(media_error)?;
+        self.pc.set_remote_description(offer).await.map_err(media_error)?;
+        let answer = self.pc.create_answer(None).await.map_err(media_error)?;
+        self.pc.set_local_description(answer.clone()).await.map_err(media_error)?;
+        self.send(ClientFrame::CallSignal(CallSignal::Answer { call_id: self.call_id.clone(), sdp: answer.sdp }));
+        if self.negotiation.answered() {
+            self.offer().await?;
+        }
+        Ok(())
+    }
+
+    async fn frame(&mut self, frame: CallFrame) -> Result<(), Over> {
+        match frame {
+            CallFrame::Signal(CallSignal::Offer { sdp, .. }) => {
+                if let Err(e) = self.answer(sdp).await {
+                    tracing::warn!(error = %e, "the server's offer could not be answered");
+                }
+            }
+            CallFrame::Signal(CallSignal::Answer { sdp, .. }) => {
+                if self.negotiation.remote_answer() {
+                    let applied = match RTCSessionDescription::answer(sdp) {
+                        Ok(answer) => self.pc.set_remote_description(answer).await.map_err(media_error),
+                        Err(e) => Err(media_error(e)),
+                    };
+                    if let Err(e) = applied {
+                        tracing::warn!(error = %e, "the server's answer could not be applied");
+                    }
+                    if self.negotiation.answer_applied()
+                        && let Err(e) = self.offer().await
+                    {
+                        tracing::warn!(error = %e, "renegotiation failed");
+                    }
+                }
+            }
+            CallFrame::Signal(CallSignal::Ice { candidate, .. }) => {
+                let init = RTCIceCandidateInit {
+                    candidate: candidate.candidate,
+                    sdp_mid: candidate.sdp_mid,
+                    sdp_mline_index: candidate.sdp_mline_index,
+                    username_fragment: candidate.username_fragment,
+                    ..Default::default()
+                };
+                if let Err(e) = self.pc.add_ice_candidate(init).await {
+                    tracing::debug!(error = %e, "server candidate not added");
+                }
+            }
+            CallFrame::Event(event) => return self.event(event),
+            CallFrame::Ended => return Err(Over),
+        }
+        Ok(())
+    }
+
+    fn event(&mut self, event: CallEvent) -> Result<(), Over> {
+        let before = lock(&self.shared.view).clone();
+        lock(&self.shared.view).apply(&event);
+        match event {
+            CallEvent::ParticipantJoined { participant, .. } => self.update(CallUpdate::ParticipantJoined(participant)),
+            CallEvent::ParticipantLeft { participant_id, reason, .. } => {
+                lock(&self.shared.remote).retain(|t| t.participant_id() != &participant_id);
+                let me = participant_id == self.me;
+                self.update(CallUpdate::ParticipantLeft { participant_id, reason });
+                if me {
+                    return Err(Over);
+                }
+            }
+            CallEvent::Track { participant_id, track, .. } => {
+                let was = before
+                    .participant(&participant_id)
+                    .and_then(|p| p.tracks.iter().find(|t| t.track_id == track.track_id))
+                    .map(|t| t.muted);
+                if was.is_some_and(|m| m != track.muted) {
+                    self.update(CallUpdate::TrackMuted { participant_id, track });
+                }
+            }
+            CallEvent::TrackRemoved { participant_id, track_id, .. } => {
+                lock(&self.shared.remote).retain(|t| t.track_id() != track_id);
+                self.update(CallUpdate::TrackUnsubscribed { participant_id, track_id });
+            }
+            CallEvent::ActiveSpeaker { participant_ids, .. } => {
+                self.update(CallUpdate::ActiveSpeakers(participant_ids))
+            }
+        }
+        Ok(())
+    }
+
+    async fn media(&mut self, event: MediaEvent) {
+        match event {
+            MediaEvent::Candidate(init) => {
+                let candidate = IceCandidate {
+                    candidate: init.candidate,
+                    sdp_mid: init.sdp_mid,
+                    sdp_mline_index: init.sdp_mline_index,
+                    username_fragment: init.username_fragment,
+                };
+                self.send(ClientFrame::CallSignal(CallSignal::Ice { call_id: self.call_id.clone(), candidate }));
+            }
+            MediaEvent::State(state) => {
+                let state = match state {
+                    RTCPeerConnectionState::Connected => ConnectionState::Connected,
+                    RTCPeerConnectionState::Disconnected => ConnectionState::Disconnected,
+                    RTCPeerConnectionState::Failed => ConnectionState::Failed,
+                    RTCPeerConnectionState::Closed => ConnectionState::Closed,
+                    _ => ConnectionState::Connecting,
+                };
+                *lock(&self.shared.state) = state;
+                self.update(CallUpdate::ConnectionState(state));
+            }
+            MediaEvent::Track(track) => {
+                let (stream_id, track_id, codec_kind) = track_names(&track).await;
+                let participant_id = ParticipantId::new(stream_id);
+                let kind = lock(&self.shared.view)
+                    .participant(&participant_id)
+                    .and_then(|p| p.tracks.iter().find(|t| t.track_id == track_id).map(|t| t.kind))
+                    .unwrap_or(if codec_kind == RtpCodecKind::Video { TrackKind::Video } else { TrackKind::Audio });
+                let remote = RemoteTrack::start(track, participant_id, track_id, kind);
+                lock(&self.shared.remote).push(remote.clone());
+                self.update(CallUpdate::TrackSubscribed(remote));
+            }
+        }
+    }
+
+    async fn add_track(&mut self, kind: TrackKind) -> Result<LocalTrack> {
+        if let Some(track) = lock(&self.shared.local).get(&kind) {
+            return Ok(track.clone());
+        }
+        self.send(ClientFrame::Call(CallCommand::Publish { call_id: self.call_id.clone(), kind, enabled: true }));
+        let ssrc = (platform::random_u64() as u32).max(1);
+        let track = LocalTrack::add(&self.pc, kind, ssrc).await?;
+        lock(&self.shared.local).insert(kind, track.clone());
+        Ok(track)
+    }
+
+    async fn command(&mut self, command: Command) -> Result<(), Over> {
+        match command {
+            Command::Publish { kind, enabled, reply } => {
+                let _ = reply.send(self.publish(kind, enabled).await);
+                Ok(())
+            }
+            Command::Mute { kind, muted, reply } => {
+                let _ = reply.send(self.mute(kind, muted));
+                Ok(())
+            }
+            Command::Leave { reply } => {
+                let left = match self.client.inner.api.leave_call(&self.shared.chat_id).await {
+                    Ok(()) | Err(SdkError::NotFound(_)) => Ok(()),
+                    Err(e) => Err(e),
+                };
+                let _ = reply.send(left);
+                Err(Over)
+            }
+        }
+    }
+
+    async fn publish(&mut self, kind: TrackKind, enabled: bool) -> Result<Option<LocalTrack>> {
+        let track = if enabled {
+            Some(self.add_track(kind).await?)
+        } else {
+            let Some(track) = lock(&self.shared.local).remove(&kind) else { return Ok(None) };
+            self.pc.remove_track(&track.sender).await.map_err(media_error)?;
+            self.send(ClientFrame::Call(CallCommand::Publish { call_id: self.call_id.clone(), kind, enabled: false }));
+            None
+        };
+        if self.negotiation.offer_needed() {
+            self.offer().await?;
+        }
+        Ok(track)
+    }
+
+    fn mute(&mut self, kind: TrackKind, muted: bool) -> Result<()> {
+        let Some(local) = lock(&self.shared.local).get(&kind).cloned() else {
+            return Err(SdkError::InvalidRequest(format!("no {kind} track is published")));
+        };
+        local.set_muted(muted);
+        let track_id = lock(&self.shared.view)
+            .participant(&self.me)
+            .and_then(|p| p.tracks.iter().find(|t| t.kind == kind).map(|t| t.track_id.clone()));
+        // Before the server has seen the track there is no id to name yet: the samples
+        // are still dropped.
+        if let Some(track_id) = track_id {
+            self.send(ClientFrame::Call(CallCommand::Mute { call_id: self.call_id.clone(), track_id, muted }));
+        }
+        Ok(())
+    }
+}
+
+/// The call is over for this client.
+struct Over;

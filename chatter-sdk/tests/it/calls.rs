@@ -1,0 +1,136 @@
+//! Calls between SDK clients through the server's SFU, with synthetic media over real
+//! WebRTC on loopback: packets are counted on arrival, never assumed.
+
+use crate::harness::{Server, user, wait_until};
+use chatter_sdk::call::{Call, CallOptions, CallUpdate, LocalTrack};
+use chatter_sdk::model::Visibility;
+use chatter_sdk::protocol::{CallLeaveReason, TrackKind};
+use chatter_sdk::{Client, SyncState};
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(15);
+
+fn options(kinds: &[TrackKind]) -> CallOptions {
+    CallOptions::publishing(kinds).udp_addrs(&["127.0.0.1:0"])
+}
+
+/// Feeds a published track with synthetic frames: 20 ms Opus-sized audio or 30 fps
+/// video (a keyframe every second), until the track's call is over.
+fn feed(track: LocalTrack) {
+    tokio::spawn(async move {
+        let video = track.kind().is_video();
+        let every = Duration::from_millis(if video { 33 } else { 20 });
+        let mut tick = tokio::time::interval(every);
+        for n in 0u64.. {
+            tick.tick().await;
+            let data = if video {
+                let mut frame = vec![0x42u8; 1000];
+                frame[0] = if n % 30 == 0 { 0x10 } else { 0x11 };
+                frame
+            } else {
+                vec![0xfc; 80]
+            };
+            if track.write_sample(data.into(), every).await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
+async fn connected(client: &Client) {
+    client.start_sync();
+    let mut state = client.sync_state();
+    tokio::time::timeout(LIMIT, async { while state.next().await != Some(SyncState::Connected) {} })
+        .await
+        .expect("sync connects");
+}
+
+async fn join(client: &Client, chat: &chatter_sdk::ChatId, kinds: &[TrackKind]) -> Call {
+    let call = client.join_call(chat, options(kinds)).await.expect("join");
+    for kind in kinds {
+        feed(call.local_track(*kind).expect("published"));
+    }
+    call
+}
+
+/// Waits until `call` receives `count` remote tracks, each with packets flowing.
+async fn receiving(call: &Call, count: usize, what: &str) {
+    wait_until(what, LIMIT, || {
+        let tracks = call.remote_tracks();
+        tracks.len() == count && tracks.iter().all(|t| t.packets_received() > 10)
+    })
+    .await;
+}
+
+async fn team(server: &Server, names: &[&str]) -> (Vec<Client>, chatter_sdk::ChatId) {
+    let mut clients = Vec::new();
+    for name in names {
+        let c = user(&server.url(), name).await;
+        connected(&c).await;
+        clients.push(c);
+    }
+    let others: Vec<_> = clients[1..].iter().map(|c| c.user_id().expect("id")).collect();
+    let chat = clients[0].create_group("Call", Visibility::Private, &others).await.expect("group");
+    (clients, chat.id)
+}
+
+#[tokio::test]
+async fn three_clients_hear_and_see_each_other_mute_shows_and_the_last_one_out_ends_the_call() {
+    let server = Server::start().await;
+    let (clients, chat) = team(&server, &["alice", "bob", "carol"]).await;
+    let av = [TrackKind::Audio, TrackKind::Video];
+    let a = join(&clients[0], &chat, &av).await;
+    let b = join(&clients[1], &chat, &av).await;
+    let c = join(&clients[2], &chat, &av).await;
+    for (call, who) in [(&a, "alice"), (&b, "bob"), (&c, "carol")] {
+        receiving(call, 4, &format!("{who} gets the other two's audio and video")).await;
+        let kinds: Vec<TrackKind> = call.remote_tracks().iter().map(|t| t.kind()).collect();
+        assert_eq!(kinds.iter().filter(|k| **k == TrackKind::Audio).count(), 2, "{who}: {kinds:?}");
+        assert!(call.remote_tracks().iter().all(|t| t.participant_id() != call.participant_id()));
+        assert_eq!(call.participants().len(), 3);
+    }
+
+    // Alice mutes her microphone: the others see it.
+    let mut bob_updates = b.updates();
+    a.set_muted(TrackKind::Audio, true).await.expect("mute");
+    let muted = tokio::time::timeout(LIMIT, async {
+        loop {
+            if let Some(CallUpdate::TrackMuted { participant_id, track }) = bob_updates.next().await {
+                return (participant_id, track);
+            }
+        }
+    })
+    .await
+    .expect("bob hears of the mute");
+    assert_eq!((&muted.0, muted.1.kind, muted.1.muted), (a.participant_id(), TrackKind::Audio, true));
+    wait_until("carol's view shows alice muted", LIMIT, || {
+        c.participants().iter().any(|p| {
+            &p.participant_id == a.participant_id() && p.tracks.iter().any(|t| t.kind == TrackKind::Audio && t.muted)
+        })
+    })
+    .await;
+
+    // Carol leaves: the others hear why, and her tracks stop being theirs.
+    let mut alice_updates = a.updates();
+    c.leave().await.expect("leave");
+    let left = tokio::time::timeout(LIMIT, async {
+        loop {
+            if let Some(CallUpdate::ParticipantLeft { participant_id, reason }) = alice_updates.next().await {
+                return (participant_id, reason);
+            }
+        }
+    })
+    .await
+    .expect("alice hears carol leave");
+    assert_eq!((&left.0, left.1), (c.participant_id(), CallLeaveReason::Left));
+    wait_until("alice keeps only bob's tracks", LIMIT, || a.remote_tracks().len() == 2).await;
+
+    // The last one out ends the call.
+    a.leave().await.expect("leave");
+    let mut bob_updates = b.updates();
+    b.leave().await.expect("leave");
+    tokio::time::timeout(LIMIT, async { while !matches!(bob_updates.next().await, Some(CallUpdate::Ended) | None) {} })
+        .await
+        .expect("bob's call ends");
+    assert!(clients[0].running_call(&chat).await.expect("read").is_none());
+}
