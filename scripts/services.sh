@@ -77,6 +77,16 @@ ensure_nginx() {
   command -v nginx >/dev/null || { echo "nginx is missing (run as root to install it)" >&2; return 1; }
 }
 
+# Installs Debian's Chromium (as root; never a downloaded browser) and the page driver
+# (playwright-core from npm) for the browser interop tests.
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ]; then
+    apt_install chromium
+  fi
+  [ -x /usr/bin/chromium ] || { echo "chromium is missing (run as root to install it)" >&2; return 1; }
+  npm ci --prefix chatter-sdk/tests/browser --no-audit --no-fund --silent
+}
+
 stop_services() {
   if [ -n "$SERVICES_DIR" ] && [ -f "$SERVICES_DIR/redis/redis.pid" ]; then
     kill "$(cat "$SERVICES_DIR/redis/redis.pid")" 2>/dev/null || true

@@ -22,6 +22,7 @@ step "services for the tests (throwaway, stopped on exit)"
 start_postgres
 start_redis
 ensure_nginx
+ensure_chromium
 export CHATTER_REQUIRE_SERVICES=1
 
 step "tests"

@@ -134,3 +134,44 @@ async fn three_clients_hear_and_see_each_other_mute_shows_and_the_last_one_out_e
         .expect("bob's call ends");
     assert!(clients[0].running_call(&chat).await.expect("read").is_none());
 }
+
+#[tokio::test]
+async fn a_late_joiner_gets_everyones_tracks_and_a_screen_share_reaches_the_others() {
+    let server = Server::start().await;
+    let (clients, chat) = team(&server, &["alice", "bob", "carol"]).await;
+    let a = join(&clients[0], &chat, &[TrackKind::Audio, TrackKind::Video]).await;
+    let b = join(&clients[1], &chat, &[TrackKind::Audio]).await;
+    receiving(&b, 2, "bob gets alice's audio and video").await;
+
+    // Carol joins late, listening only: she gets all three tracks already flowing.
+    let c = join(&clients[2], &chat, &[]).await;
+    receiving(&c, 3, "carol gets alice's two tracks and bob's one").await;
+    assert_eq!(a.remote_tracks().len(), 1, "carol publishes nothing");
+
+    // Bob shares his screen mid-call: it reaches alice and carol as a screen.
+    let screen = b.set_screen_share_enabled(true).await.expect("share").expect("a track");
+    assert_eq!(screen.kind(), TrackKind::Screen);
+    feed(screen);
+    for (call, who) in [(&a, "alice"), (&c, "carol")] {
+        wait_until(&format!("{who} gets bob's screen"), LIMIT, || {
+            call.remote_tracks().iter().any(|t| {
+                t.kind() == TrackKind::Screen && t.participant_id() == b.participant_id() && t.packets_received() > 10
+            })
+        })
+        .await;
+    }
+    let bob_in_carols_view = c.participants().into_iter().find(|p| &p.participant_id == b.participant_id()).unwrap();
+    let mut kinds: Vec<TrackKind> = bob_in_carols_view.tracks.iter().map(|t| t.kind).collect();
+    kinds.sort();
+    assert_eq!(kinds, [TrackKind::Audio, TrackKind::Screen]);
+
+    // He stops sharing: the track is removed for the others.
+    b.set_screen_share_enabled(false).await.expect("stop sharing");
+    for (call, who) in [(&a, "alice"), (&c, "carol")] {
+        wait_until(&format!("{who} loses bob's screen"), LIMIT, || {
+            !call.remote_tracks().iter().any(|t| t.kind() == TrackKind::Screen)
+                && !call.participants().iter().any(|p| p.tracks.iter().any(|t| t.kind == TrackKind::Screen))
+        })
+        .await;
+    }
+}

@@ -2,6 +2,7 @@
 
 mod auth;
 mod away;
+mod browser;
 mod calls;
 mod chaos;
 mod harness;

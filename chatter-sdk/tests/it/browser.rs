@@ -1,0 +1,119 @@
+//! Interop with a real browser: headless Chromium (fake camera and microphone) joins a
+//! call through a plain page (tests/browser/call.html: WebSocket + RTCPeerConnection)
+//! beside a native SDK participant sending real VP8. Each receives the other's video:
+//! the page's getStats shows frames decoded rising, the native side counts packets.
+
+use crate::harness::{Server, user};
+use chatter_sdk::SyncState;
+use chatter_sdk::call::{CallOptions, LocalTrack};
+use chatter_sdk::model::Visibility;
+use chatter_sdk::protocol::TrackKind;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn browser_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+}
+
+/// Whether Chromium and the page's driver are installed (`scripts/test.sh` installs
+/// both); with `CHATTER_REQUIRE_SERVICES` set, their absence fails the test.
+fn browser_ready() -> bool {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let ready = Path::new(&chromium).exists() && browser_dir().join("node_modules/playwright-core").exists();
+    if !ready && std::env::var_os("CHATTER_REQUIRE_SERVICES").is_some() {
+        panic!("Chromium or playwright-core missing: run scripts/test.sh (it installs them)");
+    }
+    ready
+}
+
+/// The frames of an IVF file (VP8), in order.
+fn ivf_frames(path: &Path) -> Vec<Vec<u8>> {
+    let data = std::fs::read(path).expect("fixture");
+    assert_eq!(&data[..4], b"DKIF");
+    let header = u16::from_le_bytes([data[6], data[7]]) as usize;
+    let mut frames = Vec::new();
+    let mut at = header;
+    while at + 12 <= data.len() {
+        let size = u32::from_le_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]]) as usize;
+        frames.push(data[at + 12..at + 12 + size].to_vec());
+        at += 12 + size;
+    }
+    frames
+}
+
+/// Sends the fixture's VP8 frames in a loop at 30 fps.
+fn send_video(track: LocalTrack) {
+    let frames = ivf_frames(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/testsrc-160x120-vp8.ivf"));
+    tokio::spawn(async move {
+        let every = Duration::from_millis(33);
+        let mut tick = tokio::time::interval(every);
+        for frame in frames.iter().cycle() {
+            tick.tick().await;
+            if track.write_sample(frame.clone().into(), every).await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
+#[tokio::test]
+async fn chromium_and_a_native_client_receive_each_others_video() {
+    if !browser_ready() {
+        eprintln!("skipped: Chromium or playwright-core missing");
+        return;
+    }
+    let server = Server::start().await;
+    let alice = user(&server.url(), "alice").await;
+    let bob = user(&server.url(), "bob").await;
+    alice.start_sync();
+    let mut state = alice.sync_state();
+    tokio::time::timeout(Duration::from_secs(10), async { while state.next().await != Some(SyncState::Connected) {} })
+        .await
+        .expect("alice connects");
+    let chat = alice.create_group("Interop", Visibility::Private, &[bob.user_id().unwrap()]).await.unwrap();
+
+    let call = alice
+        .join_call(&chat.id, CallOptions::publishing(&[TrackKind::Video]).udp_addrs(&["127.0.0.1:0"]))
+        .await
+        .expect("native joins");
+    send_video(call.local_track(TrackKind::Video).unwrap());
+
+    // Bob is the browser.
+    let token = bob.session().expect("bob's session").token;
+    let seconds = 8;
+    let args = [server.url(), token, chat.id.to_string(), seconds.to_string()];
+    let page = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node").arg(browser_dir().join("call.mjs")).args(args).output()
+    });
+    let output = tokio::time::timeout(Duration::from_secs(60), page)
+        .await
+        .expect("the page finishes")
+        .expect("the page's task")
+        .expect("node runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the page failed: {stderr}");
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).expect("the page's JSON");
+    assert_eq!(result["log"], serde_json::json!([]), "the page logged trouble; stderr: {stderr}");
+
+    // The browser decoded the native client's video, more frames every second for 5 s.
+    let samples = result["samples"].as_array().unwrap();
+    let decoded: Vec<u64> = samples.iter().map(|s| s["framesDecoded"].as_u64().unwrap()).collect();
+    let last5 = &decoded[decoded.len() - 6..];
+    assert!(last5.windows(2).all(|w| w[1] > w[0]), "frames decoded by the browser, per second: {decoded:?}");
+    assert!(last5[5] - last5[0] >= 60, "at least 12 fps decoded over 5 s: {decoded:?}");
+    assert_eq!(samples.last().unwrap()["state"], "connected");
+
+    // The native client received the browser's camera and microphone.
+    let remote = call.remote_tracks();
+    let video = remote.iter().find(|t| t.kind() == TrackKind::Video).expect("the browser's video");
+    let audio = remote.iter().find(|t| t.kind() == TrackKind::Audio).expect("the browser's audio");
+    eprintln!(
+        "browser decoded {decoded:?}; native got {} video and {} audio packets from the browser",
+        video.packets_received(),
+        audio.packets_received()
+    );
+    assert!(video.packets_received() > 100, "video packets from the browser: {}", video.packets_received());
+    assert!(audio.packets_received() > 100, "audio packets from the browser: {}", audio.packets_received());
+    assert_eq!(video.participant_id().as_str(), result["participantId"].as_str().unwrap());
+    call.leave().await.unwrap();
+}
