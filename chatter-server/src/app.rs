@@ -158,7 +158,17 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let state = AppState::open(config).await?;
-    let (hub, broker) = (state.hub.clone(), state.broker.clone());
+    serve(state, listener, shutdown).await
+}
+
+/// Serves an assembled state on `listener` until `shutdown` completes (for hosts and
+/// tests that keep a handle on the state), then drains open requests.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let (hub, broker, sfu) = (state.hub.clone(), state.broker.clone(), state.sfu.clone());
     let app = http::router(state);
     let closing = hub.clone();
     let shutdown = async move {
@@ -175,6 +185,7 @@ pub async fn run(
     });
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     hub.wait_idle(std::time::Duration::from_secs(5)).await;
+    sfu.shutdown();
     broker.shutdown().await;
     Ok(())
 }

@@ -19,6 +19,6 @@ pub mod realtime;
 pub mod sfu;
 pub mod store;
 
-pub use app::{AppState, ServerError, run};
+pub use app::{AppState, ServerError, run, serve};
 pub use config::Config;
 pub use http::router;

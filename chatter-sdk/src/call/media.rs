@@ -10,8 +10,8 @@ use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use webrtc::media_stream::track_local::TrackLocal;
@@ -217,36 +217,56 @@ pub struct RemoteTrack {
     participant_id: ParticipantId,
     track_id: String,
     kind: TrackKind,
-    packets: Arc<AtomicU64>,
-    bytes: Arc<AtomicU64>,
+    mid: String,
+    sink: Arc<Sink>,
     payloads: Arc<tokio::sync::Mutex<mpsc::Receiver<Bytes>>>,
 }
 
 /// Payloads kept for an app that reads them; beyond this they are only counted.
 const PAYLOADS_KEPT: usize = 256;
 
-impl RemoteTrack {
-    /// Starts reading `track` (until its connection closes).
-    pub(crate) fn start(
-        track: Arc<dyn TrackRemote>,
-        participant_id: ParticipantId,
-        track_id: String,
-        kind: TrackKind,
-    ) -> Self {
-        let packets = Arc::new(AtomicU64::new(0));
-        let bytes = Arc::new(AtomicU64::new(0));
-        let (tx, rx) = mpsc::channel(PAYLOADS_KEPT);
-        let (p, b) = (packets.clone(), bytes.clone());
-        tokio::spawn(async move {
-            while let Some(event) = track.poll().await {
-                if let TrackRemoteEvent::OnRtpPacket(packet) = event {
-                    p.fetch_add(1, Ordering::Relaxed);
-                    b.fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
-                    let _ = tx.try_send(packet.payload);
+/// Where the packets of one receiving line go: the track the line carries now.
+#[derive(Debug)]
+pub(crate) struct Sink {
+    packets: AtomicU64,
+    bytes: AtomicU64,
+    payloads: mpsc::Sender<Bytes>,
+}
+
+/// One receiving line (`mid`) of the connection: the server reuses a line for the next
+/// track of its kind, so packets go to whichever track the line carries now.
+pub(crate) type Line = Arc<Mutex<Option<Arc<Sink>>>>;
+
+/// Reads `track`'s packets into `line` until the connection closes.
+pub(crate) fn read_into(track: Arc<dyn TrackRemote>, line: Line) {
+    tokio::spawn(async move {
+        while let Some(event) = track.poll().await {
+            if let TrackRemoteEvent::OnRtpPacket(packet) = event {
+                let sink = line.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                if let Some(sink) = sink {
+                    sink.packets.fetch_add(1, Ordering::Relaxed);
+                    sink.bytes.fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
+                    let _ = sink.payloads.try_send(packet.payload);
                 }
             }
-        });
-        Self { participant_id, track_id, kind, packets, bytes, payloads: Arc::new(tokio::sync::Mutex::new(rx)) }
+        }
+    });
+}
+
+impl RemoteTrack {
+    /// A track arriving on line `mid`, whose packets are counted from now on.
+    pub(crate) fn new(participant_id: ParticipantId, track_id: String, kind: TrackKind, mid: String) -> Self {
+        let (tx, rx) = mpsc::channel(PAYLOADS_KEPT);
+        let sink = Arc::new(Sink { packets: AtomicU64::new(0), bytes: AtomicU64::new(0), payloads: tx });
+        Self { participant_id, track_id, kind, mid, sink, payloads: Arc::new(tokio::sync::Mutex::new(rx)) }
+    }
+
+    pub(crate) fn sink(&self) -> Arc<Sink> {
+        self.sink.clone()
+    }
+
+    pub(crate) fn mid(&self) -> &str {
+        &self.mid
     }
 
     /// Whose track it is.
@@ -282,7 +302,7 @@ impl RemoteTrack {
     /// # fn demo(track: chatter_sdk::call::RemoteTrack) { let _ = track.packets_received(); }
     /// ```
     pub fn packets_received(&self) -> u64 {
-        self.packets.load(Ordering::Relaxed)
+        self.sink.packets.load(Ordering::Relaxed)
     }
 
     /// Payload bytes received so far.
@@ -291,11 +311,12 @@ impl RemoteTrack {
     /// # fn demo(track: chatter_sdk::call::RemoteTrack) { let _ = track.bytes_received(); }
     /// ```
     pub fn bytes_received(&self) -> u64 {
-        self.bytes.load(Ordering::Relaxed)
+        self.sink.bytes.load(Ordering::Relaxed)
     }
 
-    /// The next RTP payload (the newest 256 are kept for a reader); `None` once the
-    /// connection is closed.
+    /// The next RTP payload (the newest 256 are kept for a reader). It waits while
+    /// nothing arrives: stop reading when [`CallUpdate::TrackUnsubscribed`](super::CallUpdate)
+    /// names the track.
     ///
     /// ```no_run
     /// # async fn demo(track: chatter_sdk::call::RemoteTrack) {
@@ -309,7 +330,13 @@ impl RemoteTrack {
     }
 }
 
-/// The msid of a remote track: (stream id = the publisher, track id).
-pub(crate) async fn track_names(track: &Arc<dyn TrackRemote>) -> (String, String, RtpCodecKind) {
-    (track.stream_id().await.to_string(), track.track_id().await.to_string(), track.kind().await)
+/// The receiving line (`mid`) a remote track arrived on.
+pub(crate) async fn mid_of(pc: &Arc<dyn PeerConnection>, track: &Arc<dyn TrackRemote>) -> Option<String> {
+    for transceiver in pc.get_transceivers().await {
+        let Ok(Some(receiver)) = transceiver.receiver().await else { continue };
+        if std::ptr::addr_eq(Arc::as_ptr(receiver.track()), Arc::as_ptr(track)) {
+            return transceiver.mid().await.ok().flatten();
+        }
+    }
+    None
 }

@@ -2,7 +2,7 @@
 //! frames, the connection's events and the app's commands. Negotiation follows the
 //! core's [`Negotiation`]: the client offers first and yields on glare.
 
-use super::media::{LocalTrack, MediaEvent, RemoteTrack, media_error, peer_connection, track_names};
+use super::media::{Line, LocalTrack, MediaEvent, RemoteTrack, media_error, mid_of, peer_connection, read_into};
 use super::{CallOptions, CallUpdate, Command, ConnectionState, Shared, lock};
 use crate::call_router::CallFrame;
 use crate::client::Client;
@@ -15,6 +15,7 @@ use chatter_core::{CallId, ParticipantId};
 use rtc::peer_connection::transport::RTCIceCandidateInit;
 use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use webrtc::peer_connection::{PeerConnection, RTCPeerConnectionState, RTCSessionDescription};
@@ -26,6 +27,8 @@ pub(super) struct CallTask {
     me: ParticipantId,
     pc: Arc<dyn PeerConnection>,
     negotiation: Negotiation,
+    /// Receiving lines by mid.
+    lines: HashMap<String, Line>,
 }
 
 impl CallTask {
@@ -47,6 +50,7 @@ impl CallTask {
             me: joined.participant_id.clone(),
             pc,
             negotiation: Negotiation::new(),
+            lines: HashMap::new(),
         };
         if let Err(e) = task.begin(&options.publish).await {
             let _ = task.pc.close().await;
@@ -201,7 +205,7 @@ impl CallTask {
         match event {
             CallEvent::ParticipantJoined { participant, .. } => self.update(CallUpdate::ParticipantJoined(participant)),
             CallEvent::ParticipantLeft { participant_id, reason, .. } => {
-                lock(&self.shared.remote).retain(|t| t.participant_id() != &participant_id);
+                self.detach(|t| t.participant_id() == &participant_id);
                 let me = participant_id == self.me;
                 self.update(CallUpdate::ParticipantLeft { participant_id, reason });
                 if me {
@@ -213,19 +217,70 @@ impl CallTask {
                     .participant(&participant_id)
                     .and_then(|p| p.tracks.iter().find(|t| t.track_id == track.track_id))
                     .map(|t| t.muted);
+                if participant_id != self.me
+                    && let Some(mid) = &track.mid
+                {
+                    self.attach(mid);
+                }
                 if was.is_some_and(|m| m != track.muted) {
                     self.update(CallUpdate::TrackMuted { participant_id, track });
                 }
             }
-            CallEvent::TrackRemoved { participant_id, track_id, .. } => {
-                lock(&self.shared.remote).retain(|t| t.track_id() != track_id);
-                self.update(CallUpdate::TrackUnsubscribed { participant_id, track_id });
-            }
+            CallEvent::TrackRemoved { track_id, .. } => self.detach(|t| t.track_id() == track_id),
             CallEvent::ActiveSpeaker { participant_ids, .. } => {
                 self.update(CallUpdate::ActiveSpeakers(participant_ids))
             }
         }
         Ok(())
+    }
+
+    /// Line `mid` carries the track the call view names for it: count its packets there.
+    fn attach(&mut self, mid: &str) {
+        let Some(line) = self.lines.get(mid) else { return }; // its packets have not arrived yet
+        let Some((participant, track)) =
+            lock(&self.shared.view).track_by_mid(mid).map(|(p, t)| (p.participant_id.clone(), t.clone()))
+        else {
+            return;
+        };
+        let mut remote = lock(&self.shared.remote);
+        if remote.iter().any(|r| r.mid() == mid && r.track_id() == track.track_id) {
+            return;
+        }
+        let gone: Vec<RemoteTrack> = remote.iter().filter(|r| r.mid() == mid).cloned().collect();
+        remote.retain(|r| r.mid() != mid);
+        let new = RemoteTrack::new(participant, track.track_id, track.kind, mid.to_owned());
+        *lock(line) = Some(new.sink());
+        remote.push(new.clone());
+        drop(remote);
+        for old in gone {
+            self.update(CallUpdate::TrackUnsubscribed {
+                participant_id: old.participant_id().clone(),
+                track_id: old.track_id().to_owned(),
+            });
+        }
+        self.update(CallUpdate::TrackSubscribed(new));
+    }
+
+    /// The remote tracks matching `which` are gone: their lines' packets are dropped.
+    fn detach(&mut self, which: impl Fn(&RemoteTrack) -> bool) {
+        let gone: Vec<RemoteTrack> = {
+            let mut remote = lock(&self.shared.remote);
+            let gone = remote.iter().filter(|t| which(t)).cloned().collect();
+            remote.retain(|t| !which(t));
+            gone
+        };
+        for track in gone {
+            if let Some(line) = self.lines.get(track.mid()) {
+                let mut current = lock(line);
+                if current.as_ref().is_some_and(|s| Arc::ptr_eq(s, &track.sink())) {
+                    *current = None;
+                }
+            }
+            self.update(CallUpdate::TrackUnsubscribed {
+                participant_id: track.participant_id().clone(),
+                track_id: track.track_id().to_owned(),
+            });
+        }
     }
 
     async fn media(&mut self, event: MediaEvent) {
@@ -251,15 +306,13 @@ impl CallTask {
                 self.update(CallUpdate::ConnectionState(state));
             }
             MediaEvent::Track(track) => {
-                let (stream_id, track_id, codec_kind) = track_names(&track).await;
-                let participant_id = ParticipantId::new(stream_id);
-                let kind = lock(&self.shared.view)
-                    .participant(&participant_id)
-                    .and_then(|p| p.tracks.iter().find(|t| t.track_id == track_id).map(|t| t.kind))
-                    .unwrap_or(if codec_kind == RtpCodecKind::Video { TrackKind::Video } else { TrackKind::Audio });
-                let remote = RemoteTrack::start(track, participant_id, track_id, kind);
-                lock(&self.shared.remote).push(remote.clone());
-                self.update(CallUpdate::TrackSubscribed(remote));
+                let Some(mid) = mid_of(&self.pc, &track).await else {
+                    tracing::debug!("a remote track without a line");
+                    return;
+                };
+                let line = self.lines.entry(mid.clone()).or_default().clone();
+                read_into(track, line);
+                self.attach(&mid);
             }
         }
     }

@@ -13,6 +13,8 @@ use tokio::task::JoinHandle;
 /// A running server over a temp data dir.
 pub struct Server {
     pub addr: std::net::SocketAddr,
+    /// The server's state (its SFU's live objects, say).
+    pub state: chatter_server::AppState,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     pub data_dir: tempfile::TempDir,
@@ -31,14 +33,16 @@ impl Server {
         let listener = bind_retrying(bind).await;
         let addr = listener.local_addr().expect("addr");
         let (stop, stopped) = oneshot::channel::<()>();
+        let state = chatter_server::AppState::open(config).await.expect("server state");
+        let serving = state.clone();
         let task = tokio::spawn(async move {
-            chatter_server::run(config, listener, async {
+            chatter_server::serve(serving, listener, async {
                 let _ = stopped.await;
             })
             .await
             .expect("server runs");
         });
-        let server = Self { addr, stop: Some(stop), task: Some(task), data_dir };
+        let server = Self { addr, state, stop: Some(stop), task: Some(task), data_dir };
         wait_until("the server answers", Duration::from_secs(10), || std::net::TcpStream::connect(addr).is_ok()).await;
         server
     }

@@ -99,8 +99,8 @@ impl Engine {
             let wake = self.next_wake().unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
             tokio::select! {
                 request = inbox.recv() => match request {
+                    Some(Request::Stop) | None => break,
                     Some(request) => self.request(request),
-                    None => break,
                 },
                 received = self.socket.recv_from(&mut buf) => {
                     match received {
@@ -119,6 +119,11 @@ impl Engine {
             }
             self.timeouts(Instant::now());
         }
+        let keys: Vec<PeerKey> = self.peers.keys().copied().collect();
+        for key in keys {
+            self.remove(key, CallLeaveReason::Disconnected);
+        }
+        self.drive();
         tracing::info!("sfu stopped");
     }
 
@@ -406,6 +411,7 @@ impl Engine {
                     self.remove(key, CallLeaveReason::Removed);
                 }
             }
+            Request::Stop => {}
             Request::Stats { reply } => {
                 let stats = SfuStats {
                     calls: self.calls.len(),

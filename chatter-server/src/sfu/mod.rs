@@ -147,6 +147,8 @@ enum Request {
     SessionEnded {
         session_ids: Vec<SessionId>,
     },
+    /// Ends every call and stops the task (the node is stopping).
+    Stop,
     /// Counts of live objects, for leak checks.
     Stats {
         reply: oneshot::Sender<SfuStats>,
@@ -236,6 +238,12 @@ impl Sfu {
     /// The sessions ended (logout, revocation): their participants leave at once.
     pub fn sessions_ended(&self, session_ids: Vec<SessionId>) {
         let _ = self.requests.send(Request::SessionEnded { session_ids });
+    }
+
+    /// Ends every call on this node (participants hear `disconnected`) and stops the
+    /// SFU: the node is going away.
+    pub fn shutdown(&self) {
+        let _ = self.requests.send(Request::Stop);
     }
 
     /// Counts of live objects.

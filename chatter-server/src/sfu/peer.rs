@@ -3,6 +3,11 @@
 //! makes the first offer; afterwards the server offers others' tracks as they come and
 //! go. The server is the impolite peer: a client offer that crosses one of its own is
 //! ignored, and the client rolls back and answers (API.md "Calls").
+//!
+//! A line that stops carrying a track is set inactive and kept for the next track of the
+//! same kind (str0m never reuses a stopped line's slot, so stopping lines would grow the
+//! SDP by one line per track that ever came and went, past the WebSocket's frame limit
+//! in a long call). Receivers learn which track a line carries from `call.track`.
 
 use super::SfuError;
 use chatter_core::protocol::Track;
@@ -38,9 +43,9 @@ pub enum OutState {
     Negotiating(Mid),
     /// Flowing.
     Open(Mid),
-    /// To be stopped.
+    /// To be set inactive (the track is gone).
     ToStop(Mid),
-    /// Stop offered, answer awaited.
+    /// Inactive offered, answer awaited; the line is then free for another track.
     Stopping(Mid),
 }
 
@@ -57,6 +62,9 @@ pub struct TrackOut {
     pub track: Track,
     /// Negotiation state on this connection.
     pub state: OutState,
+    /// Offered on a line freed by an earlier track (it goes back to the free lines if
+    /// the offer is refused).
+    reused: bool,
 }
 
 impl TrackOut {
@@ -82,6 +90,8 @@ pub struct Peer {
     pub rtc: Rtc,
     pub ins: Vec<TrackIn>,
     pub outs: Vec<TrackOut>,
+    /// Inactive lines of ours, free for the next track of their kind.
+    free: Vec<(Mid, MediaKind)>,
     /// The server's offer awaiting the client's answer.
     pending: Option<SdpPendingOffer>,
     /// The client's first offer was answered: the server may offer from now on.
@@ -124,6 +134,7 @@ impl Peer {
             rtc,
             ins: Vec::new(),
             outs: Vec::new(),
+            free: Vec::new(),
             pending: None,
             answered: false,
             joined: now,
@@ -154,6 +165,7 @@ impl Peer {
         };
         let accepted = self.rtc.sdp_api().accept_answer(pending, answer);
         let mut done = Answered::default();
+        let mut freed = Vec::new();
         for out in &mut self.outs {
             out.state = match (out.state, accepted.is_ok()) {
                 (OutState::Negotiating(m), true) => {
@@ -162,14 +174,26 @@ impl Peer {
                     }
                     OutState::Open(m)
                 }
+                (OutState::Stopping(m), true) => {
+                    freed.push((m, media_kind(&out.track)));
+                    OutState::Stopping(m)
+                }
                 // Refused: offer the same changes again.
-                (OutState::Negotiating(_), false) => OutState::ToOpen,
+                (OutState::Negotiating(m), false) => {
+                    if out.reused {
+                        freed.push((m, media_kind(&out.track)));
+                    }
+                    OutState::ToOpen
+                }
                 (OutState::Stopping(m), false) => OutState::ToStop(m),
                 (state, _) => state,
             };
         }
+        if accepted.is_ok() {
+            self.outs.retain(|o| !matches!(o.state, OutState::Stopping(_)));
+        }
+        self.free.extend(freed);
         accepted.map_err(|e| SfuError::Invalid(format!("answer refused: {e}")))?;
-        self.outs.retain(|o| !matches!(o.state, OutState::Stopping(_)));
         Ok(done)
     }
 
@@ -192,7 +216,7 @@ impl Peer {
         if self.outs.iter().any(|o| o.origin == origin && o.origin_mid == origin_mid) {
             return;
         }
-        self.outs.push(TrackOut { origin, origin_mid, participant_id, track, state: OutState::ToOpen });
+        self.outs.push(TrackOut { origin, origin_mid, participant_id, track, state: OutState::ToOpen, reused: false });
     }
 
     /// Stops forwarding a track (or every track of `origin` when `mid` is `None`).
@@ -230,20 +254,45 @@ impl Peer {
         for out in &mut self.outs {
             match out.state {
                 OutState::ToOpen => {
-                    let kind = if out.track.kind.is_video() { MediaKind::Video } else { MediaKind::Audio };
-                    let stream = Some(out.participant_id.to_string());
-                    let mid = api.add_media(kind, Direction::SendOnly, stream, Some(out.track.track_id.clone()), None);
+                    let kind = media_kind(&out.track);
+                    let mid = match self.free.iter().position(|(_, k)| *k == kind) {
+                        Some(at) => {
+                            let (mid, _) = self.free.remove(at);
+                            api.set_direction(mid, Direction::SendOnly);
+                            out.reused = true;
+                            mid
+                        }
+                        None => {
+                            let stream = Some(out.participant_id.to_string());
+                            out.reused = false;
+                            api.add_media(kind, Direction::SendOnly, stream, Some(out.track.track_id.clone()), None)
+                        }
+                    };
                     out.state = OutState::Negotiating(mid);
                     offered.push((out.participant_id.clone(), out.seen()));
                 }
                 OutState::ToStop(mid) => {
-                    api.stop_media(mid);
+                    api.set_direction(mid, Direction::Inactive);
                     out.state = OutState::Stopping(mid);
                 }
                 _ => {}
             }
         }
-        let (offer, pending) = api.apply()?;
+        let Some((offer, pending)) = api.apply() else {
+            // Nothing needed the remote's word (lines already inactive): they are free now.
+            let gone: Vec<(Mid, MediaKind)> = self
+                .outs
+                .iter()
+                .filter_map(|o| match o.state {
+                    OutState::Stopping(m) => Some((m, media_kind(&o.track))),
+                    _ => None,
+                })
+                .collect();
+            self.free.extend(gone);
+            self.outs.retain(|o| !matches!(o.state, OutState::Stopping(_)));
+            return None;
+        };
+        tracing::debug!(participant = %self.participant_id, opened = offered.len(), "server offer");
         self.pending = Some(pending);
         Some((offer.to_sdp_string(), offered))
     }
@@ -272,4 +321,9 @@ impl Peer {
         out.track.muted = muted;
         Some(out.seen())
     }
+}
+
+/// How a track travels.
+fn media_kind(track: &Track) -> MediaKind {
+    if track.kind.is_video() { MediaKind::Video } else { MediaKind::Audio }
 }
