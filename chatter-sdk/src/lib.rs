@@ -37,5 +37,5 @@ pub use timeline::{SendState, Timeline, TimelineItem};
 
 pub use chatter_core::model;
 pub use chatter_core::protocol;
-pub use chatter_core::{ChatId, MessageId, SessionId, Timestamp, UserId};
+pub use chatter_core::{CallId, ChatId, MessageId, ParticipantId, SessionId, Timestamp, UserId};
 pub use error::{Result, SdkError};

@@ -2,20 +2,27 @@
 //! publishes (fed with encoded samples the app gives) and the tracks it receives
 //! (counted, and readable packet by packet).
 
+use super::keyframes::{KeyframeRequests, is_keyframe_request};
 use crate::error::{Result, SdkError};
 use bytes::Bytes;
 use chatter_core::ParticipantId;
 use chatter_core::protocol::{IceServer, TrackKind};
+use rtc::interceptor::Slot;
 use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
-use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
+use rtc::rtp::extension::audio_level_extension::AudioLevelExtension;
+use rtc::rtp_transceiver::RTCRtpTransceiverDirection;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RTCRtpHeaderExtensionCapability, RtpCodecKind,
+};
+use rtc::sdp::extmap::AUDIO_LEVEL_URI;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
+use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::peer_connection::{
     MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
@@ -67,7 +74,14 @@ pub(crate) async fn peer_connection(
 ) -> Result<Arc<dyn PeerConnection>> {
     let mut engine = MediaEngine::default();
     engine.register_default_codecs().map_err(media_error)?;
+    // Audio levels let the server tell who speaks.
+    let audio_level = RTCRtpHeaderExtensionCapability { uri: AUDIO_LEVEL_URI.to_owned() };
+    engine
+        .register_header_extension(audio_level, RtpCodecKind::Audio, Some(RTCRtpTransceiverDirection::Sendrecv))
+        .map_err(media_error)?;
     let registry = register_default_interceptors(Registry::new(), &mut engine).map_err(media_error)?;
+    // Last in the chain, after every interceptor that acts on RTCP.
+    let registry = registry.with(Slot::from(14_000), KeyframeRequests::default());
     let servers = ice_servers
         .iter()
         .map(|s| RTCIceServer {
@@ -127,6 +141,14 @@ pub struct LocalTrack {
     ssrc: u32,
     muted: Arc<AtomicBool>,
     written: Arc<AtomicU64>,
+    keyframes: Arc<KeyframeSignal>,
+}
+
+/// Keyframe requests received for a track.
+#[derive(Debug, Default)]
+struct KeyframeSignal {
+    count: AtomicU64,
+    notify: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for LocalTrack {
@@ -153,7 +175,18 @@ impl LocalTrack {
         );
         let track = Arc::new(TrackLocalStaticSample::new(Instant::now(), stream).map_err(media_error)?);
         let sender = pc.add_track(track.clone() as Arc<dyn TrackLocal>).await.map_err(media_error)?;
-        Ok(Self { kind, track, sender, ssrc, muted: Arc::default(), written: Arc::default() })
+        let keyframes = Arc::new(KeyframeSignal::default());
+        let (events, signal) = (track.clone(), keyframes.clone());
+        tokio::spawn(async move {
+            while let Some(event) = events.poll().await {
+                let TrackLocalEvent::OnRtcpPacket(packets) = event else { continue };
+                if packets.iter().any(|p| is_keyframe_request(p.as_ref())) {
+                    signal.count.fetch_add(1, Ordering::Relaxed);
+                    signal.notify.notify_waiters();
+                }
+            }
+        });
+        Ok(Self { kind, track, sender, ssrc, muted: Arc::default(), written: Arc::default(), keyframes })
     }
 
     /// What the track carries.
@@ -176,6 +209,23 @@ impl LocalTrack {
     /// # Ok(()) }
     /// ```
     pub async fn write_sample(&self, data: Bytes, duration: Duration) -> Result<()> {
+        self.write(data, duration, None).await
+    }
+
+    /// Sends one encoded audio frame with its loudness in -dBov (0 is the loudest, 127
+    /// silence; RFC 6464), from which the server tells who is speaking.
+    ///
+    /// ```no_run
+    /// # async fn demo(mic: chatter_sdk::call::LocalTrack) -> chatter_sdk::Result<()> {
+    /// let frame = bytes::Bytes::from_static(&[0xfc; 80]);
+    /// mic.write_audio_sample(frame, std::time::Duration::from_millis(20), 30).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn write_audio_sample(&self, data: Bytes, duration: Duration, level_dbov: u8) -> Result<()> {
+        self.write(data, duration, Some(level_dbov.min(127))).await
+    }
+
+    async fn write(&self, data: Bytes, duration: Duration, level: Option<u8>) -> Result<()> {
         if self.muted.load(Ordering::Relaxed) {
             return Ok(());
         }
@@ -184,9 +234,37 @@ impl LocalTrack {
             return Ok(());
         };
         let sample = Sample { data, duration, ..Sample::new(Instant::now()) };
-        self.track.sample_writer(self.ssrc, pt).write_sample(&sample).await.map_err(media_error)?;
+        let mut writer = self.track.sample_writer(self.ssrc, pt);
+        if let Some(level) = level {
+            writer = writer.with_audio_level(AudioLevelExtension { level, voice: level < 127 });
+        }
+        writer.write_sample(&sample).await.map_err(media_error)?;
         self.written.fetch_add(1, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Keyframe requests (PLI or FIR) received so far: a receiver lost the picture, and
+    /// the encoder should send a keyframe next.
+    ///
+    /// ```no_run
+    /// # fn demo(camera: chatter_sdk::call::LocalTrack) { println!("{}", camera.keyframe_requests()); }
+    /// ```
+    pub fn keyframe_requests(&self) -> u64 {
+        self.keyframes.count.load(Ordering::Relaxed)
+    }
+
+    /// Waits for the next keyframe request.
+    ///
+    /// ```no_run
+    /// # async fn demo(camera: chatter_sdk::call::LocalTrack) {
+    /// loop {
+    ///     camera.keyframe_requested().await;
+    ///     // ask the encoder for a keyframe
+    /// }
+    /// # }
+    /// ```
+    pub async fn keyframe_requested(&self) {
+        self.keyframes.notify.notified().await;
     }
 
     /// Frames handed to the connection so far (not counting dropped ones).
@@ -231,6 +309,55 @@ pub(crate) struct Sink {
     packets: AtomicU64,
     bytes: AtomicU64,
     payloads: mpsc::Sender<Bytes>,
+    sequence: Mutex<Sequence>,
+}
+
+/// Which RTP sequence numbers arrived: the span from the first to the newest, and how
+/// many distinct ones within it (a retransmission that fills a hole counts; a
+/// duplicate does not).
+#[derive(Debug, Default)]
+struct Sequence {
+    first: Option<u64>,
+    newest: u64,
+    distinct: u64,
+    /// Bit i: `newest - i` arrived.
+    recent: u128,
+}
+
+impl Sequence {
+    fn add(&mut self, seq: u16) {
+        let Some(first) = self.first else {
+            let start = 1 << 16 | u64::from(seq);
+            (self.first, self.newest, self.distinct, self.recent) = (Some(start), start, 1, 1);
+            return;
+        };
+        let _ = first;
+        // Extend the 16-bit number to the value nearest the newest.
+        let base = self.newest & !0xffff;
+        let candidates = [base.wrapping_sub(1 << 16), base, base + (1 << 16)];
+        let seq = candidates
+            .iter()
+            .map(|b| b | u64::from(seq))
+            .min_by_key(|v| v.abs_diff(self.newest))
+            .unwrap_or(self.newest);
+        if seq > self.newest {
+            let ahead = seq - self.newest;
+            self.recent = if ahead >= 128 { 0 } else { self.recent << ahead };
+            self.recent |= 1;
+            self.newest = seq;
+            self.distinct += 1;
+        } else {
+            let behind = self.newest - seq;
+            if behind < 128 && self.recent & (1 << behind) == 0 {
+                self.recent |= 1 << behind;
+                self.distinct += 1;
+            }
+        }
+    }
+
+    fn lost(&self) -> u64 {
+        self.first.map_or(0, |first| (self.newest - first + 1).saturating_sub(self.distinct))
+    }
 }
 
 /// One receiving line (`mid`) of the connection: the server reuses a line for the next
@@ -245,6 +372,7 @@ pub(crate) fn read_into(track: Arc<dyn TrackRemote>, line: Line) {
                 let sink = line.lock().unwrap_or_else(|e| e.into_inner()).clone();
                 if let Some(sink) = sink {
                     sink.packets.fetch_add(1, Ordering::Relaxed);
+                    sink.sequence.lock().unwrap_or_else(|e| e.into_inner()).add(packet.header.sequence_number);
                     sink.bytes.fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
                     let _ = sink.payloads.try_send(packet.payload);
                 }
@@ -257,7 +385,12 @@ impl RemoteTrack {
     /// A track arriving on line `mid`, whose packets are counted from now on.
     pub(crate) fn new(participant_id: ParticipantId, track_id: String, kind: TrackKind, mid: String) -> Self {
         let (tx, rx) = mpsc::channel(PAYLOADS_KEPT);
-        let sink = Arc::new(Sink { packets: AtomicU64::new(0), bytes: AtomicU64::new(0), payloads: tx });
+        let sink = Arc::new(Sink {
+            packets: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            payloads: tx,
+            sequence: Mutex::default(),
+        });
         Self { participant_id, track_id, kind, mid, sink, payloads: Arc::new(tokio::sync::Mutex::new(rx)) }
     }
 
@@ -305,6 +438,16 @@ impl RemoteTrack {
         self.sink.packets.load(Ordering::Relaxed)
     }
 
+    /// Packets never received: holes in the sequence numbers so far, after repairs by
+    /// retransmission (a packet that comes late still counts as received).
+    ///
+    /// ```no_run
+    /// # fn demo(track: chatter_sdk::call::RemoteTrack) { let _ = track.packets_lost(); }
+    /// ```
+    pub fn packets_lost(&self) -> u64 {
+        self.sink.sequence.lock().unwrap_or_else(|e| e.into_inner()).lost()
+    }
+
     /// Payload bytes received so far.
     ///
     /// ```no_run
@@ -339,4 +482,24 @@ pub(crate) async fn mid_of(pc: &Arc<dyn PeerConnection>, track: &Arc<dyn TrackRe
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Sequence;
+
+    #[test]
+    fn holes_repairs_duplicates_and_wraparound() {
+        let mut s = Sequence::default();
+        for seq in [65_530u16, 65_531, 65_533, 65_535, 0, 1, 3] {
+            s.add(seq);
+        }
+        assert_eq!(s.lost(), 3, "65532, 65534 and 2 are missing");
+        s.add(65_532); // repaired late
+        s.add(65_533); // a duplicate
+        assert_eq!(s.lost(), 2);
+        s.add(2);
+        s.add(65_534);
+        assert_eq!(s.lost(), 0);
+    }
 }

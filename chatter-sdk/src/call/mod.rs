@@ -22,6 +22,7 @@
 //! # Ok(()) }
 //! ```
 
+mod keyframes;
 mod media;
 mod task;
 

@@ -6,6 +6,8 @@ use chatter_sdk::call::{Call, CallOptions, CallUpdate, LocalTrack};
 use chatter_sdk::model::Visibility;
 use chatter_sdk::protocol::{CallLeaveReason, TrackKind};
 use chatter_sdk::{Client, SyncState};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(15);
@@ -254,4 +256,88 @@ async fn two_hundred_join_and_leave_cycles_leave_nothing_behind() {
     // leave allocator slack, not growth per cycle.
     assert!(rss_after < rss_before + 40 * 1024, "RSS grew from {rss_before} KiB to {rss_after} KiB");
     assert_eq!(a.participants().len(), 1);
+}
+
+#[tokio::test]
+async fn with_five_percent_loss_each_way_video_is_repaired_by_retransmission() {
+    let relay = crate::lossy::LossyRelay::bind(50).await;
+    let announced = relay.addr;
+    let server = Server::start_configured(tempfile::tempdir().unwrap(), None, |c| {
+        c.rtc_public_addr = Some(announced);
+    })
+    .await;
+    relay.start(server.state.sfu.local_addr());
+    let (clients, chat) = team(&server, &["alice", "bob"]).await;
+    let a = clients[0].join_call(&chat, options(&[TrackKind::Video])).await.expect("alice joins");
+    let b = join(&clients[1], &chat, &[]).await;
+    let camera = a.local_track(TrackKind::Video).expect("camera");
+    feed(camera.clone());
+    receiving(&b, 1, "bob gets alice's video through the lossy relay").await;
+
+    // Measure a window of 6 s of steady flow.
+    let video = b.remote_tracks().pop().expect("the video");
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let (got, lost) = (video.packets_received(), video.packets_lost());
+    let dropped = relay.counts.drop_share();
+    let stats = server.state.sfu.stats().await.expect("stats");
+    eprintln!(
+        "relay dropped {:.1}% of packets both ways; bob got {got} video packets, {lost} never repaired; sfu {stats:?}",
+        dropped * 100.0
+    );
+    assert!(dropped > 0.035, "the relay must drop about 5%: {dropped}");
+    assert!(got > 150, "video flowed: {got} packets");
+    // Without repair two lossy legs would lose ~10%.
+    assert!((lost as f64) < got as f64 * 0.01, "{lost} of {got} packets lost for good");
+}
+
+/// Waits until the active speakers are `want`.
+async fn speakers(updates: &mut chatter_sdk::call::CallUpdates, want: Vec<chatter_sdk::ParticipantId>) {
+    tokio::time::timeout(LIMIT, async {
+        loop {
+            if let Some(CallUpdate::ActiveSpeakers(now)) = updates.next().await
+                && now == want
+            {
+                return;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("speakers never became {want:?}"));
+}
+
+/// Sends audio at a loudness (-dBov) the test can change while it runs.
+fn speak(track: LocalTrack, level: Arc<AtomicU8>) {
+    tokio::spawn(async move {
+        let every = Duration::from_millis(20);
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            let frame = bytes::Bytes::from_static(&[0xfc; 80]);
+            if track.write_audio_sample(frame, every, level.load(Ordering::Relaxed)).await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
+#[tokio::test]
+async fn the_loudest_participant_is_the_active_speaker() {
+    let server = Server::start().await;
+    let (clients, chat) = team(&server, &["alice", "bob", "carol"]).await;
+    let (alice_level, bob_level) = (Arc::new(AtomicU8::new(20)), Arc::new(AtomicU8::new(110)));
+    let a = clients[0].join_call(&chat, options(&[TrackKind::Audio])).await.expect("join");
+    let b = clients[1].join_call(&chat, options(&[TrackKind::Audio])).await.expect("join");
+    let c = join(&clients[2], &chat, &[]).await;
+    let mut updates = c.updates();
+    speak(a.local_track(TrackKind::Audio).unwrap(), alice_level.clone());
+    speak(b.local_track(TrackKind::Audio).unwrap(), bob_level.clone());
+    speakers(&mut updates, vec![a.participant_id().clone()]).await;
+    assert_eq!(c.active_speakers(), [a.participant_id().clone()]);
+    // Alice falls silent, Bob speaks up.
+    alice_level.store(127, Ordering::Relaxed);
+    bob_level.store(15, Ordering::Relaxed);
+    speakers(&mut updates, vec![b.participant_id().clone()]).await;
+    // Both speak: the louder first.
+    alice_level.store(35, Ordering::Relaxed);
+    speakers(&mut updates, vec![b.participant_id().clone(), a.participant_id().clone()]).await;
 }

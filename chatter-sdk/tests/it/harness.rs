@@ -27,8 +27,18 @@ impl Server {
 
     /// Starts a server on `data_dir`, on `addr` when given (to restart on the same port).
     pub async fn start_in(data_dir: tempfile::TempDir, addr: Option<std::net::SocketAddr>) -> Self {
+        Self::start_configured(data_dir, addr, |_| {}).await
+    }
+
+    /// Starts a server with its configuration adjusted by `adjust`.
+    pub async fn start_configured(
+        data_dir: tempfile::TempDir,
+        addr: Option<std::net::SocketAddr>,
+        adjust: impl FnOnce(&mut chatter_server::Config),
+    ) -> Self {
         let mut config = chatter_server::Config::defaults();
         config.data_dir = data_dir.path().to_owned();
+        adjust(&mut config);
         let bind = addr.unwrap_or_else(|| "127.0.0.1:0".parse().expect("addr"));
         let listener = bind_retrying(bind).await;
         let addr = listener.local_addr().expect("addr");

@@ -6,4 +6,5 @@ mod browser;
 mod calls;
 mod chaos;
 mod harness;
+mod lossy;
 mod timeline;

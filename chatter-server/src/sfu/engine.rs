@@ -53,6 +53,8 @@ pub(super) struct Engine {
     /// Connections' wake-up times (stale entries are skipped).
     wakes: BinaryHeap<Reverse<(Instant, PeerKey)>>,
     pub forwarded: u64,
+    pub discontinuities: u64,
+    keyframes_asked: u64,
     started: Instant,
 }
 
@@ -82,6 +84,8 @@ impl Engine {
             dirty: Dirty::default(),
             wakes: BinaryHeap::new(),
             forwarded: 0,
+            discontinuities: 0,
+            keyframes_asked: 0,
             started: Instant::now(),
         })
     }
@@ -419,6 +423,8 @@ impl Engine {
                     tracks_in: self.peers.values().map(|p| p.ins.len()).sum(),
                     tracks_out: self.peers.values().map(|p| p.outs.len()).sum(),
                     forwarded: self.forwarded,
+                    discontinuities: self.discontinuities,
+                    keyframes_asked: self.keyframes_asked,
                 };
                 let _ = reply.send(stats);
             }
@@ -611,6 +617,7 @@ impl Engine {
             return;
         }
         track.keyframe_asked = Some(now);
+        self.keyframes_asked += 1;
         if let Some(mut writer) = peer.rtc.writer(mid)
             && let Err(e) = writer.request_keyframe(None, kind)
         {

@@ -16,6 +16,9 @@ impl Engine {
         let video = track.video;
         let chat_id = peer.chat_id.clone();
         let participant_id = peer.participant_id.clone();
+        if !data.contiguous {
+            self.discontinuities += 1;
+        }
         if video && !data.contiguous {
             // Frames were lost beyond what retransmission repaired: start over from a keyframe.
             self.ask_keyframe(from, data.mid, KeyframeRequestKind::Pli, false);

@@ -168,6 +168,10 @@ pub struct SfuStats {
     pub tracks_out: usize,
     /// Packets forwarded since start.
     pub forwarded: u64,
+    /// Media a publisher sent that arrived with a hole retransmission did not fill.
+    pub discontinuities: u64,
+    /// Keyframe requests sent to publishers.
+    pub keyframes_asked: u64,
 }
 
 /// A handle on the node's SFU; cheap to clone.
