@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used)] // test code: a failed step is a failed test
+
 //! The SDK against a real server started in-process.
 
 mod auth;
