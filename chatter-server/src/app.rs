@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::crypto::{Argon2Credentials, RandomIds, SystemClock};
 use crate::http;
 use crate::realtime::{CloseCode, Hub, HubLimits};
-use crate::sfu::{BrokerCallSink, IceConfig, Sfu, SfuConfig, SfuError};
+use crate::sfu::{BrokerCallSink, Calls, IceConfig, Placement, Sfu, SfuConfig, SfuError};
 use crate::store::{PgStore, SqliteStore};
 use axum::serve::ListenerExt;
 use chatter_core::service::{LoginLimiter, ServiceConfig};
@@ -58,6 +58,8 @@ pub struct AppState {
     pub broker: Arc<dyn Broker>,
     /// Calls' media on this node.
     pub sfu: Sfu,
+    /// Calls over every node (requests for calls hosted elsewhere go there).
+    pub calls: Calls,
 }
 
 impl AppState {
@@ -75,7 +77,7 @@ impl AppState {
         let hub = Arc::new(Self::hub(&config));
         let Some(url) = config.redis_url.clone() else {
             let broker: Arc<dyn Broker> = Arc::new(LocalBroker::new(hub.clone(), store.clone()));
-            return Self::assemble(config, store, hub, broker, None);
+            return Self::assemble(config, store, hub, broker, None, None);
         };
         let node_ttl = std::time::Duration::from_secs(config.node_ttl_secs.max(1));
         let redis = RedisBroker::connect(&url, &config.redis_namespace, hub.clone(), store.clone(), node_ttl).await?;
@@ -83,7 +85,8 @@ impl AppState {
         let limits = service_config(&config);
         let window = std::time::Duration::from_micros(limits.login_window_micros.max(1) as u64);
         let limiter: Arc<dyn LoginLimiter> = Arc::new(redis.login_limiter(limits.login_failures, window));
-        Self::assemble(config, store, hub, Arc::new(redis), Some(limiter))
+        let placement: Arc<dyn Placement> = Arc::new(redis.placement(node_ttl));
+        Self::assemble(config, store, hub, Arc::new(redis), Some(limiter), Some(placement))
     }
 
     /// Wires the services over a given store (an embedding host may pass its own),
@@ -91,7 +94,7 @@ impl AppState {
     pub fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Self, ServerError> {
         let hub = Arc::new(Self::hub(&config));
         let broker: Arc<dyn Broker> = Arc::new(LocalBroker::new(hub.clone(), store.clone()));
-        Self::assemble(config, store, hub, broker, None)
+        Self::assemble(config, store, hub, broker, None, None)
     }
 
     fn hub(config: &Config) -> Hub {
@@ -108,6 +111,7 @@ impl AppState {
         hub: Arc<Hub>,
         broker: Arc<dyn Broker>,
         login_limiter: Option<Arc<dyn LoginLimiter>>,
+        placement: Option<Arc<dyn Placement>>,
     ) -> Result<Self, ServerError> {
         let workers =
             config.hash_workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
@@ -118,11 +122,23 @@ impl AppState {
         if let Some(limiter) = login_limiter {
             service = service.with_login_limiter(limiter);
         }
-        let sink = Arc::new(BrokerCallSink { broker: broker.clone(), hub: hub.clone() });
+        let elsewhere = Arc::default();
+        let sink =
+            Arc::new(BrokerCallSink { broker: broker.clone(), hub: hub.clone(), elsewhere: Arc::clone(&elsewhere) });
         let sfu = Sfu::start(sfu_config(&config), sink)?;
         let ended = sfu.clone();
         hub.on_revocation(Box::new(move |sessions| ended.sessions_ended(sessions.to_vec())));
-        Ok(Self { service, config: Arc::new(config), hub, broker, sfu })
+        let calls = match placement {
+            None => Calls::local(sfu.clone()),
+            Some(placement) => {
+                // Records live three refreshes: a node dead that long loses its calls.
+                let refresh = std::time::Duration::from_secs(config.node_ttl_secs.max(1)) / 3;
+                let calls = Calls::distributed(sfu.clone(), placement, broker.clone(), hub.clone(), elsewhere, refresh);
+                hub.on_call_message(Box::new(calls.listener()));
+                calls
+            }
+        };
+        Ok(Self { service, config: Arc::new(config), hub, broker, sfu, calls })
     }
 }
 

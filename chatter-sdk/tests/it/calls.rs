@@ -1,80 +1,13 @@
 //! Calls between SDK clients through the server's SFU, with synthetic media over real
 //! WebRTC on loopback: packets are counted on arrival, never assumed.
 
-use crate::harness::{Server, user, wait_until};
-use chatter_sdk::call::{Call, CallOptions, CallUpdate, LocalTrack};
-use chatter_sdk::model::Visibility;
+use crate::calls_support::{LIMIT, feed, join, options, receiving, team};
+use crate::harness::{Server, wait_until};
+use chatter_sdk::call::{CallUpdate, LocalTrack};
 use chatter_sdk::protocol::{CallLeaveReason, TrackKind};
-use chatter_sdk::{Client, SyncState};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
-
-const LIMIT: Duration = Duration::from_secs(15);
-
-fn options(kinds: &[TrackKind]) -> CallOptions {
-    CallOptions::publishing(kinds).udp_addrs(&["127.0.0.1:0"])
-}
-
-/// Feeds a published track with synthetic frames: 20 ms Opus-sized audio or 30 fps
-/// video (a keyframe every second), until the track's call is over.
-fn feed(track: LocalTrack) {
-    tokio::spawn(async move {
-        let video = track.kind().is_video();
-        let every = Duration::from_millis(if video { 33 } else { 20 });
-        let mut tick = tokio::time::interval(every);
-        for n in 0u64.. {
-            tick.tick().await;
-            let data = if video {
-                let mut frame = vec![0x42u8; 1000];
-                frame[0] = if n % 30 == 0 { 0x10 } else { 0x11 };
-                frame
-            } else {
-                vec![0xfc; 80]
-            };
-            if track.write_sample(data.into(), every).await.is_err() {
-                return;
-            }
-        }
-    });
-}
-
-async fn connected(client: &Client) {
-    client.start_sync();
-    let mut state = client.sync_state();
-    tokio::time::timeout(LIMIT, async { while state.next().await != Some(SyncState::Connected) {} })
-        .await
-        .expect("sync connects");
-}
-
-async fn join(client: &Client, chat: &chatter_sdk::ChatId, kinds: &[TrackKind]) -> Call {
-    let call = client.join_call(chat, options(kinds)).await.expect("join");
-    for kind in kinds {
-        feed(call.local_track(*kind).expect("published"));
-    }
-    call
-}
-
-/// Waits until `call` receives `count` remote tracks, each with packets flowing.
-async fn receiving(call: &Call, count: usize, what: &str) {
-    wait_until(what, LIMIT, || {
-        let tracks = call.remote_tracks();
-        tracks.len() == count && tracks.iter().all(|t| t.packets_received() > 10)
-    })
-    .await;
-}
-
-async fn team(server: &Server, names: &[&str]) -> (Vec<Client>, chatter_sdk::ChatId) {
-    let mut clients = Vec::new();
-    for name in names {
-        let c = user(&server.url(), name).await;
-        connected(&c).await;
-        clients.push(c);
-    }
-    let others: Vec<_> = clients[1..].iter().map(|c| c.user_id().expect("id")).collect();
-    let chat = clients[0].create_group("Call", Visibility::Private, &others).await.expect("group");
-    (clients, chat.id)
-}
 
 #[tokio::test]
 async fn three_clients_hear_and_see_each_other_mute_shows_and_the_last_one_out_ends_the_call() {
@@ -176,86 +109,6 @@ async fn a_late_joiner_gets_everyones_tracks_and_a_screen_share_reaches_the_othe
         })
         .await;
     }
-}
-
-/// Resident memory of this process (server and clients), in KiB.
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_hundred_join_and_leave_cycles_leave_nothing_behind() {
-    if std::env::var_os("CALL_LOG").is_some() {
-        let _ = tracing_subscriber::fmt().with_env_filter("chatter_sdk=debug,chatter_server::sfu=debug").try_init();
-    }
-    let server = Server::start().await;
-    let (clients, chat) = team(&server, &["alice", "bob"]).await;
-    // Alice stays in the call publishing audio; Bob comes and goes, each time publishing
-    // audio and receiving hers.
-    let a = join(&clients[0], &chat, &[TrackKind::Audio]).await;
-    let sfu = server.state.sfu.clone();
-    let metrics = tokio::runtime::Handle::current().metrics();
-    let cycle = |n: usize| {
-        let bob = clients[1].clone();
-        let chat = chat.clone();
-        async move {
-            let b = bob.join_call(&chat, options(&[TrackKind::Audio])).await.expect("join");
-            feed(b.local_track(TrackKind::Audio).expect("mic"));
-            receiving(&b, 1, &format!("cycle {n}: bob hears alice")).await;
-            b.leave().await.expect("leave");
-        }
-    };
-    for n in 0..10 {
-        cycle(n).await;
-    }
-    wait_until("warm-up cycles are cleaned up", LIMIT, || a.remote_tracks().is_empty()).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let (tasks_before, rss_before) = (metrics.num_alive_tasks(), rss_kib());
-    let cycles: usize = std::env::var("CALL_CYCLES").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
-    for n in 10..cycles {
-        cycle(n).await;
-    }
-    let left = sfu.stats().await.expect("stats");
-    wait_until("bob's last participant is gone", LIMIT, || a.remote_tracks().is_empty()).await;
-    let mut stats = sfu.stats().await.expect("stats");
-    for _ in 0..50 {
-        if (stats.peers, stats.tracks_out) == (1, 0) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        stats = sfu.stats().await.expect("stats");
-    }
-    // Only Alice remains: one call, her connection, her one track, nothing sent anywhere.
-    assert_eq!(
-        (stats.calls, stats.peers, stats.tracks_in, stats.tracks_out),
-        (1, 1, 1, 0),
-        "after: {stats:?} (just after the last leave: {left:?})"
-    );
-    // Tasks: every peer connection's tasks and every remote track's reader ended.
-    let mut tasks_after = metrics.num_alive_tasks();
-    for _ in 0..50 {
-        if tasks_after <= tasks_before {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        tasks_after = metrics.num_alive_tasks();
-    }
-    let rss_after = rss_kib();
-    eprintln!(
-        "190 cycles: tasks {tasks_before} -> {tasks_after}, RSS {} -> {} MiB, sfu {stats:?}",
-        rss_before / 1024,
-        rss_after / 1024
-    );
-    assert!(tasks_after <= tasks_before, "tasks left behind: {tasks_before} -> {tasks_after}");
-    // Server and clients share this process: 190 connections that each held buffers may
-    // leave allocator slack, not growth per cycle.
-    assert!(rss_after < rss_before + 40 * 1024, "RSS grew from {rss_before} KiB to {rss_after} KiB");
-    assert_eq!(a.participants().len(), 1);
 }
 
 #[tokio::test]

@@ -9,8 +9,9 @@ mod presence;
 mod redis;
 
 pub use local::LocalBroker;
-pub use redis::{RedisBroker, RedisError, RedisLoginLimiter};
+pub use redis::{RedisBroker, RedisError, RedisLoginLimiter, RedisPlacement};
 
+use crate::sfu::{RemoteCall, RemoteReply};
 use async_trait::async_trait;
 use chatter_core::protocol::ws::ServerMessage;
 use chatter_core::service::{Notice, NoticeSink};
@@ -62,6 +63,26 @@ pub enum Broadcast {
         chat_id: ChatId,
         /// The frame.
         message: ServerMessage,
+    },
+    /// A call request for the node hosting the call.
+    CallRequest {
+        /// The hosting node.
+        to: String,
+        /// The asking node.
+        from: String,
+        /// Matches the reply.
+        id: u64,
+        /// The request.
+        call: RemoteCall,
+    },
+    /// The answer to a call request.
+    CallReply {
+        /// The asking node.
+        to: String,
+        /// The request's id.
+        id: u64,
+        /// The answer.
+        reply: RemoteReply,
     },
     /// Broadcasts of the sender were lost (its queue overflowed): every node checks its
     /// sockets' sessions, chats and events against the store.

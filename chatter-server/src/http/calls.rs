@@ -20,7 +20,7 @@ impl From<SfuError> for ApiError {
             SfuError::NoSuchTrack(_) => Error::not_found("track"),
             SfuError::Invalid(message) => Error::invalid(message),
             SfuError::TooLarge { what, max } => Error::validation(what, format!("is over {max} bytes")),
-            SfuError::Io(_) | SfuError::Stopped => Error::Unavailable(e.to_string()),
+            SfuError::Io(_) | SfuError::Stopped | SfuError::Unavailable(_) => Error::Unavailable(e.to_string()),
         })
     }
 }
@@ -33,7 +33,7 @@ pub async fn join(
 ) -> ApiResult<axum::Json<JoinedCall>> {
     let chat_id = ChatId::new(id);
     state.service.check_member(&caller, &chat_id).await?;
-    let joined = state.sfu.join(chat_id, caller.user.id.clone(), caller.session_id.clone()).await?;
+    let joined = state.calls.join(chat_id, caller.user.id.clone(), caller.session_id.clone()).await?;
     Ok(axum::Json(joined))
 }
 
@@ -45,7 +45,7 @@ pub async fn get(
 ) -> ApiResult<axum::Json<CallInfo>> {
     let chat_id = ChatId::new(id);
     state.service.check_member(&caller, &chat_id).await?;
-    let info = state.sfu.call(chat_id).await?.ok_or(SfuError::NoCall)?;
+    let info = state.calls.call(chat_id).await?.ok_or(SfuError::NoCall)?;
     Ok(axum::Json(info))
 }
 
@@ -53,6 +53,6 @@ pub async fn get(
 pub async fn leave(State(state): State<AppState>, Auth(caller): Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let chat_id = ChatId::new(id);
     state.service.check_member(&caller, &chat_id).await?;
-    state.sfu.leave(chat_id, caller.session_id.clone()).await?;
+    state.calls.leave(chat_id, caller.session_id.clone()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

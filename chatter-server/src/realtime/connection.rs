@@ -558,12 +558,12 @@ impl Writer {
                 Ok(())
             }
             ClientFrame::CallSignal(signal) => {
-                let outcome = self.state.sfu.signal(caller.session_id.clone(), signal).await;
+                let outcome = self.state.calls.signal(caller.session_id.clone(), signal).await;
                 self.call_outcome(outcome);
                 Ok(())
             }
             ClientFrame::Call(command) => {
-                let outcome = self.state.sfu.command(caller.session_id.clone(), command).await;
+                let outcome = self.state.calls.command(caller.session_id.clone(), command).await;
                 self.call_outcome(outcome);
                 Ok(())
             }

@@ -131,6 +131,9 @@ struct State {
 /// Told of revoked sessions (the SFU drops their call participants).
 pub type RevocationListener = Box<dyn Fn(&[SessionId]) + Send + Sync>;
 
+/// Told of call requests and replies between nodes.
+pub type CallListener = Box<dyn Fn(&Broadcast) + Send + Sync>;
+
 /// The registry and fan-out of one node's sockets.
 pub struct Hub {
     limits: HubLimits,
@@ -140,6 +143,7 @@ pub struct Hub {
     next_id: AtomicU64,
     typing: Mutex<HashMap<(UserId, ChatId), Instant>>,
     revocations: OnceLock<RevocationListener>,
+    call_messages: OnceLock<CallListener>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -164,6 +168,7 @@ impl Hub {
             next_id: AtomicU64::new(1),
             typing: Mutex::default(),
             revocations: OnceLock::new(),
+            call_messages: OnceLock::new(),
         }
     }
 
@@ -193,6 +198,11 @@ impl Hub {
     /// Sets who hears of revoked sessions (once).
     pub fn on_revocation(&self, listener: RevocationListener) {
         let _ = self.revocations.set(listener);
+    }
+
+    /// Sets who hears of call requests and replies between nodes (once).
+    pub fn on_call_message(&self, listener: CallListener) {
+        let _ = self.call_messages.set(listener);
     }
 
     /// Per user with a socket on this node: the sessions of those sockets and the chats
@@ -414,6 +424,11 @@ impl Hub {
                 }
             }
             Broadcast::ToChat { chat_id, message } => self.to_chat(chat_id, None, &frames::message(message)),
+            Broadcast::CallRequest { .. } | Broadcast::CallReply { .. } => {
+                if let Some(listener) = self.call_messages.get() {
+                    listener(broadcast);
+                }
+            }
             Broadcast::Notice(Notice::SessionsRevoked { session_ids, .. }) => {
                 if let Some(listener) = self.revocations.get() {
                     listener(session_ids);

@@ -4,7 +4,7 @@
 
 use super::peer::{Peer, PeerKey, TrackIn};
 use super::speaker::Speakers;
-use super::{CallSink, Request, SfuConfig, SfuError, SfuStats};
+use super::{CallSink, Request, RunningCall, SfuConfig, SfuError, SfuStats};
 use crate::crypto::RandomIds;
 use chatter_core::IdGenerator;
 use chatter_core::call::{Room, RoomError};
@@ -416,6 +416,24 @@ impl Engine {
                 }
             }
             Request::Stop => {}
+            Request::Running { reply } => {
+                let running = self
+                    .calls
+                    .values()
+                    .map(|c| RunningCall {
+                        chat_id: c.room.chat_id().clone(),
+                        call_id: c.room.call_id().clone(),
+                        participants: c
+                            .room
+                            .participants()
+                            .iter()
+                            .filter_map(|p| c.room.owner(&p.participant_id))
+                            .map(|(user, session)| (session.clone(), user.clone()))
+                            .collect(),
+                    })
+                    .collect();
+                let _ = reply.send(running);
+            }
             Request::Stats { reply } => {
                 let stats = SfuStats {
                     calls: self.calls.len(),

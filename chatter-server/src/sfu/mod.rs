@@ -11,14 +11,20 @@
 //! - `speaker`: who is speaking, from the audio levels publishers send.
 //! - `ice`: the STUN/TURN servers handed out, with time-limited TURN credentials.
 
+mod calls;
 mod engine;
 mod forward;
 mod ice;
 mod peer;
+mod placement;
+mod remote;
 mod sink;
 mod speaker;
 
+pub use calls::Calls;
 pub use ice::{IceConfig, turn_credentials};
+pub use placement::Placement;
+pub use remote::{RemoteCall, RemoteError, RemoteReply};
 pub use sink::BrokerCallSink;
 
 use chatter_core::protocol::ws::{CallCommand, CallSignal, ServerMessage};
@@ -89,6 +95,9 @@ pub enum SfuError {
     /// The SFU task stopped.
     #[error("calls are not available")]
     Stopped,
+    /// The node hosting the call, or the call records, could not be reached.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl SfuError {
@@ -99,7 +108,7 @@ impl SfuError {
             SfuError::NotInCall | SfuError::NoCall | SfuError::NoSuchTrack(_) => "not_found",
             SfuError::Invalid(_) => "invalid_request",
             SfuError::TooLarge { .. } => "payload_too_large",
-            SfuError::Io(_) | SfuError::Stopped => "unavailable",
+            SfuError::Io(_) | SfuError::Stopped | SfuError::Unavailable(_) => "unavailable",
         }
     }
 }
@@ -147,12 +156,27 @@ enum Request {
     SessionEnded {
         session_ids: Vec<SessionId>,
     },
+    /// The calls running here, with their participants.
+    Running {
+        reply: oneshot::Sender<Vec<RunningCall>>,
+    },
     /// Ends every call and stops the task (the node is stopping).
     Stop,
     /// Counts of live objects, for leak checks.
     Stats {
         reply: oneshot::Sender<SfuStats>,
     },
+}
+
+/// A call running on this node.
+#[derive(Debug, Clone)]
+pub struct RunningCall {
+    /// Its chat.
+    pub chat_id: ChatId,
+    /// The call.
+    pub call_id: chatter_core::CallId,
+    /// Each participant's session and user.
+    pub participants: Vec<(SessionId, UserId)>,
 }
 
 /// Live objects in the SFU.
@@ -248,6 +272,11 @@ impl Sfu {
     /// SFU: the node is going away.
     pub fn shutdown(&self) {
         let _ = self.requests.send(Request::Stop);
+    }
+
+    /// The calls running on this node.
+    pub async fn running(&self) -> Result<Vec<RunningCall>, SfuError> {
+        self.ask(|reply| Request::Running { reply }).await
     }
 
     /// Counts of live objects.

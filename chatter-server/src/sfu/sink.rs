@@ -6,15 +6,19 @@ use crate::broker::{Broadcast, Broker};
 use crate::realtime::Hub;
 use chatter_core::protocol::ws::ServerMessage;
 use chatter_core::{ChatId, SessionId};
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
-/// Call frames through the broker; socket presence from this node's hub.
+/// Call frames through the broker; socket presence from this node's hub, and (with
+/// several nodes) from what the call front last learned of the others.
 #[derive(Debug, Clone)]
 pub struct BrokerCallSink {
     /// Fan-out to every node.
     pub broker: Arc<dyn Broker>,
     /// This node's sockets.
     pub hub: Arc<Hub>,
+    /// Participants' sessions whose user has a socket on another node.
+    pub elsewhere: Arc<Mutex<HashSet<SessionId>>>,
 }
 
 impl CallSink for BrokerCallSink {
@@ -28,5 +32,6 @@ impl CallSink for BrokerCallSink {
 
     fn has_socket(&self, session_id: &SessionId) -> bool {
         self.hub.has_session(session_id)
+            || self.elsewhere.lock().unwrap_or_else(|e| e.into_inner()).contains(session_id)
     }
 }

@@ -38,6 +38,16 @@ impl Keys {
         format!("{}:node:{node}:users", self.ns)
     }
 
+    /// String: the node hosting the call of `chat_id`.
+    pub fn call(&self, chat_id: &str) -> String {
+        format!("{}:call:{chat_id}", self.ns)
+    }
+
+    /// String: the node hosting call `call_id`.
+    pub fn call_id(&self, call_id: &str) -> String {
+        format!("{}:call-id:{call_id}", self.ns)
+    }
+
     /// Counter: failed logins of `username` in the current window.
     pub fn login(&self, username: &str) -> String {
         format!("{}:login:{username}", self.ns)

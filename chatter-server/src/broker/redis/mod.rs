@@ -10,12 +10,15 @@
 //! under the deployment's namespace (see `keys`): `{ns}:events` (the channel),
 //! `{ns}:nodes` (sorted set: node id → last heartbeat, ms), `{ns}:node:{node}:users`
 //! (set: users with a socket on the node), `{ns}:online:{user}` (set: nodes holding a
-//! socket of the user), `{ns}:login:{username}` (failed logins, see `login_limit`).
+//! socket of the user), `{ns}:login:{username}` (failed logins, see `login_limit`),
+//! `{ns}:call:{chat_id}` and `{ns}:call-id:{call_id}` (the node hosting a call, see
+//! `placement`).
 
 mod envelope;
 mod keys;
 mod liveness;
 mod login_limit;
+mod placement;
 mod publisher;
 mod subscriber;
 
@@ -33,6 +36,7 @@ use thiserror::Error;
 use tokio::task::AbortHandle;
 
 pub use login_limit::RedisLoginLimiter;
+pub use placement::RedisPlacement;
 
 /// How long one Redis command may take before it counts as failed.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
@@ -129,6 +133,12 @@ impl RedisBroker {
     /// counted over every node.
     pub fn login_limiter(&self, limit: u32, window: Duration) -> RedisLoginLimiter {
         RedisLoginLimiter::new(self.shared.conn.clone(), self.shared.keys.clone(), limit, window)
+    }
+
+    /// Call placement on the same Redis, for this node: records live `ttl` past their
+    /// last refresh.
+    pub fn placement(&self, ttl: Duration) -> RedisPlacement {
+        RedisPlacement::new(self.shared.conn.clone(), self.shared.keys.clone(), self.shared.node.clone(), ttl)
     }
 }
 

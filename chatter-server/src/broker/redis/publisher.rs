@@ -84,7 +84,10 @@ impl Queue {
             Broadcast::Typing { .. }
             | Broadcast::Presence { .. }
             | Broadcast::ToSession { .. }
-            | Broadcast::ToChat { .. } => {}
+            | Broadcast::ToChat { .. }
+            // The asking node times out and tells its client.
+            | Broadcast::CallRequest { .. }
+            | Broadcast::CallReply { .. } => {}
         }
     }
 }

@@ -1,0 +1,74 @@
+//! What the call tests share: joining with synthetic media, waiting for packets.
+
+use crate::harness::{Server, user, wait_until};
+use chatter_sdk::call::{Call, CallOptions, LocalTrack};
+use chatter_sdk::model::Visibility;
+use chatter_sdk::protocol::TrackKind;
+use chatter_sdk::{Client, SyncState};
+use std::time::Duration;
+
+pub const LIMIT: Duration = Duration::from_secs(15);
+
+pub fn options(kinds: &[TrackKind]) -> CallOptions {
+    CallOptions::publishing(kinds).udp_addrs(&["127.0.0.1:0"])
+}
+
+/// Feeds a published track with synthetic frames: 20 ms Opus-sized audio or 30 fps
+/// video (a keyframe every second), until the track's call is over.
+pub fn feed(track: LocalTrack) {
+    tokio::spawn(async move {
+        let video = track.kind().is_video();
+        let every = Duration::from_millis(if video { 33 } else { 20 });
+        let mut tick = tokio::time::interval(every);
+        for n in 0u64.. {
+            tick.tick().await;
+            let data = if video {
+                let mut frame = vec![0x42u8; 1000];
+                frame[0] = if n % 30 == 0 { 0x10 } else { 0x11 };
+                frame
+            } else {
+                vec![0xfc; 80]
+            };
+            if track.write_sample(data.into(), every).await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
+pub async fn connected(client: &Client) {
+    client.start_sync();
+    let mut state = client.sync_state();
+    tokio::time::timeout(LIMIT, async { while state.next().await != Some(SyncState::Connected) {} })
+        .await
+        .expect("sync connects");
+}
+
+pub async fn join(client: &Client, chat: &chatter_sdk::ChatId, kinds: &[TrackKind]) -> Call {
+    let call = client.join_call(chat, options(kinds)).await.expect("join");
+    for kind in kinds {
+        feed(call.local_track(*kind).expect("published"));
+    }
+    call
+}
+
+/// Waits until `call` receives `count` remote tracks, each with packets flowing.
+pub async fn receiving(call: &Call, count: usize, what: &str) {
+    wait_until(what, LIMIT, || {
+        let tracks = call.remote_tracks();
+        tracks.len() == count && tracks.iter().all(|t| t.packets_received() > 10)
+    })
+    .await;
+}
+
+pub async fn team(server: &Server, names: &[&str]) -> (Vec<Client>, chatter_sdk::ChatId) {
+    let mut clients = Vec::new();
+    for name in names {
+        let c = user(&server.url(), name).await;
+        connected(&c).await;
+        clients.push(c);
+    }
+    let others: Vec<_> = clients[1..].iter().map(|c| c.user_id().expect("id")).collect();
+    let chat = clients[0].create_group("Call", Visibility::Private, &others).await.expect("group");
+    (clients, chat.id)
+}

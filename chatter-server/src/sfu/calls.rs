@@ -1,0 +1,227 @@
+//! The calls of a deployment as the HTTP and WebSocket layers see them. On one node
+//! every request goes to the local SFU. With Redis, each call lives on the node that
+//! started it: requests for it are sent there over the broker and answered the same
+//! way, and a task keeps this node's call records alive and learns which participants'
+//! users hold sockets on other nodes (a participant leaves after 10 s without any).
+
+use super::{Placement, RemoteCall, RemoteError, RemoteReply, Sfu, SfuError};
+use crate::broker::{Broadcast, Broker};
+use crate::realtime::Hub;
+use chatter_core::protocol::ws::{CallCommand, CallSignal};
+use chatter_core::protocol::{CallInfo, JoinedCall};
+use chatter_core::{CallId, ChatId, SessionId, UserId};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// How long a request waits for the hosting node.
+const ANSWER_WITHIN: Duration = Duration::from_secs(3);
+
+/// Calls: the local SFU, and the way to calls hosted elsewhere.
+#[derive(Debug, Clone)]
+pub struct Calls {
+    sfu: Sfu,
+    remote: Option<Arc<Remote>>,
+}
+
+#[derive(Debug)]
+struct Remote {
+    placement: Arc<dyn Placement>,
+    broker: Arc<dyn Broker>,
+    pending: Mutex<HashMap<u64, oneshot::Sender<RemoteReply>>>,
+    next: AtomicU64,
+}
+
+impl Calls {
+    /// Every call on this node.
+    pub fn local(sfu: Sfu) -> Self {
+        Self { sfu, remote: None }
+    }
+
+    /// Calls over several nodes: placed with `placement`, requests carried by `broker`.
+    /// Every `refresh` this node's records are renewed (they live three times that) and
+    /// `elsewhere` learns which participants' users hold a socket on another node.
+    pub fn distributed(
+        sfu: Sfu,
+        placement: Arc<dyn Placement>,
+        broker: Arc<dyn Broker>,
+        hub: Arc<Hub>,
+        elsewhere: Arc<Mutex<HashSet<SessionId>>>,
+        refresh: Duration,
+    ) -> Self {
+        let remote = Arc::new(Remote { placement, broker, pending: Mutex::default(), next: AtomicU64::new(1) });
+        tokio::spawn(keep_records(sfu.clone(), Arc::downgrade(&remote), hub, elsewhere, refresh));
+        Self { sfu, remote: Some(remote) }
+    }
+
+    /// This node's SFU.
+    pub fn sfu(&self) -> &Sfu {
+        &self.sfu
+    }
+
+    /// Joins the chat's call (see [`Sfu::join`]) on whichever node hosts it.
+    pub async fn join(&self, chat_id: ChatId, user_id: UserId, session_id: SessionId) -> Result<JoinedCall, SfuError> {
+        let Some(remote) = &self.remote else { return self.sfu.join(chat_id, user_id, session_id).await };
+        let host = remote.placement.claim(&chat_id).await?;
+        match self.ask(&host, RemoteCall::Join { chat_id, user_id, session_id }).await? {
+            RemoteReply::Joined { joined } => Ok(joined),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Leaves the chat's call.
+    pub async fn leave(&self, chat_id: ChatId, session_id: SessionId) -> Result<(), SfuError> {
+        let Some(remote) = &self.remote else { return self.sfu.leave(chat_id, session_id).await };
+        let host = remote.placement.host_of_chat(&chat_id).await?.ok_or(SfuError::NotInCall)?;
+        self.ask(&host, RemoteCall::Leave { chat_id, session_id }).await.map(|_| ())
+    }
+
+    /// The chat's running call.
+    pub async fn call(&self, chat_id: ChatId) -> Result<Option<CallInfo>, SfuError> {
+        let Some(remote) = &self.remote else { return self.sfu.call(chat_id).await };
+        let Some(host) = remote.placement.host_of_chat(&chat_id).await? else { return Ok(None) };
+        match self.ask(&host, RemoteCall::Info { chat_id }).await? {
+            RemoteReply::Info { info } => Ok(info),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// SDP or ICE from the session's participant.
+    pub async fn signal(&self, session_id: SessionId, signal: CallSignal) -> Result<(), SfuError> {
+        let Some(remote) = &self.remote else { return self.sfu.signal(session_id, signal).await };
+        super::check_signal(&signal)?;
+        let host = remote.placement.host_of_call(signal.call_id()).await?.ok_or(SfuError::NotInCall)?;
+        self.ask(&host, RemoteCall::Signal { session_id, signal }).await.map(|_| ())
+    }
+
+    /// Publish or mute from the session's participant.
+    pub async fn command(&self, session_id: SessionId, command: CallCommand) -> Result<(), SfuError> {
+        let Some(remote) = &self.remote else { return self.sfu.command(session_id, command).await };
+        let host = remote.placement.host_of_call(command.call_id()).await?.ok_or(SfuError::NotInCall)?;
+        self.ask(&host, RemoteCall::Command { session_id, command }).await.map(|_| ())
+    }
+
+    /// Runs `call` on `host`: here, or there over the broker.
+    async fn ask(&self, host: &str, call: RemoteCall) -> Result<RemoteReply, SfuError> {
+        let Some(remote) = &self.remote else { return self.run_here(call).await };
+        if host == remote.placement.node() {
+            return self.run_here(call).await;
+        }
+        let id = remote.next.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        remote.pending.lock().unwrap_or_else(|e| e.into_inner()).insert(id, tx);
+        let from = remote.placement.node().to_owned();
+        remote.broker.publish(Broadcast::CallRequest { to: host.to_owned(), from, id, call });
+        let answer = tokio::time::timeout(ANSWER_WITHIN, rx).await;
+        remote.pending.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+        match answer {
+            Ok(Ok(RemoteReply::Failed { error })) => Err(error.into()),
+            Ok(Ok(reply)) => Ok(reply),
+            _ => Err(SfuError::Unavailable("the node hosting the call does not answer".into())),
+        }
+    }
+
+    /// Runs a request for a call hosted here.
+    async fn run_here(&self, call: RemoteCall) -> Result<RemoteReply, SfuError> {
+        match call {
+            RemoteCall::Join { chat_id, user_id, session_id } => {
+                let joined = self.sfu.join(chat_id.clone(), user_id, session_id).await?;
+                if let Some(remote) = &self.remote {
+                    // Before the answer: the client signals for this call id at once.
+                    remote.placement.hold(&[(chat_id, joined.call_id.clone())]).await?;
+                }
+                Ok(RemoteReply::Joined { joined })
+            }
+            RemoteCall::Leave { chat_id, session_id } => {
+                self.sfu.leave(chat_id, session_id).await.map(|()| RemoteReply::Done)
+            }
+            RemoteCall::Info { chat_id } => self.sfu.call(chat_id).await.map(|info| RemoteReply::Info { info }),
+            RemoteCall::Signal { session_id, signal } => {
+                self.sfu.signal(session_id, signal).await.map(|()| RemoteReply::Done)
+            }
+            RemoteCall::Command { session_id, command } => {
+                self.sfu.command(session_id, command).await.map(|()| RemoteReply::Done)
+            }
+        }
+    }
+
+    /// What the hub calls with call requests and replies from the broker. It holds the
+    /// calls weakly: the hub must not keep the broker alive after the server stops.
+    pub fn listener(&self) -> impl Fn(&Broadcast) + Send + Sync + 'static {
+        let sfu = self.sfu.clone();
+        let remote = self.remote.as_ref().map(Arc::downgrade);
+        move |broadcast| {
+            if let Some(remote) = remote.as_ref().and_then(std::sync::Weak::upgrade) {
+                Calls { sfu: sfu.clone(), remote: Some(remote) }.handle(broadcast);
+            }
+        }
+    }
+
+    /// A call request or reply from the broker.
+    pub fn handle(&self, broadcast: &Broadcast) {
+        let Some(remote) = &self.remote else { return };
+        match broadcast {
+            Broadcast::CallRequest { to, from, id, call } if to == remote.placement.node() => {
+                let (calls, from, id, call) = (self.clone(), from.clone(), *id, call.clone());
+                tokio::spawn(async move {
+                    let reply = match calls.run_here(call).await {
+                        Ok(reply) => reply,
+                        Err(e) => RemoteReply::Failed { error: RemoteError::from(&e) },
+                    };
+                    if let Some(remote) = &calls.remote {
+                        remote.broker.publish(Broadcast::CallReply { to: from, id, reply });
+                    }
+                });
+            }
+            Broadcast::CallReply { to, id, reply } if to == remote.placement.node() => {
+                if let Some(waiting) = remote.pending.lock().unwrap_or_else(|e| e.into_inner()).remove(id) {
+                    let _ = waiting.send(reply.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn unexpected(reply: RemoteReply) -> SfuError {
+    SfuError::Unavailable(format!("unexpected answer from the call's node: {reply:?}"))
+}
+
+/// Renews this node's call records, releases those of ended calls, and learns which
+/// participants' users hold sockets elsewhere; until the calls front is dropped.
+async fn keep_records(
+    sfu: Sfu,
+    remote: std::sync::Weak<Remote>,
+    hub: Arc<Hub>,
+    elsewhere: Arc<Mutex<HashSet<SessionId>>>,
+    every: Duration,
+) {
+    let mut held: HashSet<(ChatId, CallId)> = HashSet::new();
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let Some(remote) = remote.upgrade() else { return };
+        let Ok(running) = sfu.running().await else { return };
+        let now: HashSet<(ChatId, CallId)> = running.iter().map(|c| (c.chat_id.clone(), c.call_id.clone())).collect();
+        let list: Vec<(ChatId, CallId)> = now.iter().cloned().collect();
+        if let Err(e) = remote.placement.hold(&list).await {
+            tracing::warn!(error = %e, "call records not renewed");
+        }
+        for (chat_id, call_id) in held.difference(&now) {
+            remote.placement.release(chat_id, call_id).await;
+        }
+        held = now;
+        let away: Vec<(SessionId, UserId)> =
+            running.into_iter().flat_map(|c| c.participants).filter(|(session, _)| !hub.has_session(session)).collect();
+        let users: Vec<UserId> = away.iter().map(|(_, u)| u.clone()).collect();
+        match remote.placement.online(&users).await {
+            Ok(online) => {
+                let sessions = away.into_iter().filter(|(_, u)| online.contains(u)).map(|(s, _)| s).collect();
+                *elsewhere.lock().unwrap_or_else(|e| e.into_inner()) = sessions;
+            }
+            Err(e) => tracing::debug!(error = %e, "who is online elsewhere: unknown this round"),
+        }
+    }
+}
