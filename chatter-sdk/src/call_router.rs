@@ -50,9 +50,14 @@ impl CallRouter {
         routes.calls.insert(call_id, to);
     }
 
-    /// Stops routing `call_id`.
-    pub(crate) fn unregister(&self, call_id: &CallId) {
-        self.routes().calls.remove(call_id);
+    /// Stops routing `call_id` to `to` (not to a later registration of the same call),
+    /// and forgets the call's early frames.
+    pub(crate) fn unregister(&self, call_id: &CallId, to: &mpsc::UnboundedSender<CallFrame>) {
+        let mut routes = self.routes();
+        if routes.calls.get(call_id).is_some_and(|current| current.same_channel(to)) {
+            routes.calls.remove(call_id);
+        }
+        routes.orphans.retain(|(id, _)| id != call_id);
     }
 
     /// Hands a frame to its call.
@@ -85,13 +90,19 @@ mod tests {
         router.route(&k1, CallFrame::Ended);
         router.route(&k2, CallFrame::Ended);
         let (tx, mut rx) = mpsc::unbounded_channel();
-        router.register(k1.clone(), tx);
+        router.register(k1.clone(), tx.clone());
         assert!(matches!(rx.try_recv(), Ok(CallFrame::Ended)));
         assert!(rx.try_recv().is_err(), "another call's frame is not delivered");
         router.route(&k1, CallFrame::Ended);
         assert!(matches!(rx.try_recv(), Ok(CallFrame::Ended)));
-        router.unregister(&k1);
+        // A later registration of the same call keeps its route when the old one goes.
+        let (newer, mut newer_rx) = mpsc::unbounded_channel();
+        router.register(k1.clone(), newer.clone());
+        router.unregister(&k1, &tx);
         router.route(&k1, CallFrame::Ended);
-        assert!(rx.try_recv().is_err());
+        assert!(matches!(newer_rx.try_recv(), Ok(CallFrame::Ended)));
+        router.unregister(&k1, &newer);
+        router.route(&k1, CallFrame::Ended);
+        assert!(rx.try_recv().is_err() && newer_rx.try_recv().is_err());
     }
 }

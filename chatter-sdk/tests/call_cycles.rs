@@ -36,6 +36,7 @@ async fn two_hundred_join_and_leave_cycles_leave_nothing_behind() {
     let a = join(&clients[0], &chat, &[TrackKind::Audio]).await;
     let sfu = server.state.sfu.clone();
     let metrics = tokio::runtime::Handle::current().metrics();
+    let a = &a;
     let cycle = |n: usize| {
         let bob = clients[1].clone();
         let chat = chat.clone();
@@ -43,6 +44,8 @@ async fn two_hundred_join_and_leave_cycles_leave_nothing_behind() {
             let b = bob.join_call(&chat, options(&[TrackKind::Audio])).await.expect("join");
             feed(b.local_track(TrackKind::Audio).expect("mic"));
             receiving(&b, 1, &format!("cycle {n}: bob hears alice")).await;
+            // Alice hears him on the line the last Bob's audio left idle.
+            receiving(a, 1, &format!("cycle {n}: alice hears bob")).await;
             b.leave().await.expect("leave");
         }
     };

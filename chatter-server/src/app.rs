@@ -128,6 +128,8 @@ impl AppState {
         let sfu = Sfu::start(sfu_config(&config), sink)?;
         let ended = sfu.clone();
         hub.on_revocation(Box::new(move |sessions| ended.sessions_ended(sessions.to_vec())));
+        let removed = sfu.clone();
+        hub.on_removal(Box::new(move |user, chat| removed.member_removed(chat.clone(), user.clone())));
         let calls = match placement {
             None => Calls::local(sfu.clone()),
             Some(placement) => {

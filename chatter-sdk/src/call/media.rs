@@ -12,10 +12,10 @@ use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
 use rtc::rtp::extension::audio_level_extension::AudioLevelExtension;
-use rtc::rtp_transceiver::RTCRtpTransceiverDirection;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RTCRtpHeaderExtensionCapability, RtpCodecKind,
 };
+use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 use rtc::sdp::extmap::AUDIO_LEVEL_URI;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -174,7 +174,18 @@ impl LocalTrack {
             vec![encoding],
         );
         let track = Arc::new(TrackLocalStaticSample::new(Instant::now(), stream).map_err(media_error)?);
-        let sender = pc.add_track(track.clone() as Arc<dyn TrackLocal>).await.map_err(media_error)?;
+        // A transceiver of its own: `add_track` would reuse one the server sends others'
+        // tracks on.
+        let init = RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Sendonly, ..Default::default() };
+        let transceiver = pc
+            .add_transceiver_from_track(track.clone() as Arc<dyn TrackLocal>, Some(init))
+            .await
+            .map_err(media_error)?;
+        let sender = transceiver
+            .sender()
+            .await
+            .map_err(media_error)?
+            .ok_or_else(|| media_error("a transceiver without a sender"))?;
         let keyframes = Arc::new(KeyframeSignal::default());
         let (events, signal) = (track.clone(), keyframes.clone());
         tokio::spawn(async move {
@@ -182,7 +193,7 @@ impl LocalTrack {
                 let TrackLocalEvent::OnRtcpPacket(packets) = event else { continue };
                 if packets.iter().any(|p| is_keyframe_request(p.as_ref())) {
                     signal.count.fetch_add(1, Ordering::Relaxed);
-                    signal.notify.notify_waiters();
+                    signal.notify.notify_one();
                 }
             }
         });
@@ -253,7 +264,7 @@ impl LocalTrack {
         self.keyframes.count.load(Ordering::Relaxed)
     }
 
-    /// Waits for the next keyframe request.
+    /// Waits for the next keyframe request (one that came while nobody waited is kept).
     ///
     /// ```no_run
     /// # async fn demo(camera: chatter_sdk::call::LocalTrack) {

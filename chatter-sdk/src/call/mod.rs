@@ -219,7 +219,7 @@ impl Client {
     pub async fn join_call(&self, chat_id: &ChatId, options: CallOptions) -> Result<Call> {
         let joined = self.call(self.inner.api.join_call(chat_id)).await?;
         let (frames_tx, frames) = mpsc::unbounded_channel();
-        self.inner.calls.register(joined.call_id.clone(), frames_tx);
+        self.inner.calls.register(joined.call_id.clone(), frames_tx.clone());
         let (updates, _) = broadcast::channel(1024);
         let shared = Arc::new(Shared {
             chat_id: chat_id.clone(),
@@ -230,9 +230,12 @@ impl Client {
             updates,
         });
         let (commands, commands_rx) = mpsc::unbounded_channel();
-        let started = task::CallTask::start(self.clone(), shared.clone(), &joined, options, frames, commands_rx).await;
+        let route = frames_tx.clone();
+        let started =
+            task::CallTask::start(self.clone(), shared.clone(), &joined, options, (frames_tx, frames), commands_rx)
+                .await;
         if let Err(e) = started {
-            self.inner.calls.unregister(&joined.call_id);
+            self.inner.calls.unregister(&joined.call_id, &route);
             let _ = self.inner.api.leave_call(chat_id).await;
             return Err(e);
         }

@@ -29,6 +29,8 @@ pub(super) struct CallTask {
     negotiation: Negotiation,
     /// Receiving lines by mid.
     lines: HashMap<String, Line>,
+    /// This task's route in the client's call router.
+    route: mpsc::UnboundedSender<CallFrame>,
 }
 
 impl CallTask {
@@ -38,7 +40,7 @@ impl CallTask {
         shared: Arc<Shared>,
         joined: &JoinedCall,
         options: CallOptions,
-        frames: mpsc::UnboundedReceiver<CallFrame>,
+        (route, frames): (mpsc::UnboundedSender<CallFrame>, mpsc::UnboundedReceiver<CallFrame>),
         commands: mpsc::UnboundedReceiver<Command>,
     ) -> Result<()> {
         let (media_tx, media) = mpsc::unbounded_channel();
@@ -51,6 +53,7 @@ impl CallTask {
             pc,
             negotiation: Negotiation::new(),
             lines: HashMap::new(),
+            route,
         };
         if let Err(e) = task.begin(&options.publish).await {
             let _ = task.pc.close().await;
@@ -113,7 +116,7 @@ impl CallTask {
 
     /// Closes the media and tells the app, once the call is over for this client.
     async fn close(&mut self) {
-        self.client.inner.calls.unregister(&self.call_id);
+        self.client.inner.calls.unregister(&self.call_id, &self.route);
         if let Err(e) = self.pc.close().await {
             tracing::debug!(error = %e, "closing the call's connection");
         }

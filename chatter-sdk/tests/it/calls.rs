@@ -1,7 +1,7 @@
 //! Calls between SDK clients through the server's SFU, with synthetic media over real
 //! WebRTC on loopback: packets are counted on arrival, never assumed.
 
-use crate::calls_support::{LIMIT, feed, join, options, receiving, team};
+use crate::calls_support::{LIMIT, feed, first_update, join, options, receiving, team};
 use crate::harness::{Server, wait_until};
 use chatter_sdk::call::{CallUpdate, LocalTrack};
 use chatter_sdk::protocol::{CallLeaveReason, TrackKind};
@@ -28,15 +28,11 @@ async fn three_clients_hear_and_see_each_other_mute_shows_and_the_last_one_out_e
     // Alice mutes her microphone: the others see it.
     let mut bob_updates = b.updates();
     a.set_muted(TrackKind::Audio, true).await.expect("mute");
-    let muted = tokio::time::timeout(LIMIT, async {
-        loop {
-            if let Some(CallUpdate::TrackMuted { participant_id, track }) = bob_updates.next().await {
-                return (participant_id, track);
-            }
-        }
+    let muted = first_update(&mut bob_updates, "bob hears of the mute", |u| match u {
+        CallUpdate::TrackMuted { participant_id, track } => Some((participant_id, track)),
+        _ => None,
     })
-    .await
-    .expect("bob hears of the mute");
+    .await;
     assert_eq!((&muted.0, muted.1.kind, muted.1.muted), (a.participant_id(), TrackKind::Audio, true));
     wait_until("carol's view shows alice muted", LIMIT, || {
         c.participants().iter().any(|p| {
@@ -48,15 +44,11 @@ async fn three_clients_hear_and_see_each_other_mute_shows_and_the_last_one_out_e
     // Carol leaves: the others hear why, and her tracks stop being theirs.
     let mut alice_updates = a.updates();
     c.leave().await.expect("leave");
-    let left = tokio::time::timeout(LIMIT, async {
-        loop {
-            if let Some(CallUpdate::ParticipantLeft { participant_id, reason }) = alice_updates.next().await {
-                return (participant_id, reason);
-            }
-        }
+    let left = first_update(&mut alice_updates, "alice hears carol leave", |u| match u {
+        CallUpdate::ParticipantLeft { participant_id, reason } => Some((participant_id, reason)),
+        _ => None,
     })
-    .await
-    .expect("alice hears carol leave");
+    .await;
     assert_eq!((&left.0, left.1), (c.participant_id(), CallLeaveReason::Left));
     wait_until("alice keeps only bob's tracks", LIMIT, || a.remote_tracks().len() == 2).await;
 
@@ -109,6 +101,14 @@ async fn a_late_joiner_gets_everyones_tracks_and_a_screen_share_reaches_the_othe
         })
         .await;
     }
+    // And shares again: the others get it on the line the first share left idle.
+    feed(b.set_screen_share_enabled(true).await.expect("share again").expect("a track"));
+    for (call, who) in [(&a, "alice"), (&c, "carol")] {
+        wait_until(&format!("{who} gets bob's second screen share"), LIMIT, || {
+            call.remote_tracks().iter().any(|t| t.kind() == TrackKind::Screen && t.packets_received() > 10)
+        })
+        .await;
+    }
 }
 
 #[tokio::test]
@@ -145,17 +145,11 @@ async fn with_five_percent_loss_each_way_video_is_repaired_by_retransmission() {
 
 /// Waits until the active speakers are `want`.
 async fn speakers(updates: &mut chatter_sdk::call::CallUpdates, want: Vec<chatter_sdk::ParticipantId>) {
-    tokio::time::timeout(LIMIT, async {
-        loop {
-            if let Some(CallUpdate::ActiveSpeakers(now)) = updates.next().await
-                && now == want
-            {
-                return;
-            }
-        }
+    first_update(updates, &format!("speakers become {want:?}"), |u| match u {
+        CallUpdate::ActiveSpeakers(now) if now == want => Some(()),
+        _ => None,
     })
-    .await
-    .unwrap_or_else(|_| panic!("speakers never became {want:?}"));
+    .await;
 }
 
 /// Sends audio at a loudness (-dBov) the test can change while it runs.

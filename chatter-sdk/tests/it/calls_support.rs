@@ -1,7 +1,7 @@
 //! What the call tests share: joining with synthetic media, waiting for packets.
 
 use crate::harness::{Server, user, wait_until};
-use chatter_sdk::call::{Call, CallOptions, LocalTrack};
+use chatter_sdk::call::{Call, CallOptions, CallUpdate, CallUpdates, LocalTrack};
 use chatter_sdk::model::Visibility;
 use chatter_sdk::protocol::TrackKind;
 use chatter_sdk::{Client, SyncState};
@@ -71,4 +71,21 @@ pub async fn team(server: &Server, names: &[&str]) -> (Vec<Client>, chatter_sdk:
     let others: Vec<_> = clients[1..].iter().map(|c| c.user_id().expect("id")).collect();
     let chat = clients[0].create_group("Call", Visibility::Private, &others).await.expect("group");
     (clients, chat.id)
+}
+
+/// The first update `pick` takes (within the limit), skipping the others.
+pub async fn first_update<T>(
+    updates: &mut CallUpdates,
+    what: &str,
+    mut pick: impl FnMut(CallUpdate) -> Option<T>,
+) -> T {
+    tokio::time::timeout(LIMIT, async {
+        loop {
+            if let Some(found) = updates.next().await.and_then(&mut pick) {
+                return found;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no update: {what}"))
 }

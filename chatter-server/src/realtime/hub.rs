@@ -131,6 +131,9 @@ struct State {
 /// Told of revoked sessions (the SFU drops their call participants).
 pub type RevocationListener = Box<dyn Fn(&[SessionId]) + Send + Sync>;
 
+/// Told of a user removed from a chat (the SFU drops them from its call).
+pub type RemovalListener = Box<dyn Fn(&UserId, &ChatId) + Send + Sync>;
+
 /// Told of call requests and replies between nodes.
 pub type CallListener = Box<dyn Fn(&Broadcast) + Send + Sync>;
 
@@ -144,6 +147,7 @@ pub struct Hub {
     typing: Mutex<HashMap<(UserId, ChatId), Instant>>,
     revocations: OnceLock<RevocationListener>,
     call_messages: OnceLock<CallListener>,
+    removals: OnceLock<RemovalListener>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -169,6 +173,7 @@ impl Hub {
             typing: Mutex::default(),
             revocations: OnceLock::new(),
             call_messages: OnceLock::new(),
+            removals: OnceLock::new(),
         }
     }
 
@@ -198,6 +203,11 @@ impl Hub {
     /// Sets who hears of revoked sessions (once).
     pub fn on_revocation(&self, listener: RevocationListener) {
         let _ = self.revocations.set(listener);
+    }
+
+    /// Sets who hears of users removed from chats (once).
+    pub fn on_removal(&self, listener: RemovalListener) {
+        let _ = self.removals.set(listener);
     }
 
     /// Sets who hears of call requests and replies between nodes (once).
@@ -365,6 +375,9 @@ impl Hub {
                 }
             }
             Broadcast::Notice(Notice::ChatRemoved { user_id, chat_id }) => {
+                if let Some(listener) = self.removals.get() {
+                    listener(user_id, chat_id);
+                }
                 let frame = frames::message(&ServerMessage::ChatRemoved { chat_id: chat_id.clone() });
                 let mut state = self.write();
                 let State { conns, by_user, by_chat, .. } = &mut *state;

@@ -210,7 +210,8 @@ async fn keep_records(
             tracing::warn!(error = %e, "call records not renewed");
         }
         for (chat_id, call_id) in held.difference(&now) {
-            remote.placement.release(chat_id, call_id).await;
+            let chat_still_here = now.iter().any(|(c, _)| c == chat_id);
+            remote.placement.release((!chat_still_here).then_some(chat_id), call_id).await;
         }
         held = now;
         let away: Vec<(SessionId, UserId)> =

@@ -2,7 +2,7 @@
 //! node, and runs requests, packets and timers one at a time (str0m is sans-I/O: the
 //! engine gives each connection its input and sends what it outputs).
 
-use super::peer::{Peer, PeerKey, TrackIn};
+use super::peer::{Offered, Peer, PeerKey, TrackIn};
 use super::speaker::Speakers;
 use super::{CallSink, Request, RunningCall, SfuConfig, SfuError, SfuStats};
 use crate::crypto::RandomIds;
@@ -272,6 +272,8 @@ impl Engine {
                 let publishes = self.peers.get_mut(&key).is_some_and(|p| p.track_in(m.mid).is_some());
                 match (publishes, m.direction.is_receiving()) {
                     (true, false) => self.unpublished(key, m.mid),
+                    // A client sending on a line the server sends on is not publishing.
+                    (false, true) if self.peers.get(&key).is_some_and(|p| p.owns_line(m.mid)) => {}
                     (false, true) => {
                         let kind = self.peers.get_mut(&key).and_then(|p| p.rtc.media(m.mid).map(|x| x.kind()));
                         if let Some(kind) = kind {
@@ -304,12 +306,22 @@ impl Engine {
             track: track.clone(),
         };
         self.sink.to_session(&peer.session_id, ServerMessage::Call(own));
+        let call_id = call.room.call_id().clone();
         let others: Vec<PeerKey> = call.peers.iter().copied().filter(|k| *k != key).collect();
+        let mut on_idle_line = false;
         for other in others {
-            if let Some(p) = self.peers.get_mut(&other) {
-                p.open(key, mid, participant_id.clone(), track.clone());
-                self.mark(other);
+            let Some(p) = self.peers.get_mut(&other) else { continue };
+            // On an idle line the track flows at once: say which it is first.
+            if let Some(seen) = p.open(key, mid, participant_id.clone(), track.clone()) {
+                let event =
+                    CallEvent::Track { call_id: call_id.clone(), participant_id: participant_id.clone(), track: seen };
+                self.sink.to_session(&p.session_id, ServerMessage::Call(event));
+                on_idle_line = true;
             }
+            self.mark(other);
+        }
+        if on_idle_line && video {
+            self.ask_keyframe(key, mid, str0m::media::KeyframeRequestKind::Pli, true);
         }
     }
 
@@ -416,6 +428,27 @@ impl Engine {
                 }
             }
             Request::Stop => {}
+            Request::MemberRemoved { chat_id, user_id } => {
+                let keys: Vec<PeerKey> = self
+                    .calls
+                    .get(&chat_id)
+                    .map(|c| {
+                        c.peers
+                            .iter()
+                            .copied()
+                            .filter(|k| {
+                                self.peers
+                                    .get(k)
+                                    .and_then(|p| c.room.owner(&p.participant_id))
+                                    .is_some_and(|(u, _)| *u == user_id)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for key in keys {
+                    self.remove(key, CallLeaveReason::Removed);
+                }
+            }
             Request::Running { reply } => {
                 let running = self
                     .calls
@@ -537,9 +570,13 @@ impl Engine {
         let Some(peer) = self.peers.get_mut(&key) else { return Err(SfuError::NotInCall) };
         match signal {
             CallSignal::Offer { call_id, sdp } => {
-                if let Some(answer) = peer.accept_offer(&sdp)? {
-                    let answer = CallSignal::Answer { call_id, sdp: answer };
-                    self.sink.to_session(session_id, ServerMessage::CallSignal(answer));
+                let reply = match peer.accept_offer(&sdp, Instant::now())? {
+                    Offered::Answer(sdp) => Some(CallSignal::Answer { call_id, sdp }),
+                    Offered::Crossed(ours) => Some(CallSignal::Offer { call_id, sdp: ours }),
+                    Offered::Ignored => None,
+                };
+                if let Some(reply) = reply {
+                    self.sink.to_session(session_id, ServerMessage::CallSignal(reply));
                 }
             }
             CallSignal::Answer { sdp, .. } => {

@@ -152,6 +152,11 @@ enum Request {
         command: CallCommand,
         reply: oneshot::Sender<Result<(), SfuError>>,
     },
+    /// Drops the user's participants from the chat's call (they left the chat).
+    MemberRemoved {
+        chat_id: ChatId,
+        user_id: UserId,
+    },
     /// Drops every participant of the session (it ended) in every call.
     SessionEnded {
         session_ids: Vec<SessionId>,
@@ -272,6 +277,11 @@ impl Sfu {
     /// SFU: the node is going away.
     pub fn shutdown(&self) {
         let _ = self.requests.send(Request::Stop);
+    }
+
+    /// The user left the chat or was removed: their participants leave its call.
+    pub fn member_removed(&self, chat_id: ChatId, user_id: UserId) {
+        let _ = self.requests.send(Request::MemberRemoved { chat_id, user_id });
     }
 
     /// The calls running on this node.

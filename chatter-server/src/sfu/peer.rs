@@ -4,10 +4,12 @@
 //! go. The server is the impolite peer: a client offer that crosses one of its own is
 //! ignored, and the client rolls back and answers (API.md "Calls").
 //!
-//! A line that stops carrying a track is set inactive and kept for the next track of the
-//! same kind (str0m never reuses a stopped line's slot, so stopping lines would grow the
-//! SDP by one line per track that ever came and went, past the WebSocket's frame limit
-//! in a long call). Receivers learn which track a line carries from `call.track`.
+//! A line that stops carrying a track stays as it is, idle, and carries the next track
+//! of its kind without a renegotiation: str0m never reuses a stopped line's slot (stopping
+//! lines would grow the SDP by one line per track that ever came and went, past the
+//! WebSocket's frame limit in a long call), and an inactive line would stop the
+//! receiver's transceiver for good (webrtc-rs does). Receivers learn which track a line
+//! carries from `call.track`, sent before the first packet of the new track.
 
 use super::SfuError;
 use chatter_core::protocol::Track;
@@ -43,10 +45,9 @@ pub enum OutState {
     Negotiating(Mid),
     /// Flowing.
     Open(Mid),
-    /// To be set inactive (the track is gone).
-    ToStop(Mid),
-    /// Inactive offered, answer awaited; the line is then free for another track.
-    Stopping(Mid),
+    /// The track is gone while its line is being offered: the line is free once the
+    /// answer comes.
+    Gone(Mid),
 }
 
 /// Another participant's track, forwarded to this one.
@@ -62,9 +63,6 @@ pub struct TrackOut {
     pub track: Track,
     /// Negotiation state on this connection.
     pub state: OutState,
-    /// Offered on a line freed by an earlier track (it goes back to the free lines if
-    /// the offer is refused).
-    reused: bool,
 }
 
 impl TrackOut {
@@ -72,9 +70,7 @@ impl TrackOut {
     pub fn seen(&self) -> Track {
         let mid = match self.state {
             OutState::ToOpen => None,
-            OutState::Negotiating(m) | OutState::Open(m) | OutState::ToStop(m) | OutState::Stopping(m) => {
-                Some(m.to_string())
-            }
+            OutState::Negotiating(m) | OutState::Open(m) | OutState::Gone(m) => Some(m.to_string()),
         };
         Track { mid, ..self.track.clone() }
     }
@@ -90,10 +86,11 @@ pub struct Peer {
     pub rtc: Rtc,
     pub ins: Vec<TrackIn>,
     pub outs: Vec<TrackOut>,
-    /// Inactive lines of ours, free for the next track of their kind.
+    /// Idle lines of ours (negotiated, sending nothing), free for the next track of
+    /// their kind.
     free: Vec<(Mid, MediaKind)>,
-    /// The server's offer awaiting the client's answer.
-    pending: Option<SdpPendingOffer>,
+    /// The server's offer awaiting the client's answer, its SDP, and when it was made.
+    pending: Option<(SdpPendingOffer, String, Instant)>,
     /// The client's first offer was answered: the server may offer from now on.
     pub answered: bool,
     /// When the participant joined.
@@ -105,6 +102,20 @@ pub struct Peer {
     /// Remote addresses seen for this connection.
     pub addrs: Vec<SocketAddr>,
 }
+
+/// What a client's offer gets.
+#[derive(Debug)]
+pub enum Offered {
+    /// The answer.
+    Answer(String),
+    /// It crossed the server's own offer, which the client answers.
+    Ignored,
+    /// It crossed the server's own offer made long ago: this one, sent again.
+    Crossed(String),
+}
+
+/// A server offer unanswered this long when the client offers was probably lost.
+const OFFER_LOST_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The outcome of a client's answer.
 #[derive(Debug, Default)]
@@ -144,23 +155,27 @@ impl Peer {
         })
     }
 
-    /// The client's offer: the SDP answer, or `None` when it crosses an offer of ours
-    /// (glare: the client yields).
-    pub fn accept_offer(&mut self, sdp: &str) -> Result<Option<String>, SfuError> {
+    /// The client's offer: the SDP answer; nothing when it crosses an offer of ours
+    /// (glare: the client yields and answers ours); or, when ours has waited so long that
+    /// the client cannot have seen it (lost while its socket was away), ours again.
+    pub fn accept_offer(&mut self, sdp: &str, now: Instant) -> Result<Offered, SfuError> {
         let offer = SdpOffer::from_sdp_string(sdp).map_err(|e| SfuError::Invalid(format!("bad offer: {e}")))?;
-        if self.pending.is_some() {
-            return Ok(None);
+        if let Some((_, ours, made)) = &self.pending {
+            if now.duration_since(*made) < OFFER_LOST_AFTER {
+                return Ok(Offered::Ignored);
+            }
+            return Ok(Offered::Crossed(ours.clone()));
         }
         let answer =
             self.rtc.sdp_api().accept_offer(offer).map_err(|e| SfuError::Invalid(format!("offer refused: {e}")))?;
         self.answered = true;
-        Ok(Some(answer.to_sdp_string()))
+        Ok(Offered::Answer(answer.to_sdp_string()))
     }
 
     /// The client's answer to the server's offer.
     pub fn accept_answer(&mut self, sdp: &str) -> Result<Answered, SfuError> {
         let answer = SdpAnswer::from_sdp_string(sdp).map_err(|e| SfuError::Invalid(format!("bad answer: {e}")))?;
-        let Some(pending) = self.pending.take() else {
+        let Some((pending, _, _)) = self.pending.take() else {
             return Err(SfuError::Invalid("no offer of the server awaits an answer".into()));
         };
         let accepted = self.rtc.sdp_api().accept_answer(pending, answer);
@@ -174,24 +189,16 @@ impl Peer {
                     }
                     OutState::Open(m)
                 }
-                (OutState::Stopping(m), true) => {
+                (OutState::Gone(m), true) => {
                     freed.push((m, media_kind(&out.track)));
-                    OutState::Stopping(m)
+                    OutState::Gone(m)
                 }
-                // Refused: offer the same changes again.
-                (OutState::Negotiating(m), false) => {
-                    if out.reused {
-                        freed.push((m, media_kind(&out.track)));
-                    }
-                    OutState::ToOpen
-                }
-                (OutState::Stopping(m), false) => OutState::ToStop(m),
+                // Refused: the lines were never added; offer the tracks again.
+                (OutState::Negotiating(_), false) => OutState::ToOpen,
                 (state, _) => state,
             };
         }
-        if accepted.is_ok() {
-            self.outs.retain(|o| !matches!(o.state, OutState::Stopping(_)));
-        }
+        self.outs.retain(|o| !matches!(o.state, OutState::Gone(_)));
         self.free.extend(freed);
         accepted.map_err(|e| SfuError::Invalid(format!("answer refused: {e}")))?;
         Ok(done)
@@ -210,37 +217,56 @@ impl Peer {
         Ok(())
     }
 
-    /// Starts forwarding another participant's track here (offered at the next
-    /// negotiation).
-    pub fn open(&mut self, origin: PeerKey, origin_mid: Mid, participant_id: ParticipantId, track: Track) {
-        if self.outs.iter().any(|o| o.origin == origin && o.origin_mid == origin_mid) {
-            return;
+    /// Starts forwarding another participant's track here: at once on an idle line of
+    /// its kind (the track as seen here is answered, to announce before its packets),
+    /// else at the next offer.
+    pub fn open(
+        &mut self,
+        origin: PeerKey,
+        origin_mid: Mid,
+        participant_id: ParticipantId,
+        track: Track,
+    ) -> Option<Track> {
+        let live = |o: &TrackOut| matches!(o.state, OutState::ToOpen | OutState::Negotiating(_) | OutState::Open(_));
+        if self.outs.iter().any(|o| o.origin == origin && o.origin_mid == origin_mid && live(o)) {
+            return None;
         }
-        self.outs.push(TrackOut { origin, origin_mid, participant_id, track, state: OutState::ToOpen, reused: false });
+        let kind = media_kind(&track);
+        let idle = self.free.iter().position(|(_, k)| *k == kind).map(|at| self.free.remove(at).0);
+        let state = idle.map_or(OutState::ToOpen, OutState::Open);
+        let out = TrackOut { origin, origin_mid, participant_id, track, state };
+        let seen = idle.map(|_| out.seen());
+        self.outs.push(out);
+        seen
     }
 
-    /// Stops forwarding a track (or every track of `origin` when `mid` is `None`).
+    /// Stops forwarding a track (or every track of `origin` when `mid` is `None`); its
+    /// line goes idle.
     pub fn close(&mut self, origin: PeerKey, mid: Option<Mid>) {
+        let mut freed = Vec::new();
         self.outs.retain_mut(|o| {
             if o.origin != origin || mid.is_some_and(|m| m != o.origin_mid) {
                 return true;
             }
             match o.state {
                 OutState::ToOpen => false,
-                OutState::Open(m) | OutState::Negotiating(m) => {
-                    o.state = OutState::ToStop(m);
+                OutState::Open(m) => {
+                    freed.push((m, media_kind(&o.track)));
+                    false
+                }
+                OutState::Negotiating(m) => {
+                    o.state = OutState::Gone(m);
                     true
                 }
-                OutState::ToStop(_) | OutState::Stopping(_) => true,
+                OutState::Gone(_) => true,
             }
         });
+        self.free.extend(freed);
     }
 
     /// Whether a server offer may go out now and has something to say.
     pub fn wants_offer(&self) -> bool {
-        self.answered
-            && self.pending.is_none()
-            && self.outs.iter().any(|o| matches!(o.state, OutState::ToOpen | OutState::ToStop(_)))
+        self.answered && self.pending.is_none() && self.outs.iter().any(|o| o.state == OutState::ToOpen)
     }
 
     /// Makes the server's offer: the SDP and the tracks it newly offers, under this
@@ -252,49 +278,28 @@ impl Peer {
         let mut api = self.rtc.sdp_api();
         let mut offered = Vec::new();
         for out in &mut self.outs {
-            match out.state {
-                OutState::ToOpen => {
-                    let kind = media_kind(&out.track);
-                    let mid = match self.free.iter().position(|(_, k)| *k == kind) {
-                        Some(at) => {
-                            let (mid, _) = self.free.remove(at);
-                            api.set_direction(mid, Direction::SendOnly);
-                            out.reused = true;
-                            mid
-                        }
-                        None => {
-                            let stream = Some(out.participant_id.to_string());
-                            out.reused = false;
-                            api.add_media(kind, Direction::SendOnly, stream, Some(out.track.track_id.clone()), None)
-                        }
-                    };
-                    out.state = OutState::Negotiating(mid);
-                    offered.push((out.participant_id.clone(), out.seen()));
-                }
-                OutState::ToStop(mid) => {
-                    api.set_direction(mid, Direction::Inactive);
-                    out.state = OutState::Stopping(mid);
-                }
-                _ => {}
+            if out.state == OutState::ToOpen {
+                let stream = Some(out.participant_id.to_string());
+                let track_id = Some(out.track.track_id.clone());
+                let mid = api.add_media(media_kind(&out.track), Direction::SendOnly, stream, track_id, None);
+                out.state = OutState::Negotiating(mid);
+                offered.push((out.participant_id.clone(), out.seen()));
             }
         }
-        let Some((offer, pending)) = api.apply() else {
-            // Nothing needed the remote's word (lines already inactive): they are free now.
-            let gone: Vec<(Mid, MediaKind)> = self
-                .outs
-                .iter()
-                .filter_map(|o| match o.state {
-                    OutState::Stopping(m) => Some((m, media_kind(&o.track))),
-                    _ => None,
-                })
-                .collect();
-            self.free.extend(gone);
-            self.outs.retain(|o| !matches!(o.state, OutState::Stopping(_)));
-            return None;
-        };
+        let (offer, pending) = api.apply()?;
         tracing::debug!(participant = %self.participant_id, opened = offered.len(), "server offer");
-        self.pending = Some(pending);
-        Some((offer.to_sdp_string(), offered))
+        let sdp = offer.to_sdp_string();
+        self.pending = Some((pending, sdp.clone(), Instant::now()));
+        Some((sdp, offered))
+    }
+
+    /// Whether `mid` is one of the server's own lines (sending others' tracks, or free).
+    pub fn owns_line(&self, mid: Mid) -> bool {
+        self.free.iter().any(|(m, _)| *m == mid)
+            || self.outs.iter().any(|o| match o.state {
+                OutState::ToOpen => false,
+                OutState::Negotiating(m) | OutState::Open(m) | OutState::Gone(m) => m == mid,
+            })
     }
 
     /// The track published on `mid`, if this participant publishes there.

@@ -23,11 +23,13 @@ pub trait Placement: Send + Sync + std::fmt::Debug {
     /// The node hosting call `call_id`, if any.
     async fn host_of_call(&self, call_id: &CallId) -> Result<Option<String>, SfuError>;
 
-    /// Records (or refreshes) calls running on this node.
+    /// Records (or refreshes) calls running on this node; a chat another node has
+    /// claimed meanwhile stays theirs.
     async fn hold(&self, calls: &[(ChatId, CallId)]) -> Result<(), SfuError>;
 
-    /// Clears the records of a call that ended on this node.
-    async fn release(&self, chat_id: &ChatId, call_id: &CallId);
+    /// Clears the records of a call that ended on this node: its id's, and its chat's
+    /// when given (not when a newer call of the chat runs here).
+    async fn release(&self, chat_id: Option<&ChatId>, call_id: &CallId);
 
     /// Which of `users` have a socket on some node.
     async fn online(&self, users: &[UserId]) -> Result<HashSet<UserId>, SfuError>;

@@ -1,7 +1,7 @@
 //! Calls without media: joining, who hears of it, leaving, limits and refusals. Media
 //! between real WebRTC clients is tested with the SDK (chatter-sdk/tests/calls.rs).
 
-use crate::harness::{Server, test_config};
+use crate::harness::Server;
 use crate::ws_client::Ws;
 use serde_json::json;
 use std::time::Duration;
@@ -63,10 +63,10 @@ async fn members_join_others_hear_of_it_and_the_last_one_out_ends_the_call() {
 
 #[tokio::test]
 async fn only_members_join_and_the_participant_cap_holds() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = test_config(dir.path());
-    config.call_max_participants = 2;
-    let s = Server::start_with(config).await;
+    let s = Server::start_adjusted(|config| {
+        config.call_max_participants = 2;
+    })
+    .await;
     let alice = s.register("alice").await;
     let bob = s.register("bob").await;
     let carol = s.register("carol").await;
@@ -134,10 +134,10 @@ async fn bad_signalling_gets_error_frames_and_nobody_acts_for_another() {
 
 #[tokio::test]
 async fn a_participant_without_a_socket_leaves_after_the_grace_and_a_revoked_one_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = test_config(dir.path());
-    config.call_socket_grace_secs = 1;
-    let s = Server::start_with(config).await;
+    let s = Server::start_adjusted(|config| {
+        config.call_socket_grace_secs = 1;
+    })
+    .await;
     let alice = s.register("alice").await;
     let bob = s.register("bob").await;
     let carol = s.register("carol").await;
@@ -166,13 +166,14 @@ async fn a_participant_without_a_socket_leaves_after_the_grace_and_a_revoked_one
 
 #[tokio::test]
 async fn join_hands_out_stun_and_time_limited_turn_credentials() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = test_config(dir.path());
-    config.stun_urls = vec!["stun:stun.example.org:3478".into()];
-    config.turn_urls = vec!["turn:turn.example.org:3478?transport=udp".into(), "turns:turn.example.org:5349".into()];
-    config.turn_secret = Some("north-wind".into());
-    config.turn_ttl_secs = 600;
-    let s = Server::start_with(config).await;
+    let s = Server::start_adjusted(|config| {
+        config.stun_urls = vec!["stun:stun.example.org:3478".into()];
+        config.turn_urls =
+            vec!["turn:turn.example.org:3478?transport=udp".into(), "turns:turn.example.org:5349".into()];
+        config.turn_secret = Some("north-wind".into());
+        config.turn_ttl_secs = 600;
+    })
+    .await;
     let alice = s.register("alice").await;
     let chat = s.group(&alice, "Team", "private").await;
     let joined = s.post(&format!("/v1/chats/{chat}/call")).by(&alice).send().await.expect(200);
@@ -191,4 +192,22 @@ async fn join_hands_out_stun_and_time_limited_turn_credentials() {
         std::time::UNIX_EPOCH + Duration::from_secs(expiry),
     );
     assert_eq!(servers[1]["credential"].as_str(), Some(expected.1.as_str()));
+}
+
+#[tokio::test]
+async fn a_member_removed_from_the_chat_leaves_its_call() {
+    let s = Server::start().await;
+    let alice = s.register("alice").await;
+    let bob = s.register("bob").await;
+    let chat = s.group(&alice, "Team", "private").await;
+    s.add(&chat, &alice, &bob).await;
+    let mut a = Ws::connect(&s, &alice).await;
+    let _b = Ws::connect(&s, &bob).await;
+    s.post(&format!("/v1/chats/{chat}/call")).by(&alice).send().await.expect(200);
+    let bob_pid = s.post(&format!("/v1/chats/{chat}/call")).by(&bob).send().await.expect(200)["participant_id"].clone();
+    s.delete(&format!("/v1/chats/{chat}/members/{}", bob.id)).by(&alice).send().await.expect(204);
+    let left = a.next_of("call.participant_left").await;
+    assert_eq!((&left["participant_id"], left["reason"].as_str()), (&bob_pid, Some("removed")));
+    let info = s.get(&format!("/v1/chats/{chat}/call")).by(&alice).send().await.expect(200);
+    assert_eq!(info["participants"].as_array().unwrap().len(), 1);
 }

@@ -122,6 +122,16 @@ impl Server {
         s
     }
 
+    /// A server on a fresh temp data dir, its configuration adjusted by `adjust`.
+    pub async fn start_adjusted(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = test_config(dir.path());
+        adjust(&mut config);
+        let mut s = Self::start_with(config).await;
+        s.dir = Some(dir);
+        s
+    }
+
     /// A server with this configuration (on a fresh Postgres database when the suite
     /// runs against Postgres and the configuration names none).
     pub async fn start_with(mut config: Config) -> Self {

@@ -12,6 +12,19 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 use std::time::Duration;
 
+/// Renews records that name this node or nobody (never another node's claim).
+static HOLD: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        r"
+for i, key in ipairs(KEYS) do
+  local v = redis.call('GET', key)
+  if v == false or v == ARGV[1] then redis.call('SET', key, ARGV[1], 'PX', ARGV[2]) end
+end
+return 0
+",
+    )
+});
+
 /// Deletes a record only if it still names this node.
 static RELEASE: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(
@@ -49,6 +62,11 @@ impl RedisPlacement {
         Self { conn, keys, node, ttl }
     }
 
+    /// The node a record names.
+    async fn node_in(&self, key: String) -> Result<Option<String>, SfuError> {
+        redis::cmd("GET").arg(key).query_async(&mut self.conn.clone()).await.map_err(unavailable)
+    }
+
     fn millis(&self) -> u64 {
         self.ttl.as_millis().max(1) as u64
     }
@@ -84,45 +102,34 @@ impl Placement for RedisPlacement {
     }
 
     async fn host_of_chat(&self, chat_id: &ChatId) -> Result<Option<String>, SfuError> {
-        redis::cmd("GET")
-            .arg(self.keys.call(chat_id.as_str()))
-            .query_async(&mut self.conn.clone())
-            .await
-            .map_err(unavailable)
+        self.node_in(self.keys.call(chat_id.as_str())).await
     }
 
     async fn host_of_call(&self, call_id: &CallId) -> Result<Option<String>, SfuError> {
-        redis::cmd("GET")
-            .arg(self.keys.call_id(call_id.as_str()))
-            .query_async(&mut self.conn.clone())
-            .await
-            .map_err(unavailable)
+        self.node_in(self.keys.call_id(call_id.as_str())).await
     }
 
     async fn hold(&self, calls: &[(ChatId, CallId)]) -> Result<(), SfuError> {
         if calls.is_empty() {
             return Ok(());
         }
-        let mut pipe = redis::pipe();
-        for (chat_id, call_id) in calls {
-            pipe.cmd("SET").arg(self.keys.call(chat_id.as_str())).arg(&self.node).arg("PX").arg(self.millis()).ignore();
-            pipe.cmd("SET")
-                .arg(self.keys.call_id(call_id.as_str()))
-                .arg(&self.node)
-                .arg("PX")
-                .arg(self.millis())
-                .ignore();
+        let mut script = HOLD.key(self.keys.call(calls[0].0.as_str()));
+        for (i, (chat_id, call_id)) in calls.iter().enumerate() {
+            if i > 0 {
+                script.key(self.keys.call(chat_id.as_str()));
+            }
+            script.key(self.keys.call_id(call_id.as_str()));
         }
-        pipe.query_async::<()>(&mut self.conn.clone()).await.map_err(unavailable)
+        script.arg(&self.node).arg(self.millis());
+        script.invoke_async::<i64>(&mut self.conn.clone()).await.map(|_| ()).map_err(unavailable)
     }
 
-    async fn release(&self, chat_id: &ChatId, call_id: &CallId) {
-        let released: redis::RedisResult<i64> = RELEASE
-            .key(self.keys.call(chat_id.as_str()))
-            .key(self.keys.call_id(call_id.as_str()))
-            .arg(&self.node)
-            .invoke_async(&mut self.conn.clone())
-            .await;
+    async fn release(&self, chat_id: Option<&ChatId>, call_id: &CallId) {
+        let mut script = RELEASE.key(self.keys.call_id(call_id.as_str()));
+        if let Some(chat_id) = chat_id {
+            script.key(self.keys.call(chat_id.as_str()));
+        }
+        let released: redis::RedisResult<i64> = script.arg(&self.node).invoke_async(&mut self.conn.clone()).await;
         if let Err(e) = released {
             tracing::debug!(error = %e, "call records left to expire");
         }
