@@ -9,10 +9,7 @@ use std::time::Duration;
 #[tokio::test]
 async fn members_join_others_hear_of_it_and_the_last_one_out_ends_the_call() {
     let s = Server::start().await;
-    let alice = s.register("alice").await;
-    let bob = s.register("bob").await;
-    let chat = s.group(&alice, "Team", "private").await;
-    s.add(&chat, &alice, &bob).await;
+    let ([alice, bob], chat) = s.team(["alice", "bob"]).await;
     let mut a = Ws::connect(&s, &alice).await;
     let mut b = Ws::connect(&s, &bob).await;
     s.get(&format!("/v1/chats/{chat}/call")).by(&alice).send().await.expect_error(404, "not_found");
@@ -97,10 +94,7 @@ async fn only_members_join_and_the_participant_cap_holds() {
 #[tokio::test]
 async fn bad_signalling_gets_error_frames_and_nobody_acts_for_another() {
     let s = Server::start().await;
-    let alice = s.register("alice").await;
-    let bob = s.register("bob").await;
-    let chat = s.group(&alice, "Team", "private").await;
-    s.add(&chat, &alice, &bob).await;
+    let ([alice, bob], chat) = s.team(["alice", "bob"]).await;
     let mut a = Ws::connect(&s, &alice).await;
     let mut b = Ws::connect(&s, &bob).await;
     let joined = s.post(&format!("/v1/chats/{chat}/call")).by(&alice).send().await.expect(200);
@@ -138,12 +132,7 @@ async fn a_participant_without_a_socket_leaves_after_the_grace_and_a_revoked_one
         config.call_socket_grace_secs = 1;
     })
     .await;
-    let alice = s.register("alice").await;
-    let bob = s.register("bob").await;
-    let carol = s.register("carol").await;
-    let chat = s.group(&alice, "Team", "private").await;
-    s.add(&chat, &alice, &bob).await;
-    s.add(&chat, &alice, &carol).await;
+    let ([alice, bob, carol], chat) = s.team(["alice", "bob", "carol"]).await;
     let mut a = Ws::connect(&s, &alice).await;
     let c = Ws::connect(&s, &carol).await;
     s.post(&format!("/v1/chats/{chat}/call")).by(&alice).send().await.expect(200);
@@ -197,10 +186,7 @@ async fn join_hands_out_stun_and_time_limited_turn_credentials() {
 #[tokio::test]
 async fn a_member_removed_from_the_chat_leaves_its_call() {
     let s = Server::start().await;
-    let alice = s.register("alice").await;
-    let bob = s.register("bob").await;
-    let chat = s.group(&alice, "Team", "private").await;
-    s.add(&chat, &alice, &bob).await;
+    let ([alice, bob], chat) = s.team(["alice", "bob"]).await;
     let mut a = Ws::connect(&s, &alice).await;
     let _b = Ws::connect(&s, &bob).await;
     s.post(&format!("/v1/chats/{chat}/call")).by(&alice).send().await.expect(200);

@@ -341,6 +341,20 @@ impl Server {
             .expect(201);
     }
 
+    /// Registers `names` and puts them in a private group "Team" owned by the first.
+    pub async fn team<const N: usize>(&self, names: [&str; N]) -> ([TestUser; N], String) {
+        let mut users = Vec::with_capacity(N);
+        for name in names {
+            users.push(self.register(name).await);
+        }
+        let chat = self.group(&users[0], "Team", "private").await;
+        for user in &users[1..] {
+            self.add(&chat, &users[0], user).await;
+        }
+        let Ok(users) = <[TestUser; N]>::try_from(users) else { unreachable!("N names make N users") };
+        (users, chat)
+    }
+
     /// Makes `user` an admin of `chat` as `owner`.
     pub async fn make_admin(&self, chat: &str, owner: &TestUser, user: &TestUser) {
         self.patch(&format!("/v1/chats/{chat}/members/{}", user.id))
