@@ -5,6 +5,8 @@
 //! ([`Clock`], [`IdGenerator`], [`Credentials`]), so the same code runs in the server, in
 //! apps and in the browser (`wasm32-unknown-unknown`).
 
+#![warn(missing_docs)]
+
 pub mod call;
 pub mod error;
 pub mod id;

@@ -203,7 +203,14 @@ impl CallTask {
     }
 
     fn event(&mut self, event: CallEvent) -> Result<(), Over> {
-        let before = lock(&self.shared.view).clone();
+        // A track event says a mute changed only against the track as it was.
+        let was_muted = match &event {
+            CallEvent::Track { participant_id, track, .. } => lock(&self.shared.view)
+                .participant(participant_id)
+                .and_then(|p| p.tracks.iter().find(|t| t.track_id == track.track_id))
+                .map(|t| t.muted),
+            _ => None,
+        };
         lock(&self.shared.view).apply(&event);
         match event {
             CallEvent::ParticipantJoined { participant, .. } => self.update(CallUpdate::ParticipantJoined(participant)),
@@ -216,16 +223,12 @@ impl CallTask {
                 }
             }
             CallEvent::Track { participant_id, track, .. } => {
-                let was = before
-                    .participant(&participant_id)
-                    .and_then(|p| p.tracks.iter().find(|t| t.track_id == track.track_id))
-                    .map(|t| t.muted);
                 if participant_id != self.me
                     && let Some(mid) = &track.mid
                 {
                     self.attach(mid);
                 }
-                if was.is_some_and(|m| m != track.muted) {
+                if was_muted.is_some_and(|m| m != track.muted) {
                     self.update(CallUpdate::TrackMuted { participant_id, track });
                 }
             }

@@ -56,11 +56,6 @@ impl Calls {
         Self { sfu, remote: Some(remote) }
     }
 
-    /// This node's SFU.
-    pub fn sfu(&self) -> &Sfu {
-        &self.sfu
-    }
-
     /// Joins the chat's call (see [`Sfu::join`]) on whichever node hosts it.
     pub async fn join(&self, chat_id: ChatId, user_id: UserId, session_id: SessionId) -> Result<JoinedCall, SfuError> {
         let Some(remote) = &self.remote else { return self.sfu.join(chat_id, user_id, session_id).await };

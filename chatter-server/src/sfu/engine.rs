@@ -508,18 +508,9 @@ impl Engine {
             self.calls.insert(chat_id.clone(), Call { room, peers: Vec::new(), speakers: Speakers::default() });
         }
         let Some(call) = self.calls.get_mut(&chat_id) else { return Err(SfuError::NoCall) };
-        let participant = match call.room.join(participant_id.clone(), user_id.clone(), peer.session_id.clone()) {
-            Ok(p) => p,
-            Err(RoomError::Full { max }) => {
-                if call.room.is_empty() {
-                    let id = call.room.call_id().clone();
-                    self.calls.remove(&chat_id);
-                    self.call_ids.remove(&id);
-                }
-                return Err(SfuError::Full { max });
-            }
-            Err(e) => return Err(SfuError::Invalid(e.to_string())),
-        };
+        // A room is never empty and full at once: a refused join leaves no empty call.
+        let participant =
+            call.room.join(participant_id.clone(), user_id.clone(), peer.session_id.clone()).map_err(room_error)?;
         self.next_key += 1;
         // Everything published so far is offered once the client's first offer is answered.
         for other in &call.peers {

@@ -15,7 +15,8 @@ impl Engine {
         let Some(track) = peer.track_in(data.mid) else { return };
         let video = track.video;
         let chat_id = peer.chat_id.clone();
-        let participant_id = peer.participant_id.clone();
+        // Only audio carries the level speaker detection reads.
+        let speaking = if video { None } else { data.ext_vals.audio_level.map(|l| (peer.participant_id.clone(), l)) };
         if !data.contiguous {
             self.discontinuities += 1;
         }
@@ -24,7 +25,7 @@ impl Engine {
             self.ask_keyframe(from, data.mid, KeyframeRequestKind::Pli, false);
         }
         let Some(call) = self.calls.get_mut(&chat_id) else { return };
-        if !video && let Some(level) = data.ext_vals.audio_level {
+        if let Some((participant_id, level)) = speaking {
             call.speakers.observe(&participant_id, level, now);
         }
         for &key in &call.peers {

@@ -208,7 +208,6 @@ pub struct SfuStats {
 pub struct Sfu {
     requests: mpsc::UnboundedSender<Request>,
     local_addr: SocketAddr,
-    config: Arc<SfuConfig>,
 }
 
 impl Sfu {
@@ -219,19 +218,13 @@ impl Sfu {
         let socket = tokio::net::UdpSocket::from_std(socket)?;
         let local_addr = socket.local_addr()?;
         let (requests, inbox) = mpsc::unbounded_channel();
-        let config = Arc::new(config);
-        engine::Engine::new(socket, config.clone(), sink)?.spawn(inbox);
-        Ok(Self { requests, local_addr, config })
+        engine::Engine::new(socket, Arc::new(config), sink)?.spawn(inbox);
+        Ok(Self { requests, local_addr })
     }
 
     /// The bound UDP address.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
-    }
-
-    /// How the SFU runs.
-    pub fn config(&self) -> &SfuConfig {
-        &self.config
     }
 
     async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Request) -> Result<T, SfuError> {
