@@ -18,7 +18,8 @@ clippy:
 wasm:
 	cargo build -p chatter-core -p chatter-sdk --target wasm32-unknown-unknown
 
-# The benchmarks (release builds): fanout against the `ws` peer, then e2e-send on two
-# nodes with a throwaway Postgres and Redis; results on stdout and in target/bench-*.md.
+# The benchmarks (release builds): fanout against the `ws` peer, e2e-send on two nodes
+# with a throwaway Postgres and Redis, then sfu-audio; results on stdout and in
+# target/bench-*.md.
 bench:
 	./scripts/bench.sh

@@ -45,6 +45,8 @@ target/debug/chatter-bench fanout --server-bin target/debug/chatter-server \
 target/debug/chatter-bench e2e-send --server-bin target/debug/chatter-server \
   --database-url "$CHATTER_TEST_DATABASE_URL" --redis-url "$CHATTER_TEST_REDIS_URL" \
   --chats 4 --members 3 --start-rate 20 --max-steps 2 --step-secs 0.5 --p99-ms 1000 --require-pass
+target/debug/chatter-bench sfu-audio --server-bin target/debug/chatter-server \
+  --publishers 2 --start-subscribers 3 --max-steps 2 --step-secs 1 --require-pass
 
 echo
 echo "all checks passed"

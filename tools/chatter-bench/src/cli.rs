@@ -20,6 +20,47 @@ pub enum Scenario {
     /// HTTP sends into many chats over several nodes on Postgres and Redis, delivered
     /// over WebSockets to every member, at a rising rate.
     E2eSend(E2eSendArgs),
+    /// P publishers and a rising number of subscribers in one call, audio forwarded by
+    /// the SFU to everyone.
+    SfuAudio(SfuAudioArgs),
+}
+
+/// Settings of the sfu-audio scenario.
+#[derive(Args, Debug, Clone)]
+pub struct SfuAudioArgs {
+    /// The chatter-server binary to measure.
+    #[arg(long, default_value = "target/release/chatter-server")]
+    pub server_bin: PathBuf,
+    /// Participants sending audio.
+    #[arg(long, default_value_t = 4)]
+    pub publishers: usize,
+    /// Subscribers (receiving only) in the first step.
+    #[arg(long, default_value_t = 100)]
+    pub start_subscribers: usize,
+    /// Each step's subscribers are the last one's times this.
+    #[arg(long, default_value_t = 1.5)]
+    pub factor: f64,
+    /// Subscribers at most.
+    #[arg(long, default_value_t = 20_000)]
+    pub max_subscribers: usize,
+    /// Steps at most.
+    #[arg(long, default_value_t = 12)]
+    pub max_steps: usize,
+    /// Seconds each step measures for.
+    #[arg(long, default_value_t = 5.0)]
+    pub step_secs: f64,
+    /// The share of packets a step may lose (0.001: 0.1%).
+    #[arg(long, default_value_t = 0.001)]
+    pub max_loss: f64,
+    /// Extra flags for chatter-server, space-separated.
+    #[arg(long, default_value = "", allow_hyphen_values = true)]
+    pub server_args: String,
+    /// Fail (exit non-zero) unless at least one step passes.
+    #[arg(long)]
+    pub require_pass: bool,
+    /// Also write the report to this file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Settings of the e2e-send scenario.
