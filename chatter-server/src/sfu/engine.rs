@@ -2,6 +2,7 @@
 //! node, and runs requests, packets and timers one at a time (str0m is sans-I/O: the
 //! engine gives each connection its input and sends what it outputs).
 
+use super::outbox::Outbox;
 use super::peer::{Offered, Peer, PeerKey, TrackIn};
 use super::speaker::Speakers;
 use super::{CallSink, Request, RunningCall, SfuConfig, SfuError, SfuStats};
@@ -48,6 +49,8 @@ pub(super) struct Engine {
     pub peers: HashMap<PeerKey, Peer>,
     by_addr: HashMap<SocketAddr, PeerKey>,
     next_key: PeerKey,
+    /// Datagrams to send at the end of the round.
+    outbox: Outbox,
     /// Connections with output to poll.
     pub dirty: Dirty,
     /// Connections' wake-up times (stale entries are skipped).
@@ -81,6 +84,7 @@ impl Engine {
             peers: HashMap::new(),
             by_addr: HashMap::new(),
             next_key: 1,
+            outbox: Outbox::default(),
             dirty: Dirty::default(),
             wakes: BinaryHeap::new(),
             forwarded: 0,
@@ -202,6 +206,7 @@ impl Engine {
         while let Some(key) = self.dirty.next() {
             self.poll(key);
         }
+        self.flush();
         let now = Instant::now();
         let mut said = Vec::new();
         for call in self.calls.values_mut() {
@@ -217,7 +222,17 @@ impl Engine {
         }
     }
 
+    fn flush(&mut self) {
+        let dropped = self.outbox.flush(&self.socket);
+        if dropped > 0 {
+            tracing::trace!(dropped, "rtc sends dropped");
+        }
+    }
+
     fn poll(&mut self, key: PeerKey) {
+        // Timeouts already due are handled here, not through the wake-up heap: a written
+        // frame is packetized on the next timeout, which str0m asks for at once.
+        let mut due_now = 0;
         loop {
             let Some(peer) = self.peers.get_mut(&key) else { return };
             if !peer.rtc.is_alive() {
@@ -236,6 +251,16 @@ impl Engine {
             }
             match peer.rtc.poll_output() {
                 Ok(Output::Timeout(at)) => {
+                    let now = Instant::now();
+                    if at <= now && due_now < 4 {
+                        due_now += 1;
+                        if let Err(e) = peer.rtc.handle_input(Input::Timeout(now)) {
+                            tracing::debug!(error = %e, "rtc timeout");
+                            self.remove(key, CallLeaveReason::IceFailed);
+                            return;
+                        }
+                        continue;
+                    }
                     if peer.wake != at {
                         peer.wake = at;
                         self.wakes.push(Reverse((at, key)));
@@ -243,8 +268,8 @@ impl Engine {
                     return;
                 }
                 Ok(Output::Transmit(t)) => {
-                    if let Err(e) = self.socket.try_send_to(&t.contents, t.destination) {
-                        tracing::trace!(error = %e, "rtc send dropped");
+                    if self.outbox.push(&t.contents, t.destination) {
+                        self.flush();
                     }
                 }
                 Ok(Output::Event(event)) => self.event(key, event),

@@ -3,7 +3,7 @@
 //! receiver's NACKs and asks its publisher again on loss, so video recovers on every leg.
 
 use super::engine::Engine;
-use super::peer::PeerKey;
+use super::peer::{OutState, PeerKey, TrackOut};
 use std::time::Instant;
 use str0m::media::{KeyframeRequest, KeyframeRequestKind, MediaData};
 
@@ -33,9 +33,21 @@ impl Engine {
                 continue;
             }
             let Some(receiver) = self.peers.get_mut(&key) else { continue };
-            let Some(mid) = receiver.open_out(from, data.mid) else { continue };
+            let open = |o: &&mut TrackOut| {
+                o.origin == from && o.origin_mid == data.mid && matches!(o.state, OutState::Open(_))
+            };
+            let Some(out) = receiver.outs.iter_mut().find(open) else { continue };
+            let OutState::Open(mid) = out.state else { continue };
             let Some(writer) = receiver.rtc.writer(mid) else { continue };
-            let Some(pt) = writer.match_params(data.params) else { continue };
+            // The receiver's payload type for the publisher's, looked up once per pair.
+            let pt = match out.pt {
+                Some((theirs, ours)) if theirs == data.pt => ours,
+                _ => {
+                    let Some(ours) = writer.match_params(data.params) else { continue };
+                    out.pt = Some((data.pt, ours));
+                    ours
+                }
+            };
             match writer.write(pt, data.network_time, data.time, data.data.clone()) {
                 Ok(()) => {
                     self.forwarded += 1;

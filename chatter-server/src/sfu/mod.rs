@@ -15,6 +15,7 @@ mod calls;
 mod engine;
 mod forward;
 mod ice;
+mod outbox;
 mod peer;
 mod placement;
 mod remote;
@@ -215,6 +216,7 @@ impl Sfu {
     pub fn start(config: SfuConfig, sink: Arc<dyn CallSink>) -> Result<Self, SfuError> {
         let socket = std::net::UdpSocket::bind(config.bind)?;
         socket.set_nonblocking(true)?;
+        outbox::enlarge_buffers(&socket);
         let socket = tokio::net::UdpSocket::from_std(socket)?;
         let local_addr = socket.local_addr()?;
         let (requests, inbox) = mpsc::unbounded_channel();

@@ -17,7 +17,7 @@ use chatter_core::{ChatId, ParticipantId, SessionId};
 use std::net::SocketAddr;
 use std::time::Instant;
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
-use str0m::media::{Direction, MediaKind, Mid};
+use str0m::media::{Direction, MediaKind, Mid, Pt};
 use str0m::{Candidate, Rtc};
 
 /// A peer connection's key in the engine.
@@ -63,6 +63,8 @@ pub struct TrackOut {
     pub track: Track,
     /// Negotiation state on this connection.
     pub state: OutState,
+    /// The publisher's payload type and this connection's for it, once matched.
+    pub pt: Option<(Pt, Pt)>,
 }
 
 impl TrackOut {
@@ -234,7 +236,7 @@ impl Peer {
         let kind = media_kind(&track);
         let idle = self.free.iter().position(|(_, k)| *k == kind).map(|at| self.free.remove(at).0);
         let state = idle.map_or(OutState::ToOpen, OutState::Open);
-        let out = TrackOut { origin, origin_mid, participant_id, track, state };
+        let out = TrackOut { origin, origin_mid, participant_id, track, state, pt: None };
         let seen = idle.map(|_| out.seen());
         self.outs.push(out);
         seen
@@ -305,14 +307,6 @@ impl Peer {
     /// The track published on `mid`, if this participant publishes there.
     pub fn track_in(&mut self, mid: Mid) -> Option<&mut TrackIn> {
         self.ins.iter_mut().find(|t| t.mid == mid)
-    }
-
-    /// The forwarded track open on this connection for `origin`'s `origin_mid`.
-    pub fn open_out(&self, origin: PeerKey, origin_mid: Mid) -> Option<Mid> {
-        self.outs.iter().find_map(|o| match o.state {
-            OutState::Open(m) if o.origin == origin && o.origin_mid == origin_mid => Some(m),
-            _ => None,
-        })
     }
 
     /// The forwarded track on this connection's `mid`.

@@ -13,6 +13,9 @@ use std::os::fd::AsRawFd;
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
+/// Socket buffer sizes asked for, in bytes.
+const BUFFER: usize = 32 << 20;
+
 /// A datagram read from the socket.
 #[derive(Debug, Clone, Copy)]
 pub struct Datagram {
@@ -37,9 +40,14 @@ impl SharedSocket {
         let std = StdUdpSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))?;
         std.set_nonblocking(true)?;
         socket::setsockopt(&std, sockopt::Ipv4PacketInfo, &true).map_err(io::Error::from)?;
-        // Bursts of thousands of packets arrive between two reads.
-        let _ = socket::setsockopt(&std, sockopt::RcvBuf, &(8 << 20));
-        let _ = socket::setsockopt(&std, sockopt::SndBuf, &(8 << 20));
+        // Bursts of thousands of packets arrive between two reads: past the system's
+        // limit when allowed to (root), else up to it.
+        if socket::setsockopt(&std, sockopt::RcvBufForce, &BUFFER).is_err() {
+            let _ = socket::setsockopt(&std, sockopt::RcvBuf, &BUFFER);
+        }
+        if socket::setsockopt(&std, sockopt::SndBufForce, &BUFFER).is_err() {
+            let _ = socket::setsockopt(&std, sockopt::SndBuf, &BUFFER);
+        }
         let port = std.local_addr()?.port();
         Ok(Self { socket: UdpSocket::from_std(std)?, port })
     }
