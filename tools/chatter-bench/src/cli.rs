@@ -52,6 +52,10 @@ pub struct SfuAudioArgs {
     /// The share of packets a step may lose (0.001: 0.1%).
     #[arg(long, default_value_t = 0.001)]
     pub max_loss: f64,
+    /// The p99 send-to-receive latency a step may have, in milliseconds (past it the
+    /// SFU is queueing, not keeping up).
+    #[arg(long, default_value_t = 100.0)]
+    pub p99_ms: f64,
     /// Extra flags for chatter-server, space-separated.
     #[arg(long, default_value = "", allow_hyphen_values = true)]
     pub server_args: String,
