@@ -59,12 +59,9 @@ pub struct SfuAudioArgs {
     /// Extra flags for chatter-server, space-separated.
     #[arg(long, default_value = "", allow_hyphen_values = true)]
     pub server_args: String,
-    /// Fail (exit non-zero) unless at least one step passes.
-    #[arg(long)]
-    pub require_pass: bool,
-    /// Also write the report to this file.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    /// What becomes of the report.
+    #[command(flatten)]
+    pub outcome: OutcomeArgs,
 }
 
 /// Settings of the e2e-send scenario.
@@ -100,12 +97,9 @@ pub struct E2eSendArgs {
     /// HTTP requests in flight at most (more due sends count as not sent in time).
     #[arg(long, default_value_t = 512)]
     pub in_flight: usize,
-    /// Fail (exit non-zero) unless at least one step passes.
-    #[arg(long)]
-    pub require_pass: bool,
-    /// Also write the report to this file.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    /// What becomes of the report.
+    #[command(flatten)]
+    pub outcome: OutcomeArgs,
 }
 
 /// Settings of the fanout scenario.
@@ -132,12 +126,9 @@ pub struct FanoutArgs {
     /// Extra flags for chatter-server (e.g. `--ws-flush-ms=20`), space-separated.
     #[arg(long, default_value = "", allow_hyphen_values = true)]
     pub server_args: String,
-    /// Fail (exit non-zero) unless every server passes at least one step.
-    #[arg(long)]
-    pub require_pass: bool,
-    /// Also write the report to this file.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    /// What becomes of the report.
+    #[command(flatten)]
+    pub outcome: OutcomeArgs,
 }
 
 /// The steps of a scenario (shared by every scenario).
@@ -159,4 +150,15 @@ pub struct StepArgs {
     /// Bytes of text per message.
     #[arg(long, default_value_t = 100)]
     pub message_bytes: usize,
+}
+
+/// What becomes of a scenario's report (shared by every scenario).
+#[derive(Args, Debug, Clone, Default)]
+pub struct OutcomeArgs {
+    /// Fail (exit non-zero) unless every server measured passes at least one step.
+    #[arg(long)]
+    pub require_pass: bool,
+    /// Also write the report to this file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }

@@ -9,6 +9,7 @@ use crate::procstat;
 use crate::rawws;
 use crate::receive::{self, StepStats};
 use crate::targets::{self, Target};
+use crate::{finish, ms};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -214,17 +215,7 @@ pub async fn run(args: E2eSendArgs) -> Result<String, BenchError> {
     }
     let rss: Vec<u64> = nodes.iter().map(|n| procstat::memory(n.pid()).map(|(_, peak)| peak).unwrap_or(0)).collect();
     let text = report(&steps, &args, &rss);
-    if args.require_pass && !steps.iter().any(|s| s.passed) {
-        return Err(BenchError::NoPass(text));
-    }
-    if let Some(path) = &args.out {
-        std::fs::write(path, &text)?;
-    }
-    Ok(text)
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
+    finish(text, steps.iter().any(|s| s.passed), &args.outcome)
 }
 
 fn report(steps: &[Step], args: &E2eSendArgs, rss: &[u64]) -> String {

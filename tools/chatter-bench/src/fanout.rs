@@ -7,6 +7,7 @@ use crate::procstat;
 use crate::rawws;
 use crate::receive::{self, StepStats};
 use crate::targets::{self, Target};
+use crate::{finish, ms};
 use futures::{SinkExt, StreamExt};
 use serde_json::json;
 use std::fmt::Write as _;
@@ -182,11 +183,6 @@ async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchErr
     Ok(Outcome { name: target.name.clone(), steps, rss_peak })
 }
 
-/// A duration in milliseconds, for the report.
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
 fn report(outcomes: &[Outcome], args: &FanoutArgs) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -256,11 +252,5 @@ pub async fn run(args: FanoutArgs) -> Result<String, BenchError> {
         outcomes.push(measure(&target, &args).await?);
     }
     let text = report(&outcomes, &args);
-    if args.require_pass && outcomes.iter().any(|o| o.best().is_none()) {
-        return Err(BenchError::NoPass(text));
-    }
-    if let Some(path) = &args.out {
-        std::fs::write(path, &text)?;
-    }
-    Ok(text)
+    finish(text, outcomes.iter().all(|o| o.best().is_some()), &args.outcome)
 }

@@ -28,6 +28,9 @@ mod targets;
 
 pub use cli::{Cli, Scenario};
 
+use cli::OutcomeArgs;
+use std::time::Duration;
+
 use thiserror::Error;
 
 /// Why a benchmark could not run.
@@ -57,4 +60,21 @@ pub async fn run(cli: Cli) -> Result<String, BenchError> {
         Scenario::E2eSend(args) => e2e_send::run(args).await,
         Scenario::SfuAudio(args) => sfu_audio::run(args).await,
     }
+}
+
+/// Ends a scenario: the report, written to the file asked for; an error (carrying the
+/// report) when a pass was required and some server passed no step.
+fn finish(text: String, all_passed_a_step: bool, outcome: &OutcomeArgs) -> Result<String, BenchError> {
+    if outcome.require_pass && !all_passed_a_step {
+        return Err(BenchError::NoPass(text));
+    }
+    if let Some(path) = &outcome.out {
+        std::fs::write(path, &text)?;
+    }
+    Ok(text)
+}
+
+/// A duration in milliseconds, for the reports.
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }

@@ -17,6 +17,7 @@ use crate::BenchError;
 use crate::cli::SfuAudioArgs;
 use crate::procstat;
 use crate::targets;
+use crate::{finish, ms};
 use load::{Load, PACKETS_PER_SECOND};
 use serde_json::{Value, json};
 use signal::Venue;
@@ -231,17 +232,7 @@ pub async fn run(args: SfuAudioArgs) -> Result<String, BenchError> {
     }
     let rss = procstat::memory(server.pid()).map(|(_, peak)| peak).unwrap_or(0);
     let text = report(&steps, &args, rss);
-    if args.require_pass && !steps.iter().any(|s| s.passed) {
-        return Err(BenchError::NoPass(text));
-    }
-    if let Some(path) = &args.out {
-        std::fs::write(path, &text)?;
-    }
-    Ok(text)
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
+    finish(text, steps.iter().any(|s| s.passed), &args.outcome)
 }
 
 fn report(steps: &[Step], args: &SfuAudioArgs, rss: u64) -> String {
@@ -321,8 +312,7 @@ mod tests {
             max_loss: 0.001,
             p99_ms: 100.0,
             server_args: String::new(),
-            require_pass: false,
-            out: None,
+            outcome: Default::default(),
         };
         assert_eq!(ladder(&args), [100, 150, 225, 338]);
         assert_eq!(ladder(&SfuAudioArgs { max_steps: 2, ..args }), [100, 150]);
