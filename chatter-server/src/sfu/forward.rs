@@ -53,7 +53,13 @@ impl Engine {
                     self.forwarded += 1;
                     self.dirty.mark(key);
                 }
-                Err(e) => tracing::debug!(error = %e, "forward"),
+                Err(e) => {
+                    // A payload type str0m has since given another codec: match again next time.
+                    if matches!(e, str0m::RtcError::UnknownPt(_)) {
+                        out.pt = None;
+                    }
+                    tracing::debug!(error = %e, "forward");
+                }
             }
         }
     }

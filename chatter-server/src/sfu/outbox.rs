@@ -52,29 +52,39 @@ impl Outbox {
     /// Sends everything queued without waiting; answers how many datagrams a full
     /// socket buffer dropped (as a congested network would).
     pub fn flush(&mut self, socket: &UdpSocket) -> usize {
+        if self.datagrams.is_empty() {
+            return 0;
+        }
         let mut dropped = 0;
         let mut at = 0;
-        while at < self.datagrams.len() {
-            let batch = &self.datagrams[at..(at + BATCH).min(self.datagrams.len())];
-            let slices: Vec<[IoSlice<'_>; 1]> =
-                batch.iter().map(|(range, _)| [IoSlice::new(&self.bytes[range.clone()])]).collect();
-            let addrs: Vec<Option<SockaddrStorage>> =
-                batch.iter().map(|(_, to)| Some(SockaddrStorage::from(*to))).collect();
-            let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(batch.len(), None);
+        let slices: Vec<[IoSlice<'_>; 1]> =
+            self.datagrams.iter().map(|(range, _)| [IoSlice::new(&self.bytes[range.clone()])]).collect();
+        let addrs: Vec<Option<SockaddrStorage>> =
+            self.datagrams.iter().map(|(_, to)| Some(SockaddrStorage::from(*to))).collect();
+        let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(BATCH.min(slices.len()), None);
+        while at < slices.len() {
+            let end = (at + BATCH).min(slices.len());
             let sent = socket.try_io(Interest::WRITABLE, || {
-                sendmmsg(socket.as_raw_fd(), &mut headers, &slices, &addrs, [], MsgFlags::empty())
+                sendmmsg(socket.as_raw_fd(), &mut headers, &slices[at..end], &addrs[at..end], [], MsgFlags::empty())
+                    // nix answers the count only as an iterator of results.
                     .map(|results| results.count())
                     .map_err(std::io::Error::from)
             });
             match sent {
                 Ok(n) if n > 0 => at += n,
-                // The first datagram could not go: drop it and carry on with the rest.
+                // The buffer is full: what is left is dropped, as a congested link would.
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    dropped += slices.len() - at;
+                    break;
+                }
+                // This datagram cannot go (e.g. an unreachable address): the rest can.
                 Ok(_) | Err(_) => {
                     dropped += 1;
                     at += 1;
                 }
             }
         }
+        drop(slices);
         self.bytes.clear();
         self.datagrams.clear();
         dropped

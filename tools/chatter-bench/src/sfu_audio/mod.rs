@@ -118,8 +118,11 @@ async fn wait_ready(load: &Load, within: Duration) -> Result<load::Report, Bench
 fn ladder(args: &SfuAudioArgs) -> Vec<usize> {
     let mut counts = Vec::new();
     let mut n = args.start_subscribers.max(1) as f64;
-    while counts.len() < args.max_steps && (n as usize) <= args.max_subscribers {
+    while counts.len() < args.max_steps {
         let count = n.round() as usize;
+        if count > args.max_subscribers {
+            break;
+        }
         if counts.last() != Some(&count) {
             counts.push(count);
         }
@@ -315,6 +318,7 @@ mod tests {
             outcome: Default::default(),
         };
         assert_eq!(ladder(&args), [100, 150, 225, 338]);
-        assert_eq!(ladder(&SfuAudioArgs { max_steps: 2, ..args }), [100, 150]);
+        assert_eq!(ladder(&SfuAudioArgs { max_steps: 2, ..args.clone() }), [100, 150]);
+        assert_eq!(ladder(&SfuAudioArgs { max_subscribers: 337, ..args }), [100, 150, 225], "338 rounds past 337");
     }
 }
