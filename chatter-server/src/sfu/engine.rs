@@ -652,9 +652,13 @@ impl Engine {
         let mut gone = Vec::new();
         for call in self.calls.values_mut() {
             for key in &call.peers {
-                let Some(peer) = self.peers.get(key) else { continue };
+                let Some(peer) = self.peers.get_mut(key) else { continue };
                 let connected = self.sink.has_socket(&peer.session_id);
                 call.room.set_connected(&peer.participant_id, connected, at);
+                if connected && let Some(sdp) = peer.offer_to_resend(now) {
+                    let offer = CallSignal::Offer { call_id: call.room.call_id().clone(), sdp };
+                    self.sink.to_session(&peer.session_id, ServerMessage::CallSignal(offer));
+                }
                 if !peer.connected && now.duration_since(peer.joined) > self.config.connect_timeout {
                     gone.push((*key, CallLeaveReason::IceFailed));
                 }

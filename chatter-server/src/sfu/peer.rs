@@ -93,6 +93,8 @@ pub struct Peer {
     free: Vec<(Mid, MediaKind)>,
     /// The server's offer awaiting the client's answer, its SDP, and when it was made.
     pending: Option<(SdpPendingOffer, String, Instant)>,
+    /// When the pending offer was last sent.
+    offer_sent: Instant,
     /// The client's first offer was answered: the server may offer from now on.
     pub answered: bool,
     /// When the participant joined.
@@ -149,6 +151,7 @@ impl Peer {
             outs: Vec::new(),
             free: Vec::new(),
             pending: None,
+            offer_sent: now,
             answered: false,
             joined: now,
             connected: false,
@@ -291,8 +294,21 @@ impl Peer {
         let (offer, pending) = api.apply()?;
         tracing::debug!(participant = %self.participant_id, opened = offered.len(), "server offer");
         let sdp = offer.to_sdp_string();
-        self.pending = Some((pending, sdp.clone(), Instant::now()));
+        self.offer_sent = Instant::now();
+        self.pending = Some((pending, sdp.clone(), self.offer_sent));
         Some((sdp, offered))
+    }
+
+    /// The pending offer again, when it has waited long enough to count as lost (sent
+    /// while the client's socket was away, or dropped on the way); at most once per
+    /// that wait.
+    pub fn offer_to_resend(&mut self, now: Instant) -> Option<String> {
+        let (_, sdp, _) = self.pending.as_ref()?;
+        if now.duration_since(self.offer_sent) < OFFER_LOST_AFTER {
+            return None;
+        }
+        self.offer_sent = now;
+        Some(sdp.clone())
     }
 
     /// Whether `mid` is one of the server's own lines (sending others' tracks, or free).
@@ -325,4 +341,41 @@ impl Peer {
 /// How a track travels.
 fn media_kind(track: &Track) -> MediaKind {
     if track.kind.is_video() { MediaKind::Video } else { MediaKind::Audio }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chatter_core::protocol::TrackKind;
+    use std::time::Duration;
+
+    /// A client's first offer: one receive-only audio line, as a listener's.
+    fn client_offer(now: Instant) -> String {
+        let mut client = Rtc::builder().build(now);
+        let addr: SocketAddr = "127.0.0.2:5000".parse().unwrap();
+        client.add_local_candidate(Candidate::host(addr, "udp").unwrap());
+        let mut api = client.sdp_api();
+        api.add_media(MediaKind::Audio, Direction::RecvOnly, None, None, None);
+        let (offer, _) = api.apply().unwrap();
+        offer.to_sdp_string()
+    }
+
+    #[test]
+    fn an_unanswered_server_offer_is_sent_again_after_the_wait_and_not_once_answered() {
+        let now = Instant::now();
+        let server: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        let mut peer =
+            Peer::new(1, ChatId::new("c"), ParticipantId::new("p"), SessionId::new("s"), server, now).unwrap();
+        assert!(matches!(peer.accept_offer(&client_offer(now), now).unwrap(), Offered::Answer(_)));
+        assert_eq!(peer.offer_to_resend(now + Duration::from_secs(10)), None, "nothing pending");
+        let track = Track { track_id: "t".into(), kind: TrackKind::Audio, mid: None, muted: false };
+        peer.open(2, Mid::from("0"), ParticipantId::new("q"), track);
+        let (sdp, offered) = peer.offer().unwrap();
+        assert_eq!(offered.len(), 1);
+        let sent = peer.offer_sent;
+        assert_eq!(peer.offer_to_resend(sent + Duration::from_secs(1)), None, "too soon");
+        assert_eq!(peer.offer_to_resend(sent + OFFER_LOST_AFTER).as_deref(), Some(sdp.as_str()));
+        assert_eq!(peer.offer_to_resend(sent + OFFER_LOST_AFTER + Duration::from_secs(1)), None, "once per wait");
+        assert!(peer.offer_to_resend(sent + OFFER_LOST_AFTER * 2).is_some(), "and again after another wait");
+    }
 }
