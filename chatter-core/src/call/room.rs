@@ -148,6 +148,15 @@ impl Room {
         Ok(())
     }
 
+    /// The participant took back an announcement of `kind` whose media line has not
+    /// appeared yet (a track stopped before the server saw it): whether one was pending.
+    pub fn withdraw(&mut self, id: &ParticipantId, kind: TrackKind) -> bool {
+        let Ok(member) = self.member_mut(id) else { return false };
+        let Some(at) = member.announced.iter().rposition(|k| *k == kind) else { return false };
+        member.announced.remove(at);
+        true
+    }
+
     /// The participant's connection gained a media line it sends on: which track it is.
     /// Video is a screen when a screen was announced before any camera still pending.
     pub fn media_added(
@@ -259,6 +268,17 @@ mod tests {
         assert_eq!(room.participant(&p1).unwrap().tracks.len(), 3);
         assert_eq!(room.media_removed(&p1, "2").unwrap().track_id, "t2");
         assert_eq!(room.participant(&p1).unwrap().tracks.len(), 2);
+    }
+
+    #[test]
+    fn a_withdrawn_announcement_no_longer_names_a_line() {
+        let mut room = room();
+        let p1 = ParticipantId::new("p1");
+        room.announce(&p1, TrackKind::Screen).unwrap();
+        assert!(room.withdraw(&p1, TrackKind::Screen));
+        assert!(!room.withdraw(&p1, TrackKind::Screen), "only one was pending");
+        assert_eq!(room.media_added(&p1, "0", true, "t0".into()).unwrap().kind, TrackKind::Video);
+        assert!(!room.withdraw(&ParticipantId::new("nobody"), TrackKind::Audio));
     }
 
     #[test]

@@ -211,6 +211,18 @@ impl LocalTrack {
         self.kind
     }
 
+    /// The RTP SSRC it is sent under: the same for as long as the track lives, also
+    /// when it is stopped and sent again (which reuses it).
+    ///
+    /// ```no_run
+    /// # fn demo(track: chatter_sdk::call::LocalTrack) {
+    /// println!("sending as SSRC {}", track.ssrc());
+    /// # }
+    /// ```
+    pub fn ssrc(&self) -> u32 {
+        self.ssrc
+    }
+
     /// Sends one encoded frame lasting `duration`. While the track is muted, or before
     /// the connection has negotiated it, the frame is dropped (`Ok`).
     ///

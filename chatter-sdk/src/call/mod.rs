@@ -367,7 +367,9 @@ impl Call {
         CallUpdates(self.shared.updates.subscribe())
     }
 
-    /// Starts or stops publishing the microphone: the new track to feed, when started.
+    /// Starts or stops publishing the microphone: the track to feed, when started. A
+    /// stopped track drops what it is given; started again, it is the same track (same
+    /// [`LocalTrack::ssrc`]) on the same line, published as a new track to the others.
     ///
     /// ```no_run
     /// # async fn demo(call: chatter_sdk::call::Call) -> chatter_sdk::Result<()> {
@@ -378,7 +380,8 @@ impl Call {
         self.ask(|reply| Command::Publish { kind: TrackKind::Audio, enabled, reply }).await
     }
 
-    /// Starts or stops publishing the camera.
+    /// Starts or stops publishing the camera (stopping and starting again as for
+    /// [`Call::set_microphone_enabled`]).
     ///
     /// ```no_run
     /// # async fn demo(call: chatter_sdk::call::Call) -> chatter_sdk::Result<()> {
@@ -389,7 +392,8 @@ impl Call {
         self.ask(|reply| Command::Publish { kind: TrackKind::Video, enabled, reply }).await
     }
 
-    /// Starts or stops sharing the screen.
+    /// Starts or stops sharing the screen (stopping and sharing again as for
+    /// [`Call::set_microphone_enabled`]: the same track and line, however often).
     ///
     /// ```no_run
     /// # async fn demo(call: chatter_sdk::call::Call) -> chatter_sdk::Result<()> {

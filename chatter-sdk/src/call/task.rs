@@ -29,6 +29,10 @@ pub(super) struct CallTask {
     negotiation: Negotiation,
     /// Receiving lines by mid.
     lines: HashMap<String, Line>,
+    /// Tracks the app stopped, their lines kept and silent, to send again on the same
+    /// line: a new line per share would grow the SDP past the server's limit in a long
+    /// call.
+    stopped: HashMap<TrackKind, LocalTrack>,
     /// This task's route in the client's call router.
     route: mpsc::UnboundedSender<CallFrame>,
 }
@@ -53,6 +57,7 @@ impl CallTask {
             pc,
             negotiation: Negotiation::new(),
             lines: HashMap::new(),
+            stopped: HashMap::new(),
             route,
         };
         if let Err(e) = task.begin(&options.publish).await {
@@ -328,8 +333,14 @@ impl CallTask {
             return Ok(track.clone());
         }
         self.send(ClientFrame::Call(CallCommand::Publish { call_id: self.call_id.clone(), kind, enabled: true }));
-        let ssrc = (platform::random_u64() as u32).max(1);
-        let track = LocalTrack::add(&self.pc, kind, ssrc).await?;
+        let track = match self.stopped.remove(&kind) {
+            // Its line is still negotiated: the server carries it again on `call.publish`.
+            Some(track) => {
+                track.set_muted(false);
+                track
+            }
+            None => LocalTrack::add(&self.pc, kind, (platform::random_u64() as u32).max(1)).await?,
+        };
         lock(&self.shared.local).insert(kind, track.clone());
         Ok(track)
     }
@@ -356,18 +367,22 @@ impl CallTask {
     }
 
     async fn publish(&mut self, kind: TrackKind, enabled: bool) -> Result<Option<LocalTrack>> {
-        let track = if enabled {
-            Some(self.add_track(kind).await?)
-        } else {
+        if !enabled {
             let Some(track) = lock(&self.shared.local).remove(&kind) else { return Ok(None) };
-            self.pc.remove_track(&track.sender).await.map_err(media_error)?;
+            // The line stays, sending nothing (an inactive line would stop webrtc-rs's
+            // sender for good); `call.publish` tells the server the track is gone.
+            track.set_muted(true);
+            self.stopped.insert(kind, track);
             self.send(ClientFrame::Call(CallCommand::Publish { call_id: self.call_id.clone(), kind, enabled: false }));
-            None
-        };
-        if self.negotiation.offer_needed() {
+            return Ok(None);
+        }
+        let lines = self.stopped.contains_key(&kind) || lock(&self.shared.local).contains_key(&kind);
+        let track = self.add_track(kind).await?;
+        // Only a new line needs a renegotiation.
+        if !lines && self.negotiation.offer_needed() {
             self.offer().await?;
         }
-        Ok(track)
+        Ok(Some(track))
     }
 
     fn mute(&mut self, kind: TrackKind, muted: bool) -> Result<()> {

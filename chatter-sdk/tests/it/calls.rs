@@ -188,3 +188,46 @@ async fn the_loudest_participant_is_the_active_speaker() {
     alice_level.store(35, Ordering::Relaxed);
     speakers(&mut updates, vec![b.participant_id().clone(), a.participant_id().clone()]).await;
 }
+
+#[tokio::test]
+async fn a_screen_shared_and_stopped_many_times_still_reaches_the_others() {
+    let server = Server::start().await;
+    let (clients, chat) = team(&server, &["alice", "bob"]).await;
+    let a = join(&clients[0], &chat, &[]).await;
+    let b = join(&clients[1], &chat, &[TrackKind::Audio]).await;
+    receiving(&a, 1, "alice gets bob's audio").await;
+    // Each share after the first goes out on the line the first one opened, with the
+    // same track: 80 new lines would take the SDP past the server's 32 KiB limit.
+    // A share stopped before the server saw its line never reaches alice.
+    b.set_screen_share_enabled(true).await.expect("share").expect("a track");
+    b.set_screen_share_enabled(false).await.expect("stop at once");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!a.participants().iter().any(|p| p.tracks.iter().any(|t| t.kind == TrackKind::Screen)));
+    let first = b.set_screen_share_enabled(true).await.expect("share").expect("a track");
+    let ssrc = first.ssrc();
+    feed(first);
+    wait_until("alice gets bob's first screen share", LIMIT, || {
+        a.remote_tracks().iter().any(|t| t.kind() == TrackKind::Screen && t.packets_received() > 10)
+    })
+    .await;
+    let bob = b.participant_id().clone();
+    let shares = |a: &chatter_sdk::call::Call| {
+        a.participants().iter().any(|p| p.participant_id == bob && p.tracks.iter().any(|t| t.kind == TrackKind::Screen))
+    };
+    for round in 0..80 {
+        wait_until(&format!("alice sees share {round}"), LIMIT, || shares(&a)).await;
+        b.set_screen_share_enabled(false).await.expect("stop sharing");
+        wait_until(&format!("alice sees share {round} stop"), LIMIT, || !shares(&a)).await;
+        let track = b.set_screen_share_enabled(true).await.expect("share again").expect("a track");
+        assert_eq!(track.ssrc(), ssrc, "the same track, on the same line");
+    }
+    // And quicker than the server can answer.
+    for _ in 0..20 {
+        b.set_screen_share_enabled(false).await.expect("stop sharing");
+        b.set_screen_share_enabled(true).await.expect("share again").expect("a track");
+    }
+    wait_until("alice gets bob's last screen share", LIMIT, || {
+        a.remote_tracks().iter().any(|t| t.kind() == TrackKind::Screen && t.packets_received() > 10)
+    })
+    .await;
+}

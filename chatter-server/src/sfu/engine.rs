@@ -297,8 +297,13 @@ impl Engine {
                 let publishes = self.peers.get_mut(&key).is_some_and(|p| p.track_in(m.mid).is_some());
                 match (publishes, m.direction.is_receiving()) {
                     (true, false) => self.unpublished(key, m.mid),
-                    // A client sending on a line the server sends on is not publishing.
-                    (false, true) if self.peers.get(&key).is_some_and(|p| p.owns_line(m.mid)) => {}
+                    // A client sending on a line the server sends on is not publishing, nor
+                    // one on a line it paused.
+                    (false, true)
+                        if self
+                            .peers
+                            .get(&key)
+                            .is_some_and(|p| p.owns_line(m.mid) || p.paused.iter().any(|(mid, _)| *mid == m.mid)) => {}
                     (false, true) => {
                         let kind = self.peers.get_mut(&key).and_then(|p| p.rtc.media(m.mid).map(|x| x.kind()));
                         if let Some(kind) = kind {
@@ -318,8 +323,13 @@ impl Engine {
     fn published(&mut self, key: PeerKey, mid: str0m::media::Mid, kind: MediaKind) {
         let track_id = RandomIds.new_id();
         let Some(peer) = self.peers.get_mut(&key) else { return };
-        let Some(call) = self.calls.get_mut(&peer.chat_id) else { return };
         let video = kind == MediaKind::Video;
+        if let Some(at) = peer.pause_next.iter().position(|k| k.is_video() == video) {
+            let stopped = peer.pause_next.remove(at);
+            peer.paused.push((mid, stopped));
+            return;
+        }
+        let Some(call) = self.calls.get_mut(&peer.chat_id) else { return };
         let Ok(track) = call.room.media_added(&peer.participant_id, &mid.to_string(), video, track_id) else { return };
         if peer.track_in(mid).is_none() {
             peer.ins.push(TrackIn { mid, track_id: track.track_id.clone(), video, keyframe_asked: None });
@@ -354,6 +364,7 @@ impl Engine {
     fn unpublished(&mut self, key: PeerKey, mid: str0m::media::Mid) {
         let Some(peer) = self.peers.get_mut(&key) else { return };
         peer.ins.retain(|t| t.mid != mid);
+        peer.paused.retain(|(m, _)| *m != mid);
         let Some(call) = self.calls.get_mut(&peer.chat_id) else { return };
         let Some(track) = call.room.media_removed(&peer.participant_id, &mid.to_string()) else { return };
         let event = CallEvent::TrackRemoved {
@@ -614,11 +625,44 @@ impl Engine {
         let (chat_id, participant_id) = (peer.chat_id.clone(), peer.participant_id.clone());
         let Some(call) = self.calls.get_mut(&chat_id) else { return Err(SfuError::NotInCall) };
         match command {
-            CallCommand::Publish { kind, enabled, .. } => {
-                if enabled {
-                    call.room.announce(&participant_id, kind).map_err(room_error)?;
+            CallCommand::Publish { kind, enabled: true, .. } => {
+                call.room.announce(&participant_id, kind).map_err(room_error)?;
+                // A line paused for a track of this kind carries it at once; else the
+                // offer that adds a line does.
+                let Some(peer) = self.peers.get_mut(&key) else { return Ok(()) };
+                let Some(at) = peer.paused.iter().position(|(_, k)| k.is_video() == kind.is_video()) else {
+                    return Ok(());
+                };
+                let (mid, _) = peer.paused.remove(at);
+                let media = if kind.is_video() { MediaKind::Video } else { MediaKind::Audio };
+                self.published(key, mid, media);
+                Ok(())
+            }
+            CallCommand::Publish { kind, enabled: false, .. } => {
+                // The client keeps the line and stops sending (a removed line is seen in
+                // the renegotiation that removes it instead).
+                let mid = call
+                    .room
+                    .participant(&participant_id)
+                    .and_then(|p| p.tracks.into_iter().find(|t| t.kind == kind))
+                    .and_then(|t| t.mid)
+                    .and_then(|m| self.peers.get(&key).and_then(|p| p.ins.iter().find(|t| t.mid.to_string() == m)))
+                    .map(|t| t.mid);
+                match mid {
+                    Some(mid) => {
+                        self.unpublished(key, mid);
+                        if let Some(peer) = self.peers.get_mut(&key) {
+                            peer.paused.push((mid, kind));
+                        }
+                    }
+                    // Stopped before its line arrived: the line pauses when it does.
+                    None if call.room.withdraw(&participant_id, kind) => {
+                        if let Some(peer) = self.peers.get_mut(&key) {
+                            peer.pause_next.push(kind);
+                        }
+                    }
+                    None => {}
                 }
-                // A removed track is seen in the renegotiation that removes it.
                 Ok(())
             }
             CallCommand::Mute { call_id, track_id, muted } => {

@@ -12,7 +12,7 @@
 //! carries from `call.track`, sent before the first packet of the new track.
 
 use super::SfuError;
-use chatter_core::protocol::Track;
+use chatter_core::protocol::{Track, TrackKind};
 use chatter_core::{ChatId, ParticipantId, SessionId};
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -87,6 +87,12 @@ pub struct Peer {
     pub session_id: SessionId,
     pub rtc: Rtc,
     pub ins: Vec<TrackIn>,
+    /// Lines the client stopped publishing on with `call.publish {enabled: false}`
+    /// (still negotiated, their media ignored), and the kind each carried: the next
+    /// track of a matching kind it announces goes out on one at once.
+    pub paused: Vec<(Mid, TrackKind)>,
+    /// Kinds stopped before their line reached the server: the line pauses on arrival.
+    pub pause_next: Vec<TrackKind>,
     pub outs: Vec<TrackOut>,
     /// Idle lines of ours (negotiated, sending nothing), free for the next track of
     /// their kind.
@@ -148,6 +154,8 @@ impl Peer {
             session_id,
             rtc,
             ins: Vec::new(),
+            paused: Vec::new(),
+            pause_next: Vec::new(),
             outs: Vec::new(),
             free: Vec::new(),
             pending: None,
@@ -346,7 +354,6 @@ fn media_kind(track: &Track) -> MediaKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chatter_core::protocol::TrackKind;
     use std::time::Duration;
 
     /// A client's first offer: one receive-only audio line, as a listener's.
