@@ -8,5 +8,5 @@ pub mod room;
 pub mod view;
 
 pub use negotiation::{Negotiation, NegotiationStep};
-pub use room::{Room, RoomError};
+pub use room::{NewLine, Room, RoomError};
 pub use view::CallView;

@@ -32,8 +32,9 @@ struct Member {
     session_id: SessionId,
     /// Tracks with the publisher's own mids.
     tracks: Vec<Track>,
-    /// Kinds announced by `call.publish` whose media line has not appeared yet.
-    announced: VecDeque<TrackKind>,
+    /// Kinds announced by `call.publish` whose media line has not appeared yet, in
+    /// order, each marked when the client stopped it before its line arrived.
+    announced: VecDeque<(TrackKind, bool)>,
     /// Since when the session has had no open socket.
     away_since: Option<Timestamp>,
 }
@@ -46,6 +47,15 @@ impl Member {
             tracks: self.tracks.clone(),
         }
     }
+}
+
+/// What a participant's new sending line carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NewLine {
+    /// A track, published to the others.
+    Published(Track),
+    /// Nothing yet: the track of this kind was stopped before its line arrived.
+    Stopped(TrackKind),
 }
 
 /// A running call: its participants in joining order.
@@ -141,44 +151,60 @@ impl Room {
     /// The participant announced a track of `kind` (before its offer adds it).
     pub fn announce(&mut self, id: &ParticipantId, kind: TrackKind) -> Result<(), RoomError> {
         let member = self.member_mut(id)?;
+        // Started again before its line arrived: the line is published after all.
+        if let Some(entry) = member.announced.iter_mut().rev().find(|(k, stopped)| *k == kind && *stopped) {
+            entry.1 = false;
+            return Ok(());
+        }
         // A client that keeps announcing without adding media cannot grow the queue.
         if member.announced.len() < 8 {
-            member.announced.push_back(kind);
+            member.announced.push_back((kind, false));
         }
         Ok(())
     }
 
-    /// The participant took back an announcement of `kind` whose media line has not
-    /// appeared yet (a track stopped before the server saw it): whether one was pending.
+    /// The participant stopped a track of `kind` whose media line has not appeared yet:
+    /// whether one was pending (its line then arrives as [`NewLine::Stopped`]).
     pub fn withdraw(&mut self, id: &ParticipantId, kind: TrackKind) -> bool {
         let Ok(member) = self.member_mut(id) else { return false };
-        let Some(at) = member.announced.iter().rposition(|k| *k == kind) else { return false };
-        member.announced.remove(at);
+        let Some(entry) = member.announced.iter_mut().rev().find(|(k, stopped)| *k == kind && !*stopped) else {
+            return false;
+        };
+        entry.1 = true;
         true
     }
 
-    /// The participant's connection gained a media line it sends on: which track it is.
-    /// Video is a screen when a screen was announced before any camera still pending.
+    /// The participant's connection gained a media line it sends on (or sends on again):
+    /// which track it is. With `kind` given (a stopped line started again) it is that;
+    /// else video is a screen when a screen was announced before any camera still
+    /// pending, and a line whose announcement was stopped meanwhile carries nothing yet.
     pub fn media_added(
         &mut self,
         id: &ParticipantId,
         mid: &str,
         is_video: bool,
         track_id: String,
-    ) -> Result<Track, RoomError> {
+        kind: Option<TrackKind>,
+    ) -> Result<NewLine, RoomError> {
         let member = self.member_mut(id)?;
         if let Some(track) = member.tracks.iter().find(|t| t.mid.as_deref() == Some(mid)) {
-            return Ok(track.clone());
+            return Ok(NewLine::Published(track.clone()));
         }
-        let announced = member.announced.iter().position(|k| k.is_video() == is_video);
-        let kind = match announced.and_then(|at| member.announced.remove(at)) {
+        let kind = match kind {
             Some(kind) => kind,
-            None if is_video => TrackKind::Video,
-            None => TrackKind::Audio,
+            None => {
+                let announced = member.announced.iter().position(|(k, _)| k.is_video() == is_video);
+                match announced.and_then(|at| member.announced.remove(at)) {
+                    Some((kind, true)) => return Ok(NewLine::Stopped(kind)),
+                    Some((kind, false)) => kind,
+                    None if is_video => TrackKind::Video,
+                    None => TrackKind::Audio,
+                }
+            }
         };
         let track = Track { track_id, kind, mid: Some(mid.to_owned()), muted: false };
         member.tracks.push(track.clone());
-        Ok(track)
+        Ok(NewLine::Published(track))
     }
 
     /// The participant stopped sending on a media line: the track it carried, if any.
@@ -258,26 +284,45 @@ mod tests {
         let mut room = room();
         let p1 = ParticipantId::new("p1");
         // Unannounced lines default to microphone and camera.
-        assert_eq!(room.media_added(&p1, "0", false, "t0".into()).unwrap().kind, TrackKind::Audio);
-        assert_eq!(room.media_added(&p1, "1", true, "t1".into()).unwrap().kind, TrackKind::Video);
+        assert_eq!(added(&mut room, &p1, "0", false, "t0").kind, TrackKind::Audio);
+        assert_eq!(added(&mut room, &p1, "1", true, "t1").kind, TrackKind::Video);
         room.announce(&p1, TrackKind::Screen).unwrap();
-        let screen = room.media_added(&p1, "2", true, "t2".into()).unwrap();
+        let screen = added(&mut room, &p1, "2", true, "t2");
         assert_eq!((screen.kind, screen.mid.as_deref()), (TrackKind::Screen, Some("2")));
         // The same line seen again is the same track.
-        assert_eq!(room.media_added(&p1, "2", true, "other".into()).unwrap().track_id, "t2");
+        assert_eq!(added(&mut room, &p1, "2", true, "other").track_id, "t2");
         assert_eq!(room.participant(&p1).unwrap().tracks.len(), 3);
         assert_eq!(room.media_removed(&p1, "2").unwrap().track_id, "t2");
         assert_eq!(room.participant(&p1).unwrap().tracks.len(), 2);
     }
 
+    fn added(room: &mut Room, p: &ParticipantId, mid: &str, video: bool, track_id: &str) -> Track {
+        match room.media_added(p, mid, video, track_id.into(), None).unwrap() {
+            NewLine::Published(track) => track,
+            NewLine::Stopped(kind) => panic!("line {mid} arrived stopped ({kind})"),
+        }
+    }
+
     #[test]
-    fn a_withdrawn_announcement_no_longer_names_a_line() {
+    fn a_track_stopped_before_its_line_leaves_the_line_silent_and_others_in_order() {
         let mut room = room();
         let p1 = ParticipantId::new("p1");
+        // A camera and a screen announced; the screen stopped before either line arrived.
+        room.announce(&p1, TrackKind::Video).unwrap();
         room.announce(&p1, TrackKind::Screen).unwrap();
         assert!(room.withdraw(&p1, TrackKind::Screen));
         assert!(!room.withdraw(&p1, TrackKind::Screen), "only one was pending");
-        assert_eq!(room.media_added(&p1, "0", true, "t0".into()).unwrap().kind, TrackKind::Video);
+        assert_eq!(added(&mut room, &p1, "0", true, "t0").kind, TrackKind::Video, "the camera's line");
+        let screen = room.media_added(&p1, "1", true, "t1".into(), None).unwrap();
+        assert_eq!(screen, NewLine::Stopped(TrackKind::Screen), "the screen's line");
+        // Started again before its line arrived: published after all.
+        room.announce(&p1, TrackKind::Screen).unwrap();
+        assert!(room.withdraw(&p1, TrackKind::Screen));
+        room.announce(&p1, TrackKind::Screen).unwrap();
+        assert_eq!(added(&mut room, &p1, "2", true, "t2").kind, TrackKind::Screen);
+        // A stopped line started again is the kind it is told.
+        let resumed = room.media_added(&p1, "1", true, "t3".into(), Some(TrackKind::Screen)).unwrap();
+        assert!(matches!(resumed, NewLine::Published(Track { kind: TrackKind::Screen, .. })));
         assert!(!room.withdraw(&ParticipantId::new("nobody"), TrackKind::Audio));
     }
 
@@ -285,7 +330,7 @@ mod tests {
     fn only_own_tracks_can_be_muted() {
         let mut room = room();
         let p1 = ParticipantId::new("p1");
-        room.media_added(&p1, "0", false, "t0".into()).unwrap();
+        added(&mut room, &p1, "0", false, "t0");
         assert!(room.mute(&p1, "t0", true).unwrap().muted);
         assert_eq!(room.mute(&p1, "t9", true), Err(RoomError::NoSuchTrack("t9".into())));
         assert_eq!(room.mute(&ParticipantId::new("p2"), "t0", true), Err(RoomError::NotInCall));

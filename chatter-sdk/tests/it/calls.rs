@@ -231,3 +231,32 @@ async fn a_screen_shared_and_stopped_many_times_still_reaches_the_others() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_camera_stopped_stays_stopped_when_a_screen_is_shared_and_comes_back_as_a_camera() {
+    let server = Server::start().await;
+    let (clients, chat) = team(&server, &["alice", "bob"]).await;
+    let a = join(&clients[0], &chat, &[]).await;
+    let b = join(&clients[1], &chat, &[TrackKind::Video]).await;
+    receiving(&a, 1, "alice gets bob's camera").await;
+    b.set_camera_enabled(false).await.expect("camera off");
+    let kinds = |a: &chatter_sdk::call::Call| {
+        let mut kinds: Vec<TrackKind> = a.remote_tracks().iter().map(|t| t.kind()).collect();
+        kinds.sort();
+        kinds
+    };
+    wait_until("alice loses bob's camera", LIMIT, || kinds(&a).is_empty()).await;
+    // The first screen share gets a line of its own, not the camera's paused one.
+    feed(b.set_screen_share_enabled(true).await.expect("share").expect("a track"));
+    wait_until("alice gets bob's screen", LIMIT, || {
+        a.remote_tracks().iter().any(|t| t.kind() == TrackKind::Screen && t.packets_received() > 10)
+    })
+    .await;
+    assert_eq!(kinds(&a), [TrackKind::Screen], "the camera stays off");
+    b.set_camera_enabled(true).await.expect("camera on").expect("a track");
+    wait_until("alice gets bob's camera again, as a camera", LIMIT, || {
+        a.remote_tracks().iter().any(|t| t.kind() == TrackKind::Video && t.packets_received() > 10)
+    })
+    .await;
+    assert_eq!(kinds(&a), [TrackKind::Video, TrackKind::Screen]);
+}

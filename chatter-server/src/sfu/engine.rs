@@ -8,9 +8,9 @@ use super::speaker::Speakers;
 use super::{CallSink, Request, RunningCall, SfuConfig, SfuError, SfuStats};
 use crate::crypto::RandomIds;
 use chatter_core::IdGenerator;
-use chatter_core::call::{Room, RoomError};
+use chatter_core::call::{NewLine, Room, RoomError};
 use chatter_core::protocol::ws::{CallCommand, CallEvent, CallSignal, ServerMessage};
-use chatter_core::protocol::{CallInfo, CallLeaveReason, JoinedCall, Participant};
+use chatter_core::protocol::{CallInfo, CallLeaveReason, JoinedCall, Participant, TrackKind};
 use chatter_core::{CallId, ChatId, ParticipantId, SessionId, Timestamp, UserId};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
@@ -292,7 +292,7 @@ impl Engine {
             Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
                 self.remove(key, CallLeaveReason::IceFailed);
             }
-            Event::MediaAdded(m) if m.direction.is_receiving() => self.published(key, m.mid, m.kind),
+            Event::MediaAdded(m) if m.direction.is_receiving() => self.published(key, m.mid, m.kind, None),
             Event::MediaChanged(m) => {
                 let publishes = self.peers.get_mut(&key).is_some_and(|p| p.track_in(m.mid).is_some());
                 match (publishes, m.direction.is_receiving()) {
@@ -307,7 +307,13 @@ impl Engine {
                     (false, true) => {
                         let kind = self.peers.get_mut(&key).and_then(|p| p.rtc.media(m.mid).map(|x| x.kind()));
                         if let Some(kind) = kind {
-                            self.published(key, m.mid, kind);
+                            self.published(key, m.mid, kind, None);
+                        }
+                    }
+                    // A paused line the client stopped sending on is gone.
+                    (false, false) => {
+                        if let Some(p) = self.peers.get_mut(&key) {
+                            p.paused.retain(|(mid, _)| *mid != m.mid);
                         }
                     }
                     _ => {}
@@ -320,17 +326,21 @@ impl Engine {
     }
 
     /// A participant started sending on `mid`: a new track for everyone else.
-    fn published(&mut self, key: PeerKey, mid: str0m::media::Mid, kind: MediaKind) {
+    /// (`as_kind`: a paused line started again with a track of that kind.)
+    fn published(&mut self, key: PeerKey, mid: str0m::media::Mid, kind: MediaKind, as_kind: Option<TrackKind>) {
         let track_id = RandomIds.new_id();
         let Some(peer) = self.peers.get_mut(&key) else { return };
         let video = kind == MediaKind::Video;
-        if let Some(at) = peer.pause_next.iter().position(|k| k.is_video() == video) {
-            let stopped = peer.pause_next.remove(at);
-            peer.paused.push((mid, stopped));
-            return;
-        }
         let Some(call) = self.calls.get_mut(&peer.chat_id) else { return };
-        let Ok(track) = call.room.media_added(&peer.participant_id, &mid.to_string(), video, track_id) else { return };
+        let line = call.room.media_added(&peer.participant_id, &mid.to_string(), video, track_id, as_kind);
+        let track = match line {
+            Ok(NewLine::Published(track)) => track,
+            Ok(NewLine::Stopped(kind)) => {
+                peer.paused.push((mid, kind));
+                return;
+            }
+            Err(_) => return,
+        };
         if peer.track_in(mid).is_none() {
             peer.ins.push(TrackIn { mid, track_id: track.track_id.clone(), video, keyframe_asked: None });
         }
@@ -626,16 +636,19 @@ impl Engine {
         let Some(call) = self.calls.get_mut(&chat_id) else { return Err(SfuError::NotInCall) };
         match command {
             CallCommand::Publish { kind, enabled: true, .. } => {
-                call.room.announce(&participant_id, kind).map_err(room_error)?;
-                // A line paused for a track of this kind carries it at once; else the
-                // offer that adds a line does.
-                let Some(peer) = self.peers.get_mut(&key) else { return Ok(()) };
-                let Some(at) = peer.paused.iter().position(|(_, k)| k.is_video() == kind.is_video()) else {
-                    return Ok(());
-                };
-                let (mid, _) = peer.paused.remove(at);
-                let media = if kind.is_video() { MediaKind::Video } else { MediaKind::Audio };
-                self.published(key, mid, media);
+                // A line paused with a track of this kind carries the new one at once;
+                // else the offer that adds a line does.
+                let paused = self.peers.get_mut(&key).and_then(|p| {
+                    let at = p.paused.iter().position(|(_, k)| *k == kind)?;
+                    Some(p.paused.remove(at).0)
+                });
+                match paused {
+                    Some(mid) => {
+                        let media = if kind.is_video() { MediaKind::Video } else { MediaKind::Audio };
+                        self.published(key, mid, media, Some(kind));
+                    }
+                    None => call.room.announce(&participant_id, kind).map_err(room_error)?,
+                }
                 Ok(())
             }
             CallCommand::Publish { kind, enabled: false, .. } => {
@@ -656,12 +669,9 @@ impl Engine {
                         }
                     }
                     // Stopped before its line arrived: the line pauses when it does.
-                    None if call.room.withdraw(&participant_id, kind) => {
-                        if let Some(peer) = self.peers.get_mut(&key) {
-                            peer.pause_next.push(kind);
-                        }
+                    None => {
+                        call.room.withdraw(&participant_id, kind);
                     }
-                    None => {}
                 }
                 Ok(())
             }

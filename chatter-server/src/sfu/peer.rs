@@ -89,10 +89,8 @@ pub struct Peer {
     pub ins: Vec<TrackIn>,
     /// Lines the client stopped publishing on with `call.publish {enabled: false}`
     /// (still negotiated, their media ignored), and the kind each carried: the next
-    /// track of a matching kind it announces goes out on one at once.
+    /// track of that kind it announces goes out on it at once.
     pub paused: Vec<(Mid, TrackKind)>,
-    /// Kinds stopped before their line reached the server: the line pauses on arrival.
-    pub pause_next: Vec<TrackKind>,
     pub outs: Vec<TrackOut>,
     /// Idle lines of ours (negotiated, sending nothing), free for the next track of
     /// their kind.
@@ -155,7 +153,6 @@ impl Peer {
             rtc,
             ins: Vec::new(),
             paused: Vec::new(),
-            pause_next: Vec::new(),
             outs: Vec::new(),
             free: Vec::new(),
             pending: None,
@@ -177,6 +174,7 @@ impl Peer {
             if now.duration_since(*made) < OFFER_LOST_AFTER {
                 return Ok(Offered::Ignored);
             }
+            self.offer_sent = now;
             return Ok(Offered::Crossed(ours.clone()));
         }
         let answer =
