@@ -328,21 +328,23 @@ impl CallTask {
         }
     }
 
-    async fn add_track(&mut self, kind: TrackKind) -> Result<LocalTrack> {
+    /// Publishes a track of `kind` (the one published already, if any); answers it and
+    /// whether it added a line, which needs a renegotiation.
+    async fn add_track(&mut self, kind: TrackKind) -> Result<(LocalTrack, bool)> {
         if let Some(track) = lock(&self.shared.local).get(&kind) {
-            return Ok(track.clone());
+            return Ok((track.clone(), false));
         }
         self.send(ClientFrame::Call(CallCommand::Publish { call_id: self.call_id.clone(), kind, enabled: true }));
-        let track = match self.stopped.remove(&kind) {
+        let (track, added) = match self.stopped.remove(&kind) {
             // Its line is still negotiated: the server carries it again on `call.publish`.
             Some(track) => {
                 track.set_muted(false);
-                track
+                (track, false)
             }
-            None => LocalTrack::add(&self.pc, kind, (platform::random_u64() as u32).max(1)).await?,
+            None => (LocalTrack::add(&self.pc, kind, (platform::random_u64() as u32).max(1)).await?, true),
         };
         lock(&self.shared.local).insert(kind, track.clone());
-        Ok(track)
+        Ok((track, added))
     }
 
     async fn command(&mut self, command: Command) -> Result<(), Over> {
@@ -376,10 +378,8 @@ impl CallTask {
             self.send(ClientFrame::Call(CallCommand::Publish { call_id: self.call_id.clone(), kind, enabled: false }));
             return Ok(None);
         }
-        let lines = self.stopped.contains_key(&kind) || lock(&self.shared.local).contains_key(&kind);
-        let track = self.add_track(kind).await?;
-        // Only a new line needs a renegotiation.
-        if !lines && self.negotiation.offer_needed() {
+        let (track, added) = self.add_track(kind).await?;
+        if added && self.negotiation.offer_needed() {
             self.offer().await?;
         }
         Ok(Some(track))

@@ -1,7 +1,7 @@
 //! Calls between SDK clients through the server's SFU, with synthetic media over real
 //! WebRTC on loopback: packets are counted on arrival, never assumed.
 
-use crate::calls_support::{LIMIT, feed, first_update, join, options, receiving, team};
+use crate::calls_support::{LIMIT, feed, first_update, join, options, receiving, receiving_kind, team};
 use crate::harness::{Server, wait_until};
 use chatter_sdk::call::{CallUpdate, LocalTrack};
 use chatter_sdk::protocol::{CallLeaveReason, TrackKind};
@@ -104,10 +104,7 @@ async fn a_late_joiner_gets_everyones_tracks_and_a_screen_share_reaches_the_othe
     // And shares again: the others get it on the line the first share left idle.
     feed(b.set_screen_share_enabled(true).await.expect("share again").expect("a track"));
     for (call, who) in [(&a, "alice"), (&c, "carol")] {
-        wait_until(&format!("{who} gets bob's second screen share"), LIMIT, || {
-            call.remote_tracks().iter().any(|t| t.kind() == TrackKind::Screen && t.packets_received() > 10)
-        })
-        .await;
+        receiving_kind(call, TrackKind::Screen, &format!("{who} gets bob's second screen share")).await;
     }
 }
 
@@ -206,10 +203,7 @@ async fn a_screen_shared_and_stopped_many_times_still_reaches_the_others() {
     let first = b.set_screen_share_enabled(true).await.expect("share").expect("a track");
     let ssrc = first.ssrc();
     feed(first);
-    wait_until("alice gets bob's first screen share", LIMIT, || {
-        a.remote_tracks().iter().any(|t| t.kind() == TrackKind::Screen && t.packets_received() > 10)
-    })
-    .await;
+    receiving_kind(&a, TrackKind::Screen, "alice gets bob's first screen share").await;
     let bob = b.participant_id().clone();
     let shares = |a: &chatter_sdk::call::Call| {
         a.participants().iter().any(|p| p.participant_id == bob && p.tracks.iter().any(|t| t.kind == TrackKind::Screen))
@@ -226,10 +220,7 @@ async fn a_screen_shared_and_stopped_many_times_still_reaches_the_others() {
         b.set_screen_share_enabled(false).await.expect("stop sharing");
         b.set_screen_share_enabled(true).await.expect("share again").expect("a track");
     }
-    wait_until("alice gets bob's last screen share", LIMIT, || {
-        a.remote_tracks().iter().any(|t| t.kind() == TrackKind::Screen && t.packets_received() > 10)
-    })
-    .await;
+    receiving_kind(&a, TrackKind::Screen, "alice gets bob's last screen share").await;
 }
 
 #[tokio::test]
@@ -248,15 +239,9 @@ async fn a_camera_stopped_stays_stopped_when_a_screen_is_shared_and_comes_back_a
     wait_until("alice loses bob's camera", LIMIT, || kinds(&a).is_empty()).await;
     // The first screen share gets a line of its own, not the camera's paused one.
     feed(b.set_screen_share_enabled(true).await.expect("share").expect("a track"));
-    wait_until("alice gets bob's screen", LIMIT, || {
-        a.remote_tracks().iter().any(|t| t.kind() == TrackKind::Screen && t.packets_received() > 10)
-    })
-    .await;
+    receiving_kind(&a, TrackKind::Screen, "alice gets bob's screen").await;
     assert_eq!(kinds(&a), [TrackKind::Screen], "the camera stays off");
     b.set_camera_enabled(true).await.expect("camera on").expect("a track");
-    wait_until("alice gets bob's camera again, as a camera", LIMIT, || {
-        a.remote_tracks().iter().any(|t| t.kind() == TrackKind::Video && t.packets_received() > 10)
-    })
-    .await;
+    receiving_kind(&a, TrackKind::Video, "alice gets bob's camera again, as a camera").await;
     assert_eq!(kinds(&a), [TrackKind::Video, TrackKind::Screen]);
 }

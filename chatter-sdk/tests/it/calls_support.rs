@@ -52,6 +52,12 @@ pub async fn join(client: &Client, chat: &chatter_sdk::ChatId, kinds: &[TrackKin
     call
 }
 
+/// Waits until `call` receives a remote track of `kind` with packets flowing.
+pub async fn receiving_kind(call: &Call, kind: TrackKind, what: &str) {
+    wait_until(what, LIMIT, || call.remote_tracks().iter().any(|t| t.kind() == kind && t.packets_received() > 10))
+        .await;
+}
+
 /// Waits until `call` receives `count` remote tracks, each with packets flowing.
 pub async fn receiving(call: &Call, count: usize, what: &str) {
     wait_until(what, LIMIT, || {

@@ -3,7 +3,7 @@
 //! engine gives each connection its input and sends what it outputs).
 
 use super::outbox::Outbox;
-use super::peer::{Offered, Peer, PeerKey, TrackIn};
+use super::peer::{Offered, Peer, PeerKey, TrackIn, media_kind};
 use super::speaker::Speakers;
 use super::{CallSink, Request, RunningCall, SfuConfig, SfuError, SfuStats};
 use crate::crypto::RandomIds;
@@ -643,10 +643,7 @@ impl Engine {
                     Some(p.paused.remove(at).0)
                 });
                 match paused {
-                    Some(mid) => {
-                        let media = if kind.is_video() { MediaKind::Video } else { MediaKind::Audio };
-                        self.published(key, mid, media, Some(kind));
-                    }
+                    Some(mid) => self.published(key, mid, media_kind(kind), Some(kind)),
                     None => call.room.announce(&participant_id, kind).map_err(room_error)?,
                 }
                 Ok(())

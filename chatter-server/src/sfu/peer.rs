@@ -201,7 +201,7 @@ impl Peer {
                     OutState::Open(m)
                 }
                 (OutState::Gone(m), true) => {
-                    freed.push((m, media_kind(&out.track)));
+                    freed.push((m, media_kind(out.track.kind)));
                     OutState::Gone(m)
                 }
                 // Refused: the lines were never added; offer the tracks again.
@@ -242,7 +242,7 @@ impl Peer {
         if self.outs.iter().any(|o| o.origin == origin && o.origin_mid == origin_mid && live(o)) {
             return None;
         }
-        let kind = media_kind(&track);
+        let kind = media_kind(track.kind);
         let idle = self.free.iter().position(|(_, k)| *k == kind).map(|at| self.free.remove(at).0);
         let state = idle.map_or(OutState::ToOpen, OutState::Open);
         let out = TrackOut { origin, origin_mid, participant_id, track, state, pt: None };
@@ -262,7 +262,7 @@ impl Peer {
             match o.state {
                 OutState::ToOpen => false,
                 OutState::Open(m) => {
-                    freed.push((m, media_kind(&o.track)));
+                    freed.push((m, media_kind(o.track.kind)));
                     false
                 }
                 OutState::Negotiating(m) => {
@@ -292,7 +292,7 @@ impl Peer {
             if out.state == OutState::ToOpen {
                 let stream = Some(out.participant_id.to_string());
                 let track_id = Some(out.track.track_id.clone());
-                let mid = api.add_media(media_kind(&out.track), Direction::SendOnly, stream, track_id, None);
+                let mid = api.add_media(media_kind(out.track.kind), Direction::SendOnly, stream, track_id, None);
                 out.state = OutState::Negotiating(mid);
                 offered.push((out.participant_id.clone(), out.seen()));
             }
@@ -345,8 +345,8 @@ impl Peer {
 }
 
 /// How a track travels.
-fn media_kind(track: &Track) -> MediaKind {
-    if track.kind.is_video() { MediaKind::Video } else { MediaKind::Audio }
+pub(super) fn media_kind(kind: TrackKind) -> MediaKind {
+    if kind.is_video() { MediaKind::Video } else { MediaKind::Audio }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::procstat;
 use crate::rawws;
 use crate::receive::{self, StepStats};
 use crate::targets::{self, Target};
-use crate::{finish, ms};
+use crate::{finish, ms, table_head, verdict};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -243,8 +243,10 @@ fn report(steps: &[Step], args: &E2eSendArgs, rss: &[u64]) -> String {
             let _ = writeln!(out, "No step passed.\n");
         }
     }
-    let _ = writeln!(out, "| rate (msg/s) | accepted / due | delivered / expected | p50 | p99 | nodes' CPU | result |");
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+    table_head(
+        &mut out,
+        &["rate (msg/s)", "accepted / due", "delivered / expected", "p50", "p99", "nodes' CPU", "result"],
+    );
     for s in steps {
         let _ = writeln!(
             out,
@@ -257,7 +259,7 @@ fn report(steps: &[Step], args: &E2eSendArgs, rss: &[u64]) -> String {
             ms(s.p50),
             ms(s.p99),
             s.nodes_cpu * 100.0,
-            if s.passed { "pass" } else { "fail" }
+            verdict(s.passed)
         );
     }
     out

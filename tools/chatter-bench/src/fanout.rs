@@ -7,7 +7,7 @@ use crate::procstat;
 use crate::rawws;
 use crate::receive::{self, StepStats};
 use crate::targets::{self, Target};
-use crate::{finish, ms};
+use crate::{finish, ms, table_head, verdict};
 use futures::{SinkExt, StreamExt};
 use serde_json::json;
 use std::fmt::Write as _;
@@ -190,8 +190,10 @@ fn report(outcomes: &[Outcome], args: &FanoutArgs) -> String {
         "### fanout: {} subscribers, {}-byte messages, p99 <= {} ms, no loss\n",
         args.subscribers, args.steps.message_bytes, args.p99_ms
     );
-    let _ = writeln!(out, "| server | best rate (msg/s) | deliveries/s | p50 | p99 | server CPU | server peak RSS |");
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+    table_head(
+        &mut out,
+        &["server", "best rate (msg/s)", "deliveries/s", "p50", "p99", "server CPU", "server peak RSS"],
+    );
     for o in outcomes {
         match o.best() {
             Some(s) => {
@@ -215,8 +217,7 @@ fn report(outcomes: &[Outcome], args: &FanoutArgs) -> String {
     }
     for o in outcomes {
         let _ = writeln!(out, "\nSteps of {}:\n", o.name);
-        let _ = writeln!(out, "| rate (msg/s) | sent | delivered / expected | p50 | p99 | server CPU | result |");
-        let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+        table_head(&mut out, &["rate (msg/s)", "sent", "delivered / expected", "p50", "p99", "server CPU", "result"]);
         for s in &o.steps {
             let _ = writeln!(
                 out,
@@ -228,7 +229,7 @@ fn report(outcomes: &[Outcome], args: &FanoutArgs) -> String {
                 ms(s.p50),
                 ms(s.p99),
                 s.server_cpu * 100.0,
-                if s.passed { "pass" } else { "fail" }
+                verdict(s.passed)
             );
         }
     }

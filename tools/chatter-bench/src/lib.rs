@@ -78,3 +78,13 @@ fn finish(text: String, all_passed_a_step: bool, outcome: &OutcomeArgs) -> Resul
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
+
+/// Starts a Markdown table in a report: the header row and its separator.
+fn table_head(out: &mut String, columns: &[&str]) {
+    out.push_str(&format!("| {} |\n|{}\n", columns.join(" | "), "---|".repeat(columns.len())));
+}
+
+/// A step's outcome in a report table.
+fn verdict(passed: bool) -> &'static str {
+    if passed { "pass" } else { "fail" }
+}

@@ -17,7 +17,7 @@ use crate::BenchError;
 use crate::cli::SfuAudioArgs;
 use crate::procstat;
 use crate::targets;
-use crate::{finish, ms};
+use crate::{finish, ms, table_head, verdict};
 use load::{Load, PACKETS_PER_SECOND};
 use serde_json::{Value, json};
 use signal::Venue;
@@ -271,11 +271,23 @@ fn report(steps: &[Step], args: &SfuAudioArgs, rss: u64) -> String {
             let _ = writeln!(out, "No step passed.\n");
         }
     }
-    let _ = writeln!(
-        out,
-        "| subscribers | consumers | received / expected | loss | forwarded pkts/s | p50 | p99 | server CPU | µs/pkt | consumers/core | load CPU | result |"
+    table_head(
+        &mut out,
+        &[
+            "subscribers",
+            "consumers",
+            "received / expected",
+            "loss",
+            "forwarded pkts/s",
+            "p50",
+            "p99",
+            "server CPU",
+            "µs/pkt",
+            "consumers/core",
+            "load CPU",
+            "result",
+        ],
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|");
     for s in steps {
         let _ = writeln!(
             out,
@@ -292,7 +304,7 @@ fn report(steps: &[Step], args: &SfuAudioArgs, rss: u64) -> String {
             s.cpu_per_packet_us(),
             s.consumers_per_core(),
             s.load_cpu * 100.0,
-            if s.passed { "pass" } else { "fail" }
+            verdict(s.passed)
         );
     }
     out
