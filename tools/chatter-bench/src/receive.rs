@@ -26,14 +26,24 @@ pub fn client_id(step: usize) -> String {
     format!("s{step}-{}", now_micros())
 }
 
-/// Reads `"client_id":"s<step>-<micros>"` out of a frame without parsing all of it.
-fn stamp(frame: &str) -> Option<(usize, u64)> {
-    const KEY: &str = "\"client_id\":\"s";
-    let start = frame.find(KEY)? + KEY.len();
-    let rest = &frame[start..];
-    let (step, rest) = rest.split_once('-')?;
-    let micros = rest.split('"').next()?;
-    Some((step.parse().ok()?, micros.parse().ok()?))
+/// Reads `"client_id":"s<step>-<micros>"` out of a frame without parsing all of it (nor
+/// checking its UTF-8): it runs once per delivery, so it must cost the load client little.
+fn stamp(frame: &[u8]) -> Option<(usize, u64)> {
+    static KEY: std::sync::LazyLock<memchr::memmem::FinderRev<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::FinderRev::new(b"\"client_id\":\"s"));
+    let start = KEY.rfind(frame)? + KEY.needle().len();
+    let rest = frame.get(start..)?;
+    let dash = memchr::memchr(b'-', rest)?;
+    let quote = dash + 1 + memchr::memchr(b'"', &rest[dash + 1..])?;
+    Some((digits(&rest[..dash])? as usize, digits(&rest[dash + 1..quote])?))
+}
+
+/// A non-empty run of ASCII digits as a number.
+fn digits(b: &[u8]) -> Option<u64> {
+    if b.is_empty() || b.len() > 19 {
+        return None;
+    }
+    b.iter().try_fold(0u64, |n, &d| d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0')))
 }
 
 /// Adds `n` frames received in step `step` to its counters.
@@ -52,13 +62,24 @@ pub fn spawn_reader(mut socket: RawSocket, stats: Arc<Vec<StepStats>>) -> tokio:
         // Counted per read, not per frame: 1,000 readers bumping one shared counter
         // per frame would make the load client, not the server, the bottleneck.
         let (at_step, unpublished) = (AtomicUsize::new(0), AtomicU64::new(0));
+        // Every frame of one read arrived at the same time: one clock read per read.
+        // (0: not read yet.)
+        let read_at = AtomicU64::new(0);
         let _ = socket
             .read_texts(
                 |text| {
-                    if let Some((step, sent)) = std::str::from_utf8(text).ok().and_then(stamp)
+                    if let Some((step, sent)) = stamp(text)
                         && let Some(s) = stats.get(step)
                     {
-                        s.latency.record_uncounted(now_micros().saturating_sub(sent));
+                        let now = match read_at.load(Ordering::Relaxed) {
+                            0 => {
+                                let now = now_micros();
+                                read_at.store(now, Ordering::Relaxed);
+                                now
+                            }
+                            now => now,
+                        };
+                        s.latency.record_uncounted(now.saturating_sub(sent));
                         let at = at_step.swap(step, Ordering::Relaxed);
                         if at != step {
                             publish(&stats, at, unpublished.swap(0, Ordering::Relaxed));
@@ -67,6 +88,7 @@ pub fn spawn_reader(mut socket: RawSocket, stats: Arc<Vec<StepStats>>) -> tokio:
                     }
                 },
                 || {
+                    read_at.store(0, Ordering::Relaxed);
                     publish(&stats, at_step.load(Ordering::Relaxed), unpublished.swap(0, Ordering::Relaxed));
                 },
             )
@@ -81,9 +103,11 @@ mod tests {
     #[test]
     fn stamps_are_read_from_either_servers_frames() {
         let chatter = r#"{"type":"message.created","chat_id":"c","event_seq":3,"message":{"id":"m","text":"xx","client_id":"s2-1700000000000000","reply_to":null}}"#;
-        assert_eq!(stamp(chatter), Some((2, 1_700_000_000_000_000)));
+        assert_eq!(stamp(chatter.as_bytes()), Some((2, 1_700_000_000_000_000)));
         let peer = r#"{"type":"message.created","message":{"text":"x","client_id":"s0-5"}}"#;
-        assert_eq!(stamp(peer), Some((0, 5)));
-        assert_eq!(stamp(r#"{"type":"ready"}"#), None);
+        assert_eq!(stamp(peer.as_bytes()), Some((0, 5)));
+        assert_eq!(stamp(br#"{"type":"ready"}"#), None);
+        assert_eq!(stamp(br#"{"client_id":"s1-"}"#), None, "no micros");
+        assert_eq!(stamp(br#"{"client_id":"sx-5"}"#), None, "no step");
     }
 }
