@@ -1,5 +1,6 @@
 //! `ChatStore` and `ReadMarkerStore` on SQLite.
 
+use super::Cached;
 use super::rows::{
     self, CHAT_COLS, MEMBER_COLS, MESSAGE_COLS, USER_COLS, load_chat, load_member, record_event, require_chat,
 };
@@ -17,7 +18,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 fn summary(conn: &Connection, chat: Chat, member: &Member) -> StoreResult<ChatSummary> {
     let last_message = conn
-        .query_row(
+        .cached_row(
             &format!("SELECT {MESSAGE_COLS} FROM messages WHERE chat_id = ?1 ORDER BY seq DESC LIMIT 1"),
             [chat.id.as_str()],
             rows::message,
@@ -25,7 +26,7 @@ fn summary(conn: &Connection, chat: Chat, member: &Member) -> StoreResult<ChatSu
         .optional()
         .map_err(map_err)?;
     let unread: i64 = conn
-        .query_row(
+        .cached_row(
             "SELECT count(*) FROM messages WHERE chat_id = ?1 AND seq > ?2 AND sender_id <> ?3 AND deleted = 0",
             params![chat.id.as_str(), member.read_seq as i64, member.user_id.as_str()],
             |r| r.get(0),
@@ -35,7 +36,7 @@ fn summary(conn: &Connection, chat: Chat, member: &Member) -> StoreResult<ChatSu
 }
 
 fn oldest_member(tx: &Transaction<'_>, chat_id: &str, role: Option<&str>) -> StoreResult<Option<String>> {
-    tx.query_row(
+    tx.cached_row(
         "SELECT user_id FROM members WHERE chat_id = ?1 AND (?2 IS NULL OR role = ?2)
          ORDER BY joined_at, user_id LIMIT 1",
         params![chat_id, role],
@@ -56,7 +57,7 @@ impl ChatStore for SqliteStore {
             };
             if let Some(key) = &direct_key {
                 let existing = tx
-                    .query_row(&format!("SELECT {CHAT_COLS} FROM chats c WHERE c.direct_key = ?1"), [key], rows::chat)
+                    .cached_row(&format!("SELECT {CHAT_COLS} FROM chats c WHERE c.direct_key = ?1"), [key], rows::chat)
                     .optional()
                     .map_err(map_err)?;
                 if let Some(chat) = existing {
@@ -64,7 +65,7 @@ impl ChatStore for SqliteStore {
                 }
             }
             let title = new.title.as_ref().map(|t| t.as_str().to_owned());
-            tx.execute(
+            tx.cached_exec(
                 "INSERT INTO chats (id, kind, title, title_key, visibility, owner_id, direct_key, member_count,
                                     created_at, last_activity_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
@@ -82,7 +83,7 @@ impl ChatStore for SqliteStore {
             )
             .map_err(map_err)?;
             for (user_id, role) in &new.members {
-                tx.execute(
+                tx.cached_exec(
                     "INSERT INTO members (chat_id, user_id, role, joined_at) VALUES (?1, ?2, ?3, ?4)",
                     params![new.id.as_str(), user_id.as_str(), role.as_str(), new.created_at.as_micros()],
                 )
@@ -234,14 +235,14 @@ impl ChatStore for SqliteStore {
         self.write(move |tx| {
             require_chat(tx, id.as_str())?;
             if let Some(t) = &update.title {
-                tx.execute(
+                tx.cached_exec(
                     "UPDATE chats SET title = ?2, title_key = ?3 WHERE id = ?1",
                     params![id.as_str(), t.as_str(), search_key(t.as_str())],
                 )
                 .map_err(map_err)?;
             }
             if let Some(v) = update.visibility {
-                tx.execute("UPDATE chats SET visibility = ?2 WHERE id = ?1", params![id.as_str(), v.as_str()])
+                tx.cached_exec("UPDATE chats SET visibility = ?2 WHERE id = ?1", params![id.as_str(), v.as_str()])
                     .map_err(map_err)?;
             }
             let chat = require_chat(tx, id.as_str())?;
@@ -264,12 +265,12 @@ impl ChatStore for SqliteStore {
             if load_member(tx, chat_id.as_str(), user.id.as_str())?.is_some() {
                 return Ok(None);
             }
-            tx.execute(
+            tx.cached_exec(
                 "INSERT INTO members (chat_id, user_id, role, joined_at) VALUES (?1, ?2, ?3, ?4)",
                 params![chat_id.as_str(), user.id.as_str(), role.as_str(), at.as_micros()],
             )
             .map_err(map_err)?;
-            tx.execute("UPDATE chats SET member_count = member_count + 1 WHERE id = ?1", [chat_id.as_str()])
+            tx.cached_exec("UPDATE chats SET member_count = member_count + 1 WHERE id = ?1", [chat_id.as_str()])
                 .map_err(map_err)?;
             let member = load_member(tx, chat_id.as_str(), user.id.as_str())?.ok_or(StoreError::NotFound("member"))?;
             let event = record_event(tx, &chat_id, ChatEventKind::MemberJoined { user, role })?;
@@ -285,7 +286,7 @@ impl ChatStore for SqliteStore {
             if current.role == Role::Owner {
                 return Err(StoreError::Conflict("the owner's role changes only by handover"));
             }
-            tx.execute(
+            tx.cached_exec(
                 "UPDATE members SET role = ?3 WHERE chat_id = ?1 AND user_id = ?2",
                 params![chat_id.as_str(), user_id.as_str(), role.as_str()],
             )
@@ -302,16 +303,16 @@ impl ChatStore for SqliteStore {
         self.write(move |tx| {
             let (cid, uid) = (chat_id.as_str(), user_id.as_str());
             let gone = load_member(tx, cid, uid)?.ok_or(StoreError::NotFound("member"))?;
-            tx.execute("DELETE FROM members WHERE chat_id = ?1 AND user_id = ?2", [cid, uid]).map_err(map_err)?;
+            tx.cached_exec("DELETE FROM members WHERE chat_id = ?1 AND user_id = ?2", [cid, uid]).map_err(map_err)?;
             let left: i64 = tx
-                .query_row(
+                .cached_row(
                     "UPDATE chats SET member_count = member_count - 1 WHERE id = ?1 RETURNING member_count",
                     [cid],
                     |r| r.get(0),
                 )
                 .map_err(map_err)?;
             if left == 0 {
-                tx.execute("DELETE FROM chats WHERE id = ?1", [cid]).map_err(map_err)?;
+                tx.cached_exec("DELETE FROM chats WHERE id = ?1", [cid]).map_err(map_err)?;
                 return Ok(Removal { events: Vec::new(), new_owner: None, chat_deleted: true });
             }
             let mut events =
@@ -322,9 +323,9 @@ impl ChatStore for SqliteStore {
                     Some(h) => h,
                     None => oldest_member(tx, cid, None)?.ok_or(StoreError::Other("no heir".into()))?,
                 };
-                tx.execute("UPDATE members SET role = 'owner' WHERE chat_id = ?1 AND user_id = ?2", [cid, &heir])
+                tx.cached_exec("UPDATE members SET role = 'owner' WHERE chat_id = ?1 AND user_id = ?2", [cid, &heir])
                     .map_err(map_err)?;
-                tx.execute("UPDATE chats SET owner_id = ?2 WHERE id = ?1", [cid, &heir]).map_err(map_err)?;
+                tx.cached_exec("UPDATE chats SET owner_id = ?2 WHERE id = ?1", [cid, &heir]).map_err(map_err)?;
                 let heir = UserId::new(heir);
                 events.push(record_event(
                     tx,
@@ -346,7 +347,7 @@ impl ReadMarkerStore for SqliteStore {
     async fn mark_read(&self, chat_id: &ChatId, user_id: &UserId, seq: u64) -> StoreResult<u64> {
         let (chat_id, user_id) = (chat_id.to_string(), user_id.to_string());
         self.write(move |tx| {
-            tx.query_row(
+            tx.cached_row(
                 "UPDATE members SET read_seq = max(read_seq, ?3) WHERE chat_id = ?1 AND user_id = ?2 RETURNING read_seq",
                 params![chat_id, user_id, seq as i64],
                 |r| r.get::<_, i64>(0),

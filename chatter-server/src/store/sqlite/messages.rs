@@ -1,6 +1,7 @@
 //! `MessageStore` on SQLite: appends take the next seq and event_seq in one
 //! transaction on the single writer connection.
 
+use super::Cached;
 use super::rows::{self, MESSAGE_COLS, load_message, record_event};
 use super::{SqliteStore, map_err};
 use chatter_core::StoreError;
@@ -17,7 +18,7 @@ impl MessageStore for SqliteStore {
             let cid = new.chat_id.as_str();
             if let Some(client_id) = &new.client_id {
                 let existing = tx
-                    .query_row(
+                    .cached_row(
                         &format!(
                             "SELECT {MESSAGE_COLS}, event_seq FROM messages
                              WHERE chat_id = ?1 AND sender_id = ?2 AND client_id = ?3"
@@ -37,7 +38,7 @@ impl MessageStore for SqliteStore {
                 }
             }
             let seq: i64 = tx
-                .query_row(
+                .cached_row(
                     "UPDATE chats SET last_seq = last_seq + 1, last_activity_at = max(last_activity_at, ?2)
                      WHERE id = ?1 RETURNING last_seq",
                     params![cid, new.created_at.as_micros()],
@@ -46,7 +47,7 @@ impl MessageStore for SqliteStore {
                 .optional()
                 .map_err(map_err)?
                 .ok_or(StoreError::NotFound("chat"))?;
-            tx.execute(
+            tx.cached_exec(
                 "INSERT INTO messages (chat_id, seq, id, sender_id, text, client_id, reply_to, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
@@ -63,7 +64,7 @@ impl MessageStore for SqliteStore {
             .map_err(map_err)?;
             let message = load_message(tx, cid, new.id.as_str())?.ok_or(StoreError::NotFound("message"))?;
             let event = record_event(tx, &new.chat_id, ChatEventKind::MessageCreated { message: message.clone() })?;
-            tx.execute(
+            tx.cached_exec(
                 "UPDATE messages SET event_seq = ?3 WHERE chat_id = ?1 AND seq = ?2",
                 params![cid, seq, event.event_seq as i64],
             )
@@ -119,7 +120,7 @@ impl MessageStore for SqliteStore {
             if current.deleted {
                 return Err(StoreError::Conflict("the message was deleted"));
             }
-            tx.execute(
+            tx.cached_exec(
                 "UPDATE messages SET text = ?3, edited_at = ?4 WHERE chat_id = ?1 AND id = ?2",
                 params![chat_id.as_str(), id, text, at.as_micros()],
             )
@@ -138,7 +139,7 @@ impl MessageStore for SqliteStore {
             if before.deleted {
                 return Ok(None);
             }
-            tx.execute(
+            tx.cached_exec(
                 "UPDATE messages SET text = '', deleted = 1 WHERE chat_id = ?1 AND id = ?2",
                 params![chat_id.as_str(), id.as_str()],
             )

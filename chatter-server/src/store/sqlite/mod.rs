@@ -25,6 +25,9 @@ const MIGRATIONS: &[&str] = &[include_str!("../../../../migrations/sqlite/0001_i
 /// How long a statement waits for a lock before the store reports itself unavailable.
 const BUSY_TIMEOUT: Duration = Duration::from_millis(1500);
 
+/// Prepared statements kept per connection (the store has a few dozen distinct ones).
+const STATEMENT_CACHE: usize = 128;
+
 /// How long a call waits for a free connection before the store reports itself
 /// unavailable (with the busy timeout, a call answers within about 2 s).
 const CONNECTION_WAIT: Duration = Duration::from_millis(500);
@@ -50,10 +53,41 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+/// Statements run through the connection's cache of prepared statements: parsing a
+/// statement costs more than running most of ours, and a send runs several.
+pub(crate) trait Cached {
+    /// Runs `sql` and maps its first row with `f`.
+    fn cached_row<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T>;
+
+    /// Runs `sql`; answers the rows changed.
+    fn cached_exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+}
+
+impl Cached for Connection {
+    fn cached_row<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
+        &self,
+        sql: &str,
+        params: P,
+        f: F,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+
+    fn cached_exec<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+}
+
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(map_err)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
         .map_err(map_err)?;
     Ok(conn)

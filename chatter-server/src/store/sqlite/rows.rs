@@ -1,5 +1,6 @@
 //! Mapping between rows and model types.
 
+use super::Cached;
 use super::map_err;
 use chatter_core::StoreError;
 use chatter_core::model::{Chat, ChatEvent, ChatEventKind, ChatKind, Member, Message, Role, Session, User, Visibility};
@@ -96,7 +97,7 @@ pub(super) fn message(row: &Row<'_>) -> rusqlite::Result<Message> {
 }
 
 pub(super) fn load_chat(conn: &Connection, id: &str) -> StoreResult<Option<Chat>> {
-    conn.query_row(&format!("SELECT {CHAT_COLS} FROM chats c WHERE c.id = ?1"), [id], chat).optional().map_err(map_err)
+    conn.cached_row(&format!("SELECT {CHAT_COLS} FROM chats c WHERE c.id = ?1"), [id], chat).optional().map_err(map_err)
 }
 
 pub(super) fn require_chat(conn: &Connection, id: &str) -> StoreResult<Chat> {
@@ -104,7 +105,7 @@ pub(super) fn require_chat(conn: &Connection, id: &str) -> StoreResult<Chat> {
 }
 
 pub(super) fn load_member(conn: &Connection, chat_id: &str, user_id: &str) -> StoreResult<Option<Member>> {
-    conn.query_row(
+    conn.cached_row(
         &format!("SELECT {MEMBER_COLS} FROM members m WHERE m.chat_id = ?1 AND m.user_id = ?2"),
         [chat_id, user_id],
         |r| member(r, 0),
@@ -114,7 +115,7 @@ pub(super) fn load_member(conn: &Connection, chat_id: &str, user_id: &str) -> St
 }
 
 pub(super) fn load_message(conn: &Connection, chat_id: &str, id: &str) -> StoreResult<Option<Message>> {
-    conn.query_row(
+    conn.cached_row(
         &format!("SELECT {MESSAGE_COLS} FROM messages WHERE chat_id = ?1 AND id = ?2"),
         [chat_id, id],
         message,
@@ -126,7 +127,7 @@ pub(super) fn load_message(conn: &Connection, chat_id: &str, id: &str) -> StoreR
 /// Records the chat's next event inside the caller's transaction.
 pub(super) fn record_event(tx: &Transaction<'_>, chat_id: &ChatId, kind: ChatEventKind) -> StoreResult<ChatEvent> {
     let event_seq: i64 = tx
-        .query_row(
+        .cached_row(
             "UPDATE chats SET last_event_seq = last_event_seq + 1 WHERE id = ?1 RETURNING last_event_seq",
             [chat_id.as_str()],
             |r| r.get(0),
@@ -137,7 +138,7 @@ pub(super) fn record_event(tx: &Transaction<'_>, chat_id: &ChatId, kind: ChatEve
         chat.last_event_seq = event_seq as u64;
     }
     let payload = serde_json::to_string(&kind).map_err(|e| StoreError::Other(e.to_string()))?;
-    tx.execute(
+    tx.cached_exec(
         "INSERT INTO chat_events (chat_id, event_seq, payload) VALUES (?1, ?2, ?3)",
         params![chat_id.as_str(), event_seq, payload],
     )

@@ -1,5 +1,6 @@
 //! `SessionStore` on SQLite.
 
+use super::Cached;
 use super::rows::{SESSION_COLS, session};
 use super::{SqliteStore, map_err};
 use chatter_core::model::Session;
@@ -11,7 +12,7 @@ use rusqlite::{OptionalExtension, params};
 impl SessionStore for SqliteStore {
     async fn create_session(&self, s: Session) -> StoreResult<()> {
         self.write(move |tx| {
-            tx.execute(
+            tx.cached_exec(
                 "INSERT INTO sessions (id, user_id, token_hash, device_name, created_at, last_seen_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
@@ -32,7 +33,7 @@ impl SessionStore for SqliteStore {
     async fn session_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Session>> {
         let hash = token_hash.to_owned();
         self.read(move |c| {
-            c.query_row(&format!("SELECT {SESSION_COLS} FROM sessions WHERE token_hash = ?1"), [hash], session)
+            c.cached_row(&format!("SELECT {SESSION_COLS} FROM sessions WHERE token_hash = ?1"), [hash], session)
                 .optional()
                 .map_err(map_err)
         })
@@ -56,7 +57,7 @@ impl SessionStore for SqliteStore {
     async fn touch_session(&self, id: &SessionId, at: Timestamp) -> StoreResult<()> {
         let id = id.to_string();
         self.write(move |tx| {
-            tx.execute("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1", params![id, at.as_micros()])
+            tx.cached_exec("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1", params![id, at.as_micros()])
                 .map_err(map_err)?;
             Ok(())
         })
@@ -67,7 +68,7 @@ impl SessionStore for SqliteStore {
         let (user_id, id) = (user_id.to_string(), id.to_string());
         self.write(move |tx| {
             let n = tx
-                .execute("DELETE FROM sessions WHERE id = ?1 AND user_id = ?2", params![id, user_id])
+                .cached_exec("DELETE FROM sessions WHERE id = ?1 AND user_id = ?2", params![id, user_id])
                 .map_err(map_err)?;
             Ok(n > 0)
         })

@@ -1,5 +1,6 @@
 //! `UserStore` on SQLite.
 
+use super::Cached;
 use super::rows::{USER_COLS, user};
 use super::{SqliteStore, map_err};
 use chatter_core::StoreError;
@@ -11,7 +12,7 @@ use chatter_core::value::Username;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
 fn credentials(conn: &Connection, column: &str, value: &str) -> StoreResult<Option<UserCredentials>> {
-    conn.query_row(&format!("SELECT {USER_COLS}, password_hash FROM users WHERE {column} = ?1"), [value], |r| {
+    conn.cached_row(&format!("SELECT {USER_COLS}, password_hash FROM users WHERE {column} = ?1"), [value], |r| {
         Ok(UserCredentials { user: user(r, 0)?, password_hash: r.get(7)? })
     })
     .optional()
@@ -19,7 +20,7 @@ fn credentials(conn: &Connection, column: &str, value: &str) -> StoreResult<Opti
 }
 
 fn load(conn: &Connection, id: &str) -> StoreResult<User> {
-    conn.query_row(&format!("SELECT {USER_COLS} FROM users WHERE id = ?1"), [id], |r| user(r, 0))
+    conn.cached_row(&format!("SELECT {USER_COLS} FROM users WHERE id = ?1"), [id], |r| user(r, 0))
         .optional()
         .map_err(map_err)?
         .ok_or(StoreError::NotFound("user"))
@@ -29,7 +30,7 @@ fn load(conn: &Connection, id: &str) -> StoreResult<User> {
 impl UserStore for SqliteStore {
     async fn create_user(&self, new: NewUser) -> StoreResult<User> {
         self.write(move |tx| {
-            let inserted = tx.execute(
+            let inserted = tx.cached_exec(
                 "INSERT INTO users (id, username, display_name, display_key, password_hash, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
@@ -77,17 +78,17 @@ impl UserStore for SqliteStore {
         self.write(move |tx| {
             load(tx, &id)?;
             if let Some(d) = &update.display_name {
-                tx.execute(
+                tx.cached_exec(
                     "UPDATE users SET display_name = ?2, display_key = ?3 WHERE id = ?1",
                     params![id, d.as_str(), search_key(d.as_str())],
                 )
                 .map_err(map_err)?;
             }
             if let Some(b) = &update.bio {
-                tx.execute("UPDATE users SET bio = ?2 WHERE id = ?1", params![id, b.as_str()]).map_err(map_err)?;
+                tx.cached_exec("UPDATE users SET bio = ?2 WHERE id = ?1", params![id, b.as_str()]).map_err(map_err)?;
             }
             if let Some(a) = &update.avatar_url {
-                tx.execute("UPDATE users SET avatar_url = ?2 WHERE id = ?1", params![id, a.as_str()])
+                tx.cached_exec("UPDATE users SET avatar_url = ?2 WHERE id = ?1", params![id, a.as_str()])
                     .map_err(map_err)?;
             }
             load(tx, &id)
@@ -98,8 +99,9 @@ impl UserStore for SqliteStore {
     async fn set_password_hash(&self, id: &UserId, hash: &str) -> StoreResult<()> {
         let (id, hash) = (id.to_string(), hash.to_owned());
         self.write(move |tx| {
-            let n =
-                tx.execute("UPDATE users SET password_hash = ?2 WHERE id = ?1", params![id, hash]).map_err(map_err)?;
+            let n = tx
+                .cached_exec("UPDATE users SET password_hash = ?2 WHERE id = ?1", params![id, hash])
+                .map_err(map_err)?;
             if n == 0 { Err(StoreError::NotFound("user")) } else { Ok(()) }
         })
         .await
@@ -109,7 +111,7 @@ impl UserStore for SqliteStore {
         let id = id.to_string();
         self.write(move |tx| {
             let n = tx
-                .execute(
+                .cached_exec(
                     "UPDATE users SET display_name = ?2, display_key = ?3, bio = '', avatar_url = '',
                      password_hash = NULL, deleted = 1 WHERE id = ?1",
                     params![id, DELETED_USER_NAME, search_key(DELETED_USER_NAME)],
