@@ -5,10 +5,11 @@
 //! pings, and closes.
 
 use super::close::{CloseCode, CloseSignal};
+use super::feed::{Behind, Subscription};
 use super::frames;
-use super::hub::{Outbound, Registration};
+use super::hub::{Delivered, Outbound, Registration};
 use super::outbox::Outbox;
-use super::sequencer::{Decision, Sequencer};
+use super::sequencer::{Decision, Sequencer, accept_next};
 use super::socket::{SocketIn, SocketOut};
 use super::wire::{Incoming, WireError};
 use crate::app::AppState;
@@ -21,6 +22,7 @@ use chatter_core::service::{Caller, SendInput};
 use chatter_core::store::Created;
 use chatter_core::{ChatId, Error, MessageId, UserId};
 use std::collections::{BTreeMap, VecDeque};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -369,23 +371,7 @@ impl Writer {
 
     async fn outbound(&mut self, item: Outbound) -> Result<(), Gone> {
         match item {
-            Outbound::Event(d) => match self.sequencer.accept(&d.chat_id, d.event_seq) {
-                Decision::Send => {
-                    self.feed(&d.frame);
-                    self.left_if_me(&d.chat_id, d.leaving.as_ref());
-                    Ok(())
-                }
-                Decision::Skip => Ok(()),
-                Decision::Gap { after } => {
-                    self.fill_gap(&d.chat_id, after, d.event_seq - 1).await?;
-                    // The gap may have held this user's own leaving.
-                    if self.sequencer.accept(&d.chat_id, d.event_seq) == Decision::Send {
-                        self.feed(&d.frame);
-                        self.left_if_me(&d.chat_id, d.leaving.as_ref());
-                    }
-                    Ok(())
-                }
-            },
+            Outbound::News(sub) => self.read_feed(&sub).await,
             Outbound::Frame(frame) => {
                 self.feed(frame);
                 Ok(())
@@ -395,12 +381,73 @@ impl Writer {
                 Some(last) if last < event_seq => self.fill_gap(&chat_id, last, event_seq).await,
                 _ => Ok(()),
             },
-            Outbound::Removed { chat_id, frame } => {
+            Outbound::Removed { chat_id, unread, frame } => {
+                for d in &unread {
+                    if let Decision::Gap { after } = self.live_event(d) {
+                        self.after_gap(d, after).await?;
+                    }
+                }
                 self.sequencer.unfollow(&chat_id);
                 self.feed(frame);
                 Ok(())
             }
         }
+    }
+
+    /// Sends a chat's events from its feed, from where this socket stopped reading.
+    async fn read_feed(&mut self, sub: &Subscription) -> Result<(), Gone> {
+        enum Stop {
+            Gap(Arc<Delivered>, u64),
+            Left,
+        }
+        loop {
+            // One sequencer lookup for the whole run of the chat's events.
+            let (mut last, sink, me) = (self.sequencer.last_mut(sub.chat_id()), &mut self.sink, &self.caller.user.id);
+            let stop = sub.read(|d| {
+                // Not followed (any more): skipped.
+                let Some(last) = last.as_deref_mut() else { return ControlFlow::Continue(()) };
+                match accept_next(last, d.event_seq) {
+                    Decision::Send => {
+                        sink.text(&d.frame);
+                        if d.leaving.as_ref() == Some(me) {
+                            return ControlFlow::Break(Stop::Left);
+                        }
+                        ControlFlow::Continue(())
+                    }
+                    Decision::Skip => ControlFlow::Continue(()),
+                    Decision::Gap { after } => ControlFlow::Break(Stop::Gap(d.clone(), after)),
+                }
+            });
+            match stop {
+                Ok(None) => return Ok(()),
+                Ok(Some(Stop::Left)) => self.sequencer.unfollow(sub.chat_id()),
+                Ok(Some(Stop::Gap(d, after))) => self.after_gap(&d, after).await?,
+                Err(Behind) => {
+                    // The hub has already asked this socket to close as a slow consumer.
+                    self.close.close(CloseCode::SlowConsumer);
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Buffers a live event if it is the next of its chat; answers the sequencer's
+    /// decision (a gap is for the caller to fill).
+    fn live_event(&mut self, d: &Delivered) -> Decision {
+        let decision = self.sequencer.accept(&d.chat_id, d.event_seq);
+        if decision == Decision::Send {
+            self.feed(&d.frame);
+            self.left_if_me(&d.chat_id, d.leaving.as_ref());
+        }
+        decision
+    }
+
+    /// Fills the gap before a live event from the store, then sends the event.
+    async fn after_gap(&mut self, d: &Delivered, after: u64) -> Result<(), Gone> {
+        self.fill_gap(&d.chat_id, after, d.event_seq - 1).await?;
+        // The gap may have held this user's own leaving.
+        self.live_event(d);
+        Ok(())
     }
 
     /// Sends the stored events of `chat` after `after` up to `upto`. If the store cannot

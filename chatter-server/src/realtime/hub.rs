@@ -1,8 +1,11 @@
-//! The node's registry of open sockets and its fan-out. Every socket has a bounded
-//! queue: delivery never waits, and a socket whose queue is full is closed as a slow
-//! consumer (4008), so one slow reader never delays the others.
+//! The node's registry of open sockets and its fan-out. A chat event is kept once, in
+//! the chat's feed, and each following socket is told the chat has news (once until it
+//! reads); other frames go to each socket's bounded queue. Delivery never waits: a socket
+//! whose queue is full, or that is more than the queue limit behind in a feed, is closed
+//! as a slow consumer (4008), so one slow reader never delays the others.
 
 use super::close::{CloseCode, CloseSignal};
+use super::feed::{Feed, Subscription};
 use super::frames;
 use super::outbox::Outbox;
 use crate::broker::Broadcast;
@@ -36,8 +39,8 @@ pub struct Delivered {
 /// What the hub queues for a socket.
 #[derive(Debug, Clone)]
 pub enum Outbound {
-    /// A chat event, ordered by the socket's sequencer.
-    Event(Arc<Delivered>),
+    /// A followed chat has events the socket has yet to read from its feed.
+    News(Arc<Subscription>),
     /// An ephemeral frame (typing, read, presence).
     Frame(Bytes),
     /// The user joined a chat: follow it from `last_event_seq`, send `frame`
@@ -57,10 +60,13 @@ pub enum Outbound {
         /// Its newest stored event.
         event_seq: u64,
     },
-    /// The user lost a chat: stop following it, send `frame` (`chat.removed`).
+    /// The user lost a chat: send the chat's events the socket had yet to read, stop
+    /// following it, send `frame` (`chat.removed`).
     Removed {
         /// The chat.
         chat_id: ChatId,
+        /// Its events that reached the node before the removal and the socket had not read.
+        unread: Vec<Arc<Delivered>>,
         /// The `chat.removed` frame.
         frame: Bytes,
     },
@@ -120,12 +126,53 @@ struct Conn {
     removed: HashSet<ChatId>,
 }
 
+/// The sockets following a chat on this node, and its feed.
+struct Followers {
+    feed: Arc<Feed>,
+    sockets: Vec<(Arc<Link>, Arc<Subscription>)>,
+}
+
+impl Followers {
+    fn add(&mut self, link: &Arc<Link>) {
+        self.sockets.push((link.clone(), self.feed.subscribe()));
+    }
+
+    /// Removes socket `id`, answering its subscription.
+    fn remove(&mut self, id: u64) -> Option<Arc<Subscription>> {
+        let at = self.sockets.iter().position(|(link, _)| link.id == id)?;
+        Some(self.sockets.swap_remove(at).1)
+    }
+
+    fn links(&self) -> impl Iterator<Item = &Arc<Link>> {
+        self.sockets.iter().map(|(link, _)| link)
+    }
+}
+
 #[derive(Default)]
 struct State {
     conns: HashMap<u64, Conn>,
     by_user: HashMap<UserId, Vec<u64>>,
-    by_chat: HashMap<ChatId, Vec<Arc<Link>>>,
+    by_chat: HashMap<ChatId, Followers>,
     by_session: HashMap<SessionId, Vec<u64>>,
+}
+
+impl State {
+    fn follow(&mut self, chat: &ChatId, link: &Arc<Link>) {
+        self.by_chat
+            .entry(chat.clone())
+            .or_insert_with(|| Followers { feed: Feed::new(chat.clone()), sockets: Vec::new() })
+            .add(link);
+    }
+
+    /// Socket `id` stops following `chat`; answers its subscription.
+    fn unfollow(&mut self, chat: &ChatId, id: u64) -> Option<Arc<Subscription>> {
+        let followers = self.by_chat.get_mut(chat)?;
+        let sub = followers.remove(id);
+        if followers.sockets.is_empty() {
+            self.by_chat.remove(chat);
+        }
+        sub
+    }
 }
 
 /// Told of revoked sessions (the SFU drops their call participants).
@@ -266,15 +313,17 @@ impl Hub {
     /// registering. Answers the chats newly subscribed.
     pub fn subscribe(&self, id: u64, chats: impl IntoIterator<Item = ChatId>) -> Vec<ChatId> {
         let mut state = self.write();
-        let State { conns, by_chat, .. } = &mut *state;
-        let Some(conn) = conns.get_mut(&id) else { return Vec::new() };
+        let Some(conn) = state.conns.get_mut(&id) else { return Vec::new() };
+        let link = conn.link.clone();
         let mut added = Vec::new();
         for chat in chats {
             if conn.removed.contains(&chat) || !conn.chats.insert(chat.clone()) {
                 continue;
             }
-            by_chat.entry(chat.clone()).or_default().push(conn.link.clone());
             added.push(chat);
+        }
+        for chat in &added {
+            state.follow(chat, &link);
         }
         added
     }
@@ -284,12 +333,7 @@ impl Hub {
         let mut state = self.write();
         let Some(conn) = state.conns.remove(&id) else { return false };
         for chat in &conn.chats {
-            if let Some(ids) = state.by_chat.get_mut(chat) {
-                ids.retain(|c| c.id != id);
-                if ids.is_empty() {
-                    state.by_chat.remove(chat);
-                }
-            }
+            state.unfollow(chat, id);
         }
         if let Some(ids) = state.by_session.get_mut(&conn.session_id) {
             ids.retain(|c| *c != id);
@@ -352,26 +396,40 @@ impl Hub {
                     leaving,
                 });
                 let state = self.read();
-                for link in state.by_chat.get(&event.chat_id).into_iter().flatten() {
-                    push(link, Outbound::Event(delivered.clone()));
+                let Some(followers) = state.by_chat.get(&event.chat_id) else { return };
+                let next = followers.feed.append(delivered);
+                let mut read_by_all = next;
+                for (link, sub) in &followers.sockets {
+                    let cursor = sub.cursor();
+                    if next - cursor > self.limits.queue as u64 {
+                        // Its unread events are dropped with the next append.
+                        link.close.close(CloseCode::SlowConsumer);
+                        continue;
+                    }
+                    read_by_all = read_by_all.min(cursor);
+                    if sub.flag() {
+                        push(link, Outbound::News(sub.clone()));
+                    }
                 }
+                followers.feed.read_up_to(read_by_all);
             }
             Broadcast::Notice(Notice::ChatAdded { user_id, chat }) => {
                 let frame = frames::message(&ServerMessage::ChatAdded { chat: chat.clone() });
                 let mut state = self.write();
-                let State { conns, by_user, by_chat, .. } = &mut *state;
-                for id in by_user.get(user_id).into_iter().flatten() {
-                    let Some(conn) = conns.get_mut(id) else { continue };
+                let ids = state.by_user.get(user_id).cloned().unwrap_or_default();
+                for id in ids {
+                    let Some(conn) = state.conns.get_mut(&id) else { continue };
                     conn.removed.remove(&chat.id);
+                    let link = conn.link.clone();
                     if conn.chats.insert(chat.id.clone()) {
-                        by_chat.entry(chat.id.clone()).or_default().push(conn.link.clone());
+                        state.follow(&chat.id, &link);
                     }
                     let item = Outbound::Added {
                         chat_id: chat.id.clone(),
                         last_event_seq: chat.last_event_seq,
                         frame: frame.clone(),
                     };
-                    push(&conn.link, item);
+                    push(&link, item);
                 }
             }
             Broadcast::Notice(Notice::ChatRemoved { user_id, chat_id }) => {
@@ -380,19 +438,17 @@ impl Hub {
                 }
                 let frame = frames::message(&ServerMessage::ChatRemoved { chat_id: chat_id.clone() });
                 let mut state = self.write();
-                let State { conns, by_user, by_chat, .. } = &mut *state;
-                for id in by_user.get(user_id).into_iter().flatten() {
-                    let Some(conn) = conns.get_mut(id) else { continue };
+                let ids = state.by_user.get(user_id).cloned().unwrap_or_default();
+                for id in ids {
+                    let Some(conn) = state.conns.get_mut(&id) else { continue };
                     conn.removed.insert(chat_id.clone());
-                    if conn.chats.remove(chat_id)
-                        && let Some(ids) = by_chat.get_mut(chat_id)
-                    {
-                        ids.retain(|c| c.id != *id);
-                        if ids.is_empty() {
-                            by_chat.remove(chat_id);
-                        }
-                    }
-                    push(&conn.link, Outbound::Removed { chat_id: chat_id.clone(), frame: frame.clone() });
+                    let link = conn.link.clone();
+                    let followed = conn.chats.remove(chat_id);
+                    let unread = match followed.then(|| state.unfollow(chat_id, id)).flatten() {
+                        Some(sub) => sub.end_here(),
+                        None => Vec::new(),
+                    };
+                    push(&link, Outbound::Removed { chat_id: chat_id.clone(), unread, frame: frame.clone() });
                 }
             }
             Broadcast::Notice(Notice::Read { chat_id, user_id, seq }) => {
@@ -423,7 +479,7 @@ impl Hub {
             Broadcast::CatchUp => {}
             Broadcast::Head { chat_id, event_seq } => {
                 let state = self.read();
-                for link in state.by_chat.get(chat_id).into_iter().flatten() {
+                for link in state.by_chat.get(chat_id).into_iter().flat_map(Followers::links) {
                     push(link, Outbound::Head { chat_id: chat_id.clone(), event_seq: *event_seq });
                 }
             }
@@ -458,7 +514,7 @@ impl Hub {
 
     fn to_chat(&self, chat_id: &ChatId, except_user: Option<&UserId>, frame: &Bytes) {
         let state = self.read();
-        for link in state.by_chat.get(chat_id).into_iter().flatten() {
+        for link in state.by_chat.get(chat_id).into_iter().flat_map(Followers::links) {
             if Some(&link.user_id) != except_user {
                 push(link, Outbound::Frame(frame.clone()));
             }

@@ -3,6 +3,7 @@
 
 mod close;
 mod connection;
+mod feed;
 mod frames;
 mod hub;
 mod outbox;

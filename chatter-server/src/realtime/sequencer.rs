@@ -43,6 +43,19 @@ pub enum Decision {
     },
 }
 
+/// Decides on event `event_seq` of a followed chat whose last sent event is `last`, and
+/// moves `last` on when it is the next one.
+pub fn accept_next(last: &mut u64, event_seq: u64) -> Decision {
+    if event_seq <= *last {
+        Decision::Skip
+    } else if event_seq == *last + 1 {
+        *last = event_seq;
+        Decision::Send
+    } else {
+        Decision::Gap { after: *last }
+    }
+}
+
 /// Per followed chat: where following started, and the last event_seq sent.
 #[derive(Debug, Default)]
 pub struct Sequencer {
@@ -96,17 +109,18 @@ impl Sequencer {
     }
 
     /// Decides on event `event_seq` of `chat` and, when it is the next one, records it
-    /// as sent, with one lookup (the hot path of live delivery).
+    /// as sent, with one lookup.
     pub fn accept(&mut self, chat: &ChatId, event_seq: u64) -> Decision {
         match self.last.get_mut(chat) {
             None => Decision::Skip,
-            Some(last) if event_seq <= *last => Decision::Skip,
-            Some(last) if event_seq == *last + 1 => {
-                *last = event_seq;
-                Decision::Send
-            }
-            Some(last) => Decision::Gap { after: *last },
+            Some(last) => accept_next(last, event_seq),
         }
+    }
+
+    /// The last event_seq sent in `chat`, to decide on a run of its events with
+    /// [`accept_next`] after one lookup (the hot path of live delivery).
+    pub fn last_mut(&mut self, chat: &ChatId) -> Option<&mut u64> {
+        self.last.get_mut(chat)
     }
 
     /// Records that event `event_seq` of `chat` went out.
