@@ -73,12 +73,24 @@ pub async fn post(http: &reqwest::Client, url: String, token: Option<&str>, body
     Ok(body)
 }
 
+/// A command running `program` at niceness `nice` (0: as the bench runs), so that on a
+/// machine shared with the load client the server, not the load, waits when both are
+/// runnable: a load client held off the CPU would count its own delay as latency.
+fn niced(program: impl AsRef<std::ffi::OsStr>, nice: u8) -> Command {
+    if nice == 0 {
+        return Command::new(program);
+    }
+    let mut command = Command::new("nice");
+    command.arg("-n").arg(nice.to_string()).arg(program);
+    command
+}
+
 /// Starts chatter-server as `name` on a free port and a fresh data dir, with `extra`
-/// flags; answers once it is healthy.
-pub async fn node(bin: &Path, name: &str, extra: &[String]) -> Result<Target, BenchError> {
+/// flags, at niceness `nice`; answers once it is healthy.
+pub async fn node(bin: &Path, name: &str, extra: &[String], nice: u8) -> Result<Target, BenchError> {
     let port = free_port()?;
     let data = tempfile::tempdir()?;
-    let child = Command::new(bin)
+    let child = niced(bin, nice)
         .args(["--listen", &format!("127.0.0.1:{port}"), "--log", "warn"])
         .arg("--data-dir")
         .arg(data.path())
@@ -101,9 +113,9 @@ pub async fn node(bin: &Path, name: &str, extra: &[String]) -> Result<Target, Be
     Ok(target)
 }
 
-/// Starts chatter-server on a fresh data dir, with a sender and a subscriber account
-/// (every subscriber socket is a session of the one subscriber account).
-pub async fn chatter(bin: &Path, subscribers: usize, extra: &str) -> Result<Target, BenchError> {
+/// Starts chatter-server on a fresh data dir at niceness `nice`, with a sender and a
+/// subscriber account (every subscriber socket is a session of the one subscriber account).
+pub async fn chatter(bin: &Path, subscribers: usize, extra: &str, nice: u8) -> Result<Target, BenchError> {
     let mut flags = vec![
         "--max-connections-per-user".to_owned(),
         (subscribers + 10).to_string(),
@@ -111,7 +123,7 @@ pub async fn chatter(bin: &Path, subscribers: usize, extra: &str) -> Result<Targ
         (subscribers + 100).to_string(),
     ];
     flags.extend(extra.split_whitespace().map(str::to_owned));
-    let mut target = node(bin, "chatter", &flags).await?;
+    let mut target = node(bin, "chatter", &flags, nice).await?;
     let base = target.base.clone();
     let http = reqwest::Client::new();
     let register = |name: &str| {
@@ -133,11 +145,11 @@ pub async fn chatter(bin: &Path, subscribers: usize, extra: &str) -> Result<Targ
     Ok(target)
 }
 
-/// Starts the `ws` peer (node) with its script.
-pub async fn ws_peer(script: &str) -> Result<Target, BenchError> {
+/// Starts the `ws` peer (node) with its script, at niceness `nice`.
+pub async fn ws_peer(script: &str, nice: u8) -> Result<Target, BenchError> {
     let name = "ws (node)".to_owned();
     let port = free_port()?;
-    let child = Command::new("node")
+    let child = niced("node", nice)
         .arg(script)
         .arg(port.to_string())
         .stdout(Stdio::null())
