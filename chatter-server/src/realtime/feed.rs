@@ -75,14 +75,22 @@ impl Feed {
         })
     }
 
-    /// Appends an event, first dropping what every reader has read; answers the index
-    /// after it.
+    /// Adds an event, first dropping what every reader has read; answers the index after
+    /// the last entry.
+    ///
+    /// Events are kept in event_seq order: two senders' events committed one after the
+    /// other can reach the hub the other way round, and every socket reading them so
+    /// would see a gap and fill it from the store. Placed in order, a socket that has not
+    /// read past the later one yet (nearly all: they read once per write) reads both in
+    /// order; one that has fills the gap as before, and skips the entry it reads again.
     pub fn append(&self, event: Arc<Delivered>) -> u64 {
         let mut log = self.write_log();
         let drop = self.read_by_all.load(Ordering::Relaxed).saturating_sub(log.first).min(log.entries.len() as u64);
         log.entries.drain(..drop as usize);
         log.first += drop;
-        log.entries.push_back(event);
+        let later = log.entries.iter().rev().take_while(|e| e.event_seq > event.event_seq).count();
+        let at = log.entries.len() - later;
+        log.entries.insert(at, event);
         log.next()
     }
 
@@ -226,6 +234,21 @@ mod tests {
         assert_eq!(next, 5);
         assert_eq!(read_all(&slow), Err(Behind));
         assert_eq!(read_all(&fast), Ok(vec![4, 5]));
+    }
+
+    #[test]
+    fn events_arriving_out_of_order_are_read_in_order() {
+        let feed = Feed::new(ChatId::from("c"));
+        let (early, late) = (feed.subscribe(), feed.subscribe());
+        feed.append(event(1));
+        feed.append(event(3));
+        assert_eq!(read_all(&late), Ok(vec![1, 3]), "read before 2 came");
+        feed.append(event(2));
+        feed.append(event(4));
+        assert_eq!(read_all(&early), Ok(vec![1, 2, 3, 4]));
+        // The late reader read 3 before 2 came (its sequencer filled 2 from the store
+        // then): it reads 3 once more (skipped), then 4.
+        assert_eq!(read_all(&late), Ok(vec![3, 4]));
     }
 
     #[test]

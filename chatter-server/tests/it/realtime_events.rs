@@ -271,3 +271,36 @@ async fn a_client_that_sends_nothing_still_gets_live_events_after_the_hold() {
     assert_eq!(got["message"]["text"], "no resume needed");
     assert!(t.elapsed() < Duration::from_secs(2), "held at most ~0.5 s: {:?}", t.elapsed());
 }
+
+#[tokio::test]
+async fn concurrent_senders_reach_a_member_gap_free_in_order_and_once() {
+    let s = Server::start().await;
+    let alice = s.register("alice").await;
+    let bob = s.register("bob").await;
+    let carol = s.register("carol").await;
+    let chat = s.group(&alice, "Team", "private").await;
+    s.add(&chat, &alice, &bob).await;
+    s.add(&chat, &alice, &carol).await;
+    let mut c = Ws::connect(&s, &carol).await;
+    let mut a = Ws::connect(&s, &alice).await;
+    let mut b = Ws::connect(&s, &bob).await;
+    // Both post at once, without waiting for answers: their events commit one after the
+    // other but may reach the fan-out in either order.
+    const EACH: usize = 150;
+    for i in 0..EACH {
+        for (ws, who) in [(&mut a, "a"), (&mut b, "b")] {
+            let text = format!("{who}{i}");
+            ws.send(json!({"type": "send", "ref": text, "chat_id": chat, "text": text, "client_id": text})).await;
+        }
+    }
+    let mut seqs = Vec::new();
+    let mut texts = std::collections::HashSet::new();
+    while seqs.len() < 2 * EACH {
+        let got = c.next_of("message.created").await;
+        seqs.push(got["event_seq"].as_u64().unwrap());
+        assert!(texts.insert(got["message"]["text"].as_str().unwrap().to_owned()), "delivered twice: {got}");
+    }
+    let first = seqs[0];
+    assert_eq!(seqs, (first..first + 2 * EACH as u64).collect::<Vec<_>>(), "gap-free and in order");
+    c.expect_silence_but(&["presence"], QUIET).await;
+}
