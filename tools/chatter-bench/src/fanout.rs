@@ -2,6 +2,7 @@
 
 use crate::BenchError;
 use crate::cli::FanoutArgs;
+use crate::histogram::Histogram;
 use crate::ladder::Ladder;
 use crate::procstat;
 use crate::rawws;
@@ -66,8 +67,12 @@ async fn connect(target: &Target, headers: &[(String, String)]) -> Result<Socket
 }
 
 /// The sender's socket, owned by one task that writes the batches it is given and reads
-/// the socket in between (acks, and pings, which tungstenite answers while reading).
-fn spawn_sender(mut socket: Socket) -> (tokio::sync::mpsc::Sender<Vec<String>>, tokio::task::JoinHandle<()>) {
+/// the socket in between (acks, whose latency goes to `acks` by step, and pings, which
+/// tungstenite answers while reading).
+fn spawn_sender(
+    mut socket: Socket,
+    acks: Arc<Vec<Histogram>>,
+) -> (tokio::sync::mpsc::Sender<Vec<String>>, tokio::task::JoinHandle<()>) {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<String>>(1024);
     let task = tokio::spawn(async move {
         loop {
@@ -84,8 +89,16 @@ fn spawn_sender(mut socket: Socket) -> (tokio::sync::mpsc::Sender<Vec<String>>, 
                     }
                 }
                 incoming = socket.next() => {
-                    if !matches!(incoming, Some(Ok(_))) {
-                        return;
+                    let text = match incoming {
+                        Some(Ok(Message::Text(text))) => text,
+                        Some(Ok(_)) => continue,
+                        _ => return,
+                    };
+                    if let Some((step, sent)) = receive::stamp(text.as_bytes())
+                        && let Some(h) = acks.get(step)
+                    {
+                        h.record_uncounted(receive::now_micros().saturating_sub(sent));
+                        h.add_count(1);
                     }
                 }
             }
@@ -107,7 +120,8 @@ async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchErr
         socket.send_text(r#"{"type":"resume","chats":{}}"#).await.map_err(|e| BenchError::Connect(e.to_string()))?;
         readers.push(receive::spawn_reader(socket, stats.clone()));
     }
-    let (sink, sender) = spawn_sender(connect(target, &target.sender_headers).await?);
+    let acks: Arc<Vec<Histogram>> = Arc::new((0..args.steps.max_steps).map(|_| Histogram::new()).collect());
+    let (sink, sender) = spawn_sender(connect(target, &target.sender_headers).await?, acks.clone());
     let text = "x".repeat(args.steps.message_bytes);
     let mut steps = Vec::new();
     let mut ladder = Ladder::new(args.start_rate, args.steps.factor, args.steps.refine);
@@ -155,7 +169,7 @@ async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchErr
             passed: delivered >= expected && p99.as_secs_f64() * 1000.0 <= args.p99_ms,
         };
         eprintln!(
-            "{}: step {i}: {:.0} msg/s x {} = {:.0} deliveries/s, got {}/{}, p50 {:?}, p99 {:?}, server CPU {:.0}%, load client CPU {:.0}%{}",
+            "{}: step {i}: {:.0} msg/s x {} = {:.0} deliveries/s, got {}/{}, p50 {:?}, p99 {:?}, sender's answers p99 {:?}, server CPU {:.0}%, load client CPU {:.0}%{}",
             target.name,
             rate,
             args.subscribers,
@@ -164,6 +178,7 @@ async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchErr
             expected,
             step.p50,
             step.p99,
+            acks[i].quantile(0.99),
             step.server_cpu * 100.0,
             own_cpu.as_secs_f64() / sending.as_secs_f64() * 100.0,
             if step.passed { "" } else { "  <- fails" }

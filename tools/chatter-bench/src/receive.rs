@@ -28,7 +28,7 @@ pub fn client_id(step: usize) -> String {
 
 /// Reads `"client_id":"s<step>-<micros>"` out of a frame without parsing all of it (nor
 /// checking its UTF-8): it runs once per delivery, so it must cost the load client little.
-fn stamp(frame: &[u8]) -> Option<(usize, u64)> {
+pub(crate) fn stamp(frame: &[u8]) -> Option<(usize, u64)> {
     static KEY: std::sync::LazyLock<memchr::memmem::FinderRev<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::FinderRev::new(b"\"client_id\":\"s"));
     let start = KEY.rfind(frame)? + KEY.needle().len();
