@@ -96,12 +96,12 @@ impl ChatStore for SqliteStore {
 
     async fn chat(&self, id: &ChatId) -> StoreResult<Option<Chat>> {
         let id = id.to_string();
-        self.read(move |c| load_chat(c, &id)).await
+        self.read_now(move |c| load_chat(c, &id)).await
     }
 
     async fn member(&self, chat_id: &ChatId, user_id: &UserId) -> StoreResult<Option<Member>> {
         let (chat_id, user_id) = (chat_id.to_string(), user_id.to_string());
-        self.read(move |c| load_member(c, &chat_id, &user_id)).await
+        self.read_now(move |c| load_member(c, &chat_id, &user_id)).await
     }
 
     async fn members(

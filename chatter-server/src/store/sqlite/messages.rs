@@ -14,7 +14,7 @@ use rusqlite::{OptionalExtension, params};
 #[async_trait::async_trait]
 impl MessageStore for SqliteStore {
     async fn append_message(&self, new: NewMessage) -> StoreResult<Created<(Message, ChatEvent)>> {
-        self.write(move |tx| {
+        self.write_now(move |tx| {
             let cid = new.chat_id.as_str();
             if let Some(client_id) = &new.client_id {
                 let existing = tx

@@ -1,7 +1,8 @@
 //! The embedded default store: SQLite in WAL mode, in one file under the data dir.
 //! One writer connection serialises every change (so seq assignment is gap-free and
-//! unique); a few reader connections serve reads concurrently. All SQLite work runs on
-//! tokio's blocking pool.
+//! unique); a few reader connections serve reads concurrently. SQLite work runs on
+//! tokio's blocking pool, except the few-row reads and the message append on every
+//! send's path, which run where they are called (see `SqliteStore::read_now`).
 
 mod chats;
 mod checkpoint;
@@ -11,7 +12,9 @@ mod sessions;
 mod users;
 
 use chatter_core::StoreError;
+use chatter_core::model::{Chat, Member};
 use chatter_core::store::{Store, StoreResult};
+use chatter_core::{ChatId, UserId};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use std::path::Path;
 use std::sync::Arc;
@@ -161,6 +164,33 @@ impl SqliteStore {
         tokio::task::spawn_blocking(move || f(&conn)).await.map_err(|e| StoreError::Other(e.to_string()))?
     }
 
+    /// Runs `f`, a read of a few rows by key, on a free reader connection on this thread
+    /// (else as [`Self::read`] does). Such a read takes tens of microseconds: a trip to
+    /// the blocking pool and back costs more, and under load the way back waits behind
+    /// every socket write queued on the runtime, so a busy chat's sends queue up.
+    async fn read_now<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> StoreResult<T> {
+        match self.inner.readers.iter().find_map(|r| r.try_lock().ok()) {
+            Some(conn) => f(&conn),
+            None => self.read(f).await,
+        }
+    }
+
+    /// Runs `f`, a write of a few rows, as [`Self::write`] does but on this thread (see
+    /// [`Self::read_now`]); the commit appends to the WAL without waiting for the disk.
+    async fn write_now<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> StoreResult<T> {
+        let mut conn = wait_for(self.inner.writer.clone()).await?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(map_err)?;
+        let out = f(&tx)?;
+        tx.commit().map_err(map_err)?;
+        Ok(out)
+    }
+
     /// Runs `f` in one immediate transaction on the writer connection; it commits if
     /// `f` succeeds.
     async fn write<T: Send + 'static>(
@@ -190,6 +220,19 @@ async fn wait_for(conn: Arc<Mutex<Connection>>) -> StoreResult<OwnedMutexGuard<C
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
         self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err)).await
+    }
+
+    async fn chat_with_member(
+        &self,
+        chat_id: &ChatId,
+        user_id: &UserId,
+    ) -> StoreResult<Option<(Chat, Option<Member>)>> {
+        let (chat_id, user_id) = (chat_id.to_string(), user_id.to_string());
+        self.read_now(move |c| {
+            let Some(chat) = rows::load_chat(c, &chat_id)? else { return Ok(None) };
+            Ok(Some((chat, rows::load_member(c, &chat_id, &user_id)?)))
+        })
+        .await
     }
 }
 
