@@ -123,11 +123,6 @@ pub struct FanoutArgs {
     /// The p99 latency a step may have, in milliseconds.
     #[arg(long, default_value_t = 50.0)]
     pub p99_ms: f64,
-    /// Niceness both servers run at (`nice -n`), so that the load client sharing their
-    /// cores is not the one held back: its delays would count as the server's latency.
-    /// 0 runs them as the bench runs.
-    #[arg(long, default_value_t = 10)]
-    pub server_nice: u8,
     /// Extra flags for chatter-server (e.g. `--ws-flush-ms=20`), space-separated.
     #[arg(long, default_value = "", allow_hyphen_values = true)]
     pub server_args: String,

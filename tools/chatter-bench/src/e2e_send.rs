@@ -90,7 +90,7 @@ pub async fn run(args: E2eSendArgs) -> Result<String, BenchError> {
     ];
     let mut nodes = Vec::new();
     for n in 0..args.nodes.max(1) {
-        nodes.push(targets::node(&args.server_bin, &format!("node {}", n + 1), &flags, 0).await?);
+        nodes.push(targets::node(&args.server_bin, &format!("node {}", n + 1), &flags).await?);
     }
     let http = reqwest::Client::builder()
         .tcp_nodelay(true)

@@ -260,11 +260,11 @@ fn report(outcomes: &[Outcome], args: &FanoutArgs) -> String {
 pub async fn run(args: FanoutArgs) -> Result<String, BenchError> {
     let mut outcomes = Vec::new();
     {
-        let target = targets::chatter(&args.server_bin, args.subscribers, &args.server_args, args.server_nice).await?;
+        let target = targets::chatter(&args.server_bin, args.subscribers, &args.server_args).await?;
         outcomes.push(measure(&target, &args).await?);
     }
     if args.peer != "none" {
-        let target = targets::ws_peer(&args.peer, args.server_nice).await?;
+        let target = targets::ws_peer(&args.peer).await?;
         outcomes.push(measure(&target, &args).await?);
     }
     let text = report(&outcomes, &args);

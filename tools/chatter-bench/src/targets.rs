@@ -73,24 +73,12 @@ pub async fn post(http: &reqwest::Client, url: String, token: Option<&str>, body
     Ok(body)
 }
 
-/// A command running `program` at niceness `nice` (0: as the bench runs), so that on a
-/// machine shared with the load client the server, not the load, waits when both are
-/// runnable: a load client held off the CPU would count its own delay as latency.
-fn niced(program: impl AsRef<std::ffi::OsStr>, nice: u8) -> Command {
-    if nice == 0 {
-        return Command::new(program);
-    }
-    let mut command = Command::new("nice");
-    command.arg("-n").arg(nice.to_string()).arg(program);
-    command
-}
-
 /// Starts chatter-server as `name` on a free port and a fresh data dir, with `extra`
-/// flags, at niceness `nice`; answers once it is healthy.
-pub async fn node(bin: &Path, name: &str, extra: &[String], nice: u8) -> Result<Target, BenchError> {
+/// flags; answers once it is healthy.
+pub async fn node(bin: &Path, name: &str, extra: &[String]) -> Result<Target, BenchError> {
     let port = free_port()?;
     let data = tempfile::tempdir()?;
-    let child = niced(bin, nice)
+    let child = Command::new(bin)
         .args(["--listen", &format!("127.0.0.1:{port}"), "--log", "warn"])
         .arg("--data-dir")
         .arg(data.path())
@@ -113,9 +101,9 @@ pub async fn node(bin: &Path, name: &str, extra: &[String], nice: u8) -> Result<
     Ok(target)
 }
 
-/// Starts chatter-server on a fresh data dir at niceness `nice`, with a sender and a
-/// subscriber account (every subscriber socket is a session of the one subscriber account).
-pub async fn chatter(bin: &Path, subscribers: usize, extra: &str, nice: u8) -> Result<Target, BenchError> {
+/// Starts chatter-server on a fresh data dir, with a sender and a subscriber account
+/// (every subscriber socket is a session of the one subscriber account).
+pub async fn chatter(bin: &Path, subscribers: usize, extra: &str) -> Result<Target, BenchError> {
     let mut flags = vec![
         "--max-connections-per-user".to_owned(),
         (subscribers + 10).to_string(),
@@ -123,7 +111,7 @@ pub async fn chatter(bin: &Path, subscribers: usize, extra: &str, nice: u8) -> R
         (subscribers + 100).to_string(),
     ];
     flags.extend(extra.split_whitespace().map(str::to_owned));
-    let mut target = node(bin, "chatter", &flags, nice).await?;
+    let mut target = node(bin, "chatter", &flags).await?;
     let base = target.base.clone();
     let http = reqwest::Client::new();
     let register = |name: &str| {
@@ -145,11 +133,11 @@ pub async fn chatter(bin: &Path, subscribers: usize, extra: &str, nice: u8) -> R
     Ok(target)
 }
 
-/// Starts the `ws` peer (node) with its script, at niceness `nice`.
-pub async fn ws_peer(script: &str, nice: u8) -> Result<Target, BenchError> {
+/// Starts the `ws` peer (node) with its script.
+pub async fn ws_peer(script: &str) -> Result<Target, BenchError> {
     let name = "ws (node)".to_owned();
     let port = free_port()?;
-    let child = niced("node", nice)
+    let child = Command::new("node")
         .arg(script)
         .arg(port.to_string())
         .stdout(Stdio::null())

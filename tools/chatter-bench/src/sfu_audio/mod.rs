@@ -144,7 +144,7 @@ pub async fn run(args: SfuAudioArgs) -> Result<String, BenchError> {
         (most + 100).to_string(),
     ];
     flags.extend(args.server_args.split_whitespace().map(str::to_owned));
-    let server = targets::node(&args.server_bin, "chatter", &flags, 0).await?;
+    let server = targets::node(&args.server_bin, "chatter", &flags).await?;
     let http = reqwest::Client::new();
     let owner = targets::post(
         &http,
