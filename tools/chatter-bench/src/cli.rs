@@ -117,6 +117,9 @@ pub struct FanoutArgs {
     /// First rate, in messages per second.
     #[arg(long, default_value_t = 20.0)]
     pub start_rate: f64,
+    /// Seconds of unmeasured sending at the first rate before the first step.
+    #[arg(long, default_value_t = 2.0)]
+    pub warm_up_secs: f64,
     /// The rising rate and what each step sends.
     #[command(flatten)]
     pub steps: StepArgs,

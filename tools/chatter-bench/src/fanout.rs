@@ -107,6 +107,40 @@ fn spawn_sender(
     (tx, task)
 }
 
+/// The step number stamped on warm-up messages: no step has it, so nobody counts them.
+const WARM_UP: usize = 999_999;
+
+/// Sends messages stamped with `step` at `rate` for `length`; answers how many.
+async fn send_at(
+    sink: &tokio::sync::mpsc::Sender<Vec<String>>,
+    target: &Target,
+    text: &str,
+    rate: f64,
+    length: Duration,
+    step: usize,
+) -> Result<u64, BenchError> {
+    let started = Instant::now();
+    let mut sent = 0u64;
+    let mut tick = tokio::time::interval(Duration::from_millis(1));
+    while started.elapsed() < length {
+        tick.tick().await;
+        let due = (rate * started.elapsed().as_secs_f64()) as u64;
+        let mut batch = Vec::new();
+        while sent < due {
+            let frame = json!({
+                "type": "send", "ref": sent.to_string(), "chat_id": target.chat_id, "text": text,
+                "client_id": receive::client_id(step),
+            });
+            batch.push(frame.to_string());
+            sent += 1;
+        }
+        if !batch.is_empty() {
+            sink.send(batch).await.map_err(|_| BenchError::Connect("the sender's socket closed".into()))?;
+        }
+    }
+    Ok(sent)
+}
+
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchError> {
@@ -123,6 +157,12 @@ async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchErr
     let acks: Arc<Vec<Histogram>> = Arc::new((0..args.steps.max_steps).map(|_| Histogram::new()).collect());
     let (sink, sender) = spawn_sender(connect(target, &target.sender_headers).await?, acks.clone());
     let text = "x".repeat(args.steps.message_bytes);
+    if args.warm_up_secs > 0.0 {
+        // Unmeasured: a server's first seconds (a JIT compiling, buffers growing) are not
+        // its capacity.
+        send_at(&sink, target, &text, args.start_rate, Duration::from_secs_f64(args.warm_up_secs), WARM_UP).await?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
     let mut steps = Vec::new();
     let mut ladder = Ladder::new(args.start_rate, args.steps.factor, args.steps.refine);
     for (i, step_stats) in stats.iter().enumerate() {
@@ -130,25 +170,7 @@ async fn measure(target: &Target, args: &FanoutArgs) -> Result<Outcome, BenchErr
         let cpu_before = procstat::cpu_time(target.pid()).unwrap_or_default();
         let own_cpu_before = procstat::cpu_time(std::process::id()).unwrap_or_default();
         let started = Instant::now();
-        let length = Duration::from_secs_f64(args.steps.step_secs);
-        let mut sent = 0u64;
-        let mut tick = tokio::time::interval(Duration::from_millis(1));
-        while started.elapsed() < length {
-            tick.tick().await;
-            let due = (rate * started.elapsed().as_secs_f64()) as u64;
-            let mut batch = Vec::new();
-            while sent < due {
-                let frame = json!({
-                    "type": "send", "ref": sent.to_string(), "chat_id": target.chat_id, "text": text,
-                    "client_id": receive::client_id(i),
-                });
-                batch.push(frame.to_string());
-                sent += 1;
-            }
-            if !batch.is_empty() {
-                sink.send(batch).await.map_err(|_| BenchError::Connect("the sender's socket closed".into()))?;
-            }
-        }
+        let sent = send_at(&sink, target, &text, rate, Duration::from_secs_f64(args.steps.step_secs), i).await?;
         let sending = started.elapsed();
         let expected = sent * args.subscribers as u64;
         let deadline = Instant::now() + Duration::from_secs(2);
