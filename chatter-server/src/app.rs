@@ -113,6 +113,7 @@ impl AppState {
         login_limiter: Option<Arc<dyn LoginLimiter>>,
         placement: Option<Arc<dyn Placement>>,
     ) -> Result<Self, ServerError> {
+        hub.keep_feeds_trimmed();
         let workers =
             config.hash_workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
         let credentials = Argon2Credentials::new(workers, config.hash_queue).map_err(ServerError::Credentials)?;

@@ -285,6 +285,11 @@ pub async fn members_are_added_once_with_events(store: &dyn Store) {
     assert_eq!(store.member(&chat.id, &b.id).await.unwrap(), Some(m));
     let chat = store.chat(&chat.id).await.unwrap().unwrap();
     assert_eq!((chat.member_count, chat.last_event_seq), (2, 1));
+    let bob_in = store.member(&chat.id, &b.id).await.unwrap();
+    assert_eq!(store.chat_with_member(&chat.id, &b.id).await.unwrap(), Some((chat.clone(), bob_in)));
+    let nobody = UserId::new("nobody");
+    assert_eq!(store.chat_with_member(&chat.id, &nobody).await.unwrap(), Some((chat.clone(), None)));
+    assert_eq!(store.chat_with_member(&ChatId::new("no-such-chat"), &b.id).await.unwrap(), None);
     assert!(matches!(store.set_role(&chat.id, &a.id, Role::Member).await, Err(StoreError::Conflict(_))));
     let (m, ev) = store.set_role(&chat.id, &b.id, Role::Admin).await.unwrap();
     assert_eq!(m.role, Role::Admin);

@@ -33,6 +33,12 @@ impl Log {
     fn next(&self) -> u64 {
         self.first + self.entries.len() as u64
     }
+
+    fn drop_before(&mut self, index: u64) {
+        let drop = index.saturating_sub(self.first).min(self.entries.len() as u64);
+        self.entries.drain(..drop as usize);
+        self.first += drop;
+    }
 }
 
 /// One socket's place in a feed.
@@ -85,9 +91,7 @@ impl Feed {
     /// order; one that has fills the gap as before, and skips the entry it reads again.
     pub fn append(&self, event: Arc<Delivered>) -> u64 {
         let mut log = self.write_log();
-        let drop = self.read_by_all.load(Ordering::Relaxed).saturating_sub(log.first).min(log.entries.len() as u64);
-        log.entries.drain(..drop as usize);
-        log.first += drop;
+        log.drop_before(self.read_by_all.load(Ordering::Relaxed));
         let later = log.entries.iter().rev().take_while(|e| e.event_seq > event.event_seq).count();
         let at = log.entries.len() - later;
         log.entries.insert(at, event);
@@ -98,6 +102,16 @@ impl Feed {
     /// comes before.
     pub fn read_up_to(&self, index: u64) {
         self.read_by_all.store(index, Ordering::Relaxed);
+    }
+
+    /// Drops the entries before `index` now (every reader is at it or past it).
+    pub fn trim(&self, index: u64) {
+        self.write_log().drop_before(index);
+    }
+
+    /// The index the next entry will have.
+    pub fn next(&self) -> u64 {
+        self.read_log().next()
     }
 
     /// Entries kept (for tests and limits).

@@ -20,6 +20,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
+/// How often feeds drop the events every follower has read: a chat gone quiet after a
+/// burst would otherwise keep them until its next event.
+const FEED_SWEEP: Duration = Duration::from_secs(5);
+
 /// How often one user's typing in one chat is passed on.
 const TYPING_EVERY: Duration = Duration::from_secs(3);
 
@@ -364,6 +368,38 @@ impl Hub {
                 true
             }
         }
+    }
+
+    /// Drops, in every chat's feed, the events all its followers have read (followers
+    /// more than the queue limit behind are being closed and do not hold it back).
+    pub fn trim_feeds(&self) {
+        let state = self.read();
+        for followers in state.by_chat.values() {
+            let next = followers.feed.next();
+            let read_by_all = followers
+                .sockets
+                .iter()
+                .map(|(_, sub)| sub.cursor())
+                .filter(|&cursor| next - cursor <= self.limits.queue as u64)
+                .min()
+                .unwrap_or(next);
+            followers.feed.trim(read_by_all);
+        }
+    }
+
+    /// Trims the feeds every few seconds for as long as the hub lives (from within a
+    /// tokio runtime; without one, feeds are trimmed by their next event only).
+    pub fn keep_feeds_trimmed(self: &Arc<Self>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let hub = Arc::downgrade(self);
+        runtime.spawn(async move {
+            let mut ticks = tokio::time::interval(FEED_SWEEP);
+            loop {
+                ticks.tick().await;
+                let Some(hub) = hub.upgrade() else { return };
+                hub.trim_feeds();
+            }
+        });
     }
 
     /// Asks every socket to close with `code`.

@@ -228,11 +228,7 @@ impl Store for SqliteStore {
         user_id: &UserId,
     ) -> StoreResult<Option<(Chat, Option<Member>)>> {
         let (chat_id, user_id) = (chat_id.to_string(), user_id.to_string());
-        self.read_now(move |c| {
-            let Some(chat) = rows::load_chat(c, &chat_id)? else { return Ok(None) };
-            Ok(Some((chat, rows::load_member(c, &chat_id, &user_id)?)))
-        })
-        .await
+        self.read_now(move |c| rows::load_chat_with_member(c, &chat_id, &user_id)).await
     }
 }
 
