@@ -71,7 +71,8 @@ pub struct Config {
     #[arg(long, env = "CHATTER_HEARTBEAT_MS", default_value_t = 25_000)]
     pub heartbeat_ms: u64,
 
-    /// Frames a WebSocket may have queued before it is closed as a slow consumer (4008).
+    /// Frames a WebSocket may have queued, and events it may be behind in a chat, before
+    /// it is closed as a slow consumer (4008).
     #[arg(long, env = "CHATTER_WS_QUEUE", default_value_t = 2048)]
     pub ws_queue: usize,
 
