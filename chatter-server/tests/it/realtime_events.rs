@@ -275,12 +275,7 @@ async fn a_client_that_sends_nothing_still_gets_live_events_after_the_hold() {
 #[tokio::test]
 async fn concurrent_senders_reach_a_member_gap_free_in_order_and_once() {
     let s = Server::start().await;
-    let alice = s.register("alice").await;
-    let bob = s.register("bob").await;
-    let carol = s.register("carol").await;
-    let chat = s.group(&alice, "Team", "private").await;
-    s.add(&chat, &alice, &bob).await;
-    s.add(&chat, &alice, &carol).await;
+    let ([alice, bob, carol], chat) = s.team(["alice", "bob", "carol"]).await;
     let mut c = Ws::connect(&s, &carol).await;
     let mut a = Ws::connect(&s, &alice).await;
     let mut b = Ws::connect(&s, &bob).await;
