@@ -431,9 +431,17 @@ impl Hub {
                     frame: frames::event(event, None),
                     leaving,
                 });
+                // Appended without the hub's lock: a socket copying a long backlog holds
+                // its chat's feed, and waiting for it under the hub's lock would hold up
+                // registrations, and behind them (the lock favours writers) every chat.
+                let Some(feed) = self.read().by_chat.get(&event.chat_id).map(|f| f.feed.clone()) else { return };
+                let next = feed.append(delivered);
                 let state = self.read();
-                let Some(followers) = state.by_chat.get(&event.chat_id) else { return };
-                let next = followers.feed.append(delivered);
+                // Followers that came meanwhile start after the event (they read the chat's
+                // head from the store); a new feed means the event's followers all left.
+                let Some(followers) = state.by_chat.get(&event.chat_id).filter(|f| Arc::ptr_eq(&f.feed, &feed)) else {
+                    return;
+                };
                 let mut read_by_all = next;
                 for (link, sub) in &followers.sockets {
                     let cursor = sub.cursor();
