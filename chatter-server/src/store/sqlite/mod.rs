@@ -185,10 +185,7 @@ impl SqliteStore {
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> StoreResult<T> {
         let mut conn = wait_for(self.inner.writer.clone()).await?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(map_err)?;
-        let out = f(&tx)?;
-        tx.commit().map_err(map_err)?;
-        Ok(out)
+        in_transaction(&mut conn, f)
     }
 
     /// Runs `f` in one immediate transaction on the writer connection; it commits if
@@ -198,15 +195,21 @@ impl SqliteStore {
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     ) -> StoreResult<T> {
         let mut conn = wait_for(self.inner.writer.clone()).await?;
-        tokio::task::spawn_blocking(move || {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(map_err)?;
-            let out = f(&tx)?;
-            tx.commit().map_err(map_err)?;
-            Ok(out)
-        })
-        .await
-        .map_err(|e| StoreError::Other(e.to_string()))?
+        tokio::task::spawn_blocking(move || in_transaction(&mut conn, f))
+            .await
+            .map_err(|e| StoreError::Other(e.to_string()))?
     }
+}
+
+/// Runs `f` in one immediate transaction on `conn`; it commits if `f` succeeds.
+fn in_transaction<T>(
+    conn: &mut Connection,
+    f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+) -> StoreResult<T> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(map_err)?;
+    let out = f(&tx)?;
+    tx.commit().map_err(map_err)?;
+    Ok(out)
 }
 
 /// Takes a connection, or reports the store unavailable after `CONNECTION_WAIT`.
