@@ -7,8 +7,11 @@
 //! (streams received) it serves per core of CPU.
 //!
 //! The load runs every participant as a str0m `Rtc` on one shared UDP socket
-//! ([`udp`]), so it stays cheap and within the open-file limit.
+//! ([`udp`]), so it stays cheap and within the open-file limit. Before the server
+//! starts, the run measures the kernel's floor ([`floor`]): what the same datagrams cost
+//! to send with nothing else done, the bound no forwarder on this machine can pass.
 
+mod floor;
 mod load;
 mod signal;
 mod udp;
@@ -25,6 +28,10 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "bench password";
+/// Addresses and rounds per second of the floor measurement: 1,000 consumers' worth of
+/// datagrams in bursts, as 2 publishers' packets forwarded to 1,000 receivers.
+const FLOOR_RECEIVERS: usize = 1000;
+const FLOOR_ROUNDS_PER_SEC: u32 = 100;
 
 /// One step's outcome.
 #[derive(Debug, Clone)]
@@ -134,6 +141,17 @@ fn ladder(args: &SfuAudioArgs) -> Vec<usize> {
 /// Runs the scenario; answers the report.
 pub async fn run(args: SfuAudioArgs) -> Result<String, BenchError> {
     let counts = ladder(&args);
+    let secs = args.step_secs;
+    let floor = tokio::task::spawn_blocking(move || floor::measure(FLOOR_RECEIVERS, FLOOR_ROUNDS_PER_SEC, secs))
+        .await
+        .map_err(|e| BenchError::Setup(format!("floor: {e}")))??;
+    eprintln!(
+        "sfu-audio: kernel floor: {} datagrams sent, {} received, {:.2} us each = {:.0} consumers per core at most",
+        floor.sent,
+        floor.received,
+        floor.us_per_datagram,
+        floor.consumers_per_core()
+    );
     let most = counts.last().copied().unwrap_or(0) + args.publishers;
     let mut flags = vec![
         "--call-max-participants".to_owned(),
@@ -234,11 +252,11 @@ pub async fn run(args: SfuAudioArgs) -> Result<String, BenchError> {
         }
     }
     let rss = procstat::memory(server.pid()).map(|(_, peak)| peak).unwrap_or(0);
-    let text = report(&steps, &args, rss);
+    let text = report(&steps, &args, rss, &floor);
     finish(text, steps.iter().any(|s| s.passed), &args.outcome)
 }
 
-fn report(steps: &[Step], args: &SfuAudioArgs, rss: u64) -> String {
+fn report(steps: &[Step], args: &SfuAudioArgs, rss: u64, floor: &floor::Floor) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -271,6 +289,23 @@ fn report(steps: &[Step], args: &SfuAudioArgs, rss: u64) -> String {
             let _ = writeln!(out, "No step passed.\n");
         }
     }
+    let best_us = steps.iter().filter(|s| s.passed).max_by_key(|s| s.subscribers).map(Step::cpu_per_packet_us);
+    let _ = writeln!(
+        out,
+        "Kernel floor, same run: sending {}-byte datagrams to {} loopback addresses in `sendmmsg` batches \
+         of 64, with nothing else done, costs **{:.2} µs each = at most {:.0} audio consumers per core** on \
+         this machine ({} sent, {} received){}.\n",
+        floor::DATAGRAM,
+        floor.receivers,
+        floor.us_per_datagram,
+        floor.consumers_per_core(),
+        floor.sent,
+        floor.received,
+        match best_us {
+            Some(us) => format!("; the SFU's best step costs {:.2}x that", us / floor.us_per_datagram.max(1e-9)),
+            None => String::new(),
+        }
+    );
     table_head(
         &mut out,
         &[
