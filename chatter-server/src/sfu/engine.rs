@@ -3,7 +3,7 @@
 //! engine gives each connection its input and sends what it outputs).
 
 use super::outbox::Outbox;
-use super::peer::{Offered, Peer, PeerKey, TrackIn, media_kind};
+use super::peer::{Offered, Peer, PeerKey, PeerMap, PeerSet, TrackIn, media_kind};
 use super::speaker::Speakers;
 use super::{CallSink, Request, RunningCall, SfuConfig, SfuError, SfuStats};
 use crate::crypto::RandomIds;
@@ -27,6 +27,11 @@ use tokio::sync::mpsc;
 const HOUSEKEEPING: Duration = Duration::from_millis(250);
 /// Datagrams read in one go before other work gets a turn.
 const READ_BURST: usize = 256;
+/// Connections' wake-ups are rounded up to this grid, so one wake-up serves every
+/// connection due within it: hundreds of connections each asking for its own instant
+/// (reports, retransmission and ICE timers) woke the task thousands of times a second.
+/// Media never waits for it: packets are forwarded as they arrive.
+const TIMER_GRAIN: Duration = Duration::from_millis(5);
 
 /// One running call.
 #[derive(Debug)]
@@ -46,7 +51,7 @@ pub(super) struct Engine {
     sink: Arc<dyn CallSink>,
     pub calls: HashMap<ChatId, Call>,
     call_ids: HashMap<CallId, ChatId>,
-    pub peers: HashMap<PeerKey, Peer>,
+    pub peers: PeerMap<Peer>,
     by_addr: HashMap<SocketAddr, PeerKey>,
     next_key: PeerKey,
     /// Datagrams to send at the end of the round.
@@ -81,7 +86,7 @@ impl Engine {
             sink,
             calls: HashMap::new(),
             call_ids: HashMap::new(),
-            peers: HashMap::new(),
+            peers: PeerMap::default(),
             by_addr: HashMap::new(),
             next_key: 1,
             outbox: Outbox::default(),
@@ -102,9 +107,20 @@ impl Engine {
         let mut buf = vec![0u8; 2048];
         let mut housekeeping = tokio::time::interval(HOUSEKEEPING);
         housekeeping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // One timer, moved only when the wake-up changes: a new one per round cost a
+        // registration in tokio's timer wheel each time.
+        let mut wake = self.started;
+        let sleep = tokio::time::sleep_until(wake.into());
+        tokio::pin!(sleep);
         loop {
             self.drive();
-            let wake = self.next_wake().unwrap_or_else(|| Instant::now() + Duration::from_secs(1));
+            let next = self
+                .next_wake()
+                .map_or_else(|| Instant::now() + Duration::from_secs(1), |at| on_grid(self.started, at, TIMER_GRAIN));
+            if next != wake {
+                wake = next;
+                sleep.as_mut().reset(wake.into());
+            }
             tokio::select! {
                 request = inbox.recv() => match request {
                     Some(Request::Stop) | None => break,
@@ -122,7 +138,7 @@ impl Engine {
                         }
                     }
                 }
-                _ = tokio::time::sleep_until(wake.into()) => {}
+                _ = &mut sleep => {}
                 _ = housekeeping.tick() => self.housekeeping(),
             }
             self.timeouts(Instant::now());
@@ -757,7 +773,7 @@ impl Engine {
 #[derive(Debug, Default)]
 pub(super) struct Dirty {
     queue: VecDeque<PeerKey>,
-    queued: HashSet<PeerKey>,
+    queued: PeerSet,
 }
 
 impl Dirty {
@@ -774,10 +790,35 @@ impl Dirty {
     }
 }
 
+/// `at` rounded up to the next point of a grid of `grain` from `start`.
+fn on_grid(start: Instant, at: Instant, grain: Duration) -> Instant {
+    let since = at.saturating_duration_since(start).as_nanos();
+    let grain = grain.as_nanos().max(1);
+    start + Duration::from_nanos(u64::try_from(since.div_ceil(grain) * grain).unwrap_or(u64::MAX))
+}
+
 fn room_error(e: RoomError) -> SfuError {
     match e {
         RoomError::Full { max } => SfuError::Full { max },
         RoomError::NotInCall => SfuError::NotInCall,
         RoomError::NoSuchTrack(t) => SfuError::NoSuchTrack(t),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wake_ups_round_up_to_the_grid_and_never_earlier() {
+        let start = Instant::now();
+        let ms = Duration::from_millis;
+        let grain = ms(5);
+        assert_eq!(on_grid(start, start, grain), start);
+        assert_eq!(on_grid(start, start + ms(1), grain), start + ms(5));
+        assert_eq!(on_grid(start, start + ms(5), grain), start + ms(5));
+        assert_eq!(on_grid(start, start + ms(5) + Duration::from_nanos(1), grain), start + ms(10));
+        // Before the grid's start (a connection made earlier): its start.
+        assert_eq!(on_grid(start + ms(3), start, grain), start + ms(3));
     }
 }

@@ -14,6 +14,8 @@
 use super::SfuError;
 use chatter_core::protocol::{Track, TrackKind};
 use chatter_core::{ChatId, ParticipantId, SessionId};
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::SocketAddr;
 use std::time::Instant;
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
@@ -22,6 +24,33 @@ use str0m::{Candidate, Rtc};
 
 /// A peer connection's key in the engine.
 pub type PeerKey = u64;
+
+/// A map keyed by [`PeerKey`]. Keys are the engine's own counter, not input from
+/// outside, so they need no DoS-resistant hashing: SipHash was a few percent of the
+/// engine's time, looked up per receiver of every forwarded packet.
+pub type PeerMap<V> = HashMap<PeerKey, V, BuildHasherDefault<KeyHasher>>;
+/// A set of [`PeerKey`]s, hashed as in [`PeerMap`].
+pub type PeerSet = HashSet<PeerKey, BuildHasherDefault<KeyHasher>>;
+
+/// Fibonacci hashing of a counter: one multiplication spreads consecutive keys.
+#[derive(Debug, Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
 
 /// A track this participant publishes.
 #[derive(Debug)]
