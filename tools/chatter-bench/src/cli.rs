@@ -56,6 +56,11 @@ pub struct SfuAudioArgs {
     /// SFU is queueing, not keeping up).
     #[arg(long, default_value_t = 100.0)]
     pub p99_ms: f64,
+    /// Every publisher sends at the same instant of each 20 ms frame (by default their
+    /// sends are spread over it, as independent clients' are). In phase, the SFU gets
+    /// every publisher's frame in one burst and handles them for each receiver at once.
+    #[arg(long)]
+    pub in_phase: bool,
     /// Extra flags for chatter-server, space-separated.
     #[arg(long, default_value = "", allow_hyphen_values = true)]
     pub server_args: String,

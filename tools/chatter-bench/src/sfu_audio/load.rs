@@ -69,8 +69,10 @@ pub struct Load {
 }
 
 impl Load {
-    /// Starts the load task on a new shared socket, for up to `steps` steps.
-    pub fn start(steps: usize) -> std::io::Result<Self> {
+    /// Starts the load task on a new shared socket, for up to `steps` steps. With
+    /// `in_phase`, every publisher sends at the same instant of each 20 ms frame; else
+    /// their sends are spread evenly over it, as independent clients' are.
+    pub fn start(steps: usize, in_phase: bool) -> std::io::Result<Self> {
         let socket = SharedSocket::bind()?;
         let (commands, inbox) = mpsc::unbounded_channel();
         let latency: Arc<Vec<Histogram>> = Arc::new((0..steps).map(|_| Histogram::new()).collect());
@@ -85,7 +87,9 @@ impl Load {
             counts: vec![(0, 0); steps],
             latency: latency.clone(),
             send_dropped: 0,
-            next_frame: Instant::now() + FRAME,
+            next_slot: Instant::now() + FRAME,
+            slot: 0,
+            in_phase,
             publishers: 0,
         };
         tokio::spawn(engine.run(inbox));
@@ -150,7 +154,12 @@ struct Engine {
     counts: Vec<(u64, u64)>,
     latency: Arc<Vec<Histogram>>,
     send_dropped: u64,
-    next_frame: Instant,
+    /// When the next publishers send; each frame has one slot per publisher (or one
+    /// for all, in phase).
+    next_slot: Instant,
+    /// Slots so far.
+    slot: u64,
+    in_phase: bool,
     publishers: u32,
 }
 
@@ -160,7 +169,7 @@ impl Engine {
         let mut cmsg = SharedSocket::cmsg_buffer();
         loop {
             self.drive();
-            let wake = self.next_wake().map_or(self.next_frame, |w| w.min(self.next_frame));
+            let wake = self.next_wake().map_or(self.next_slot, |w| w.min(self.next_slot));
             tokio::select! {
                 command = inbox.recv() => match command {
                     Some(command) => self.command(command),
@@ -180,7 +189,7 @@ impl Engine {
                 _ = tokio::time::sleep_until(wake.into()) => {}
             }
             let now = Instant::now();
-            if now >= self.next_frame {
+            while now >= self.next_slot {
                 self.publish(now);
             }
             self.timeouts(now);
@@ -263,16 +272,24 @@ impl Engine {
         Ok((index, offer.to_sdp_string()))
     }
 
-    /// Every publisher sends the frames due since the last round.
+    /// The publishers of the slot due send a frame each.
     fn publish(&mut self, now: Instant) {
-        while self.next_frame <= now {
-            self.next_frame += FRAME;
+        let slots = if self.in_phase { 1 } else { self.publishers.max(1) };
+        let this_slot = (self.slot % u64::from(slots)) as u32;
+        self.slot += 1;
+        self.next_slot += FRAME / slots;
+        if self.next_slot + FRAME < now {
+            // Far behind (the machine stalled): skip ahead rather than send a burst.
+            self.next_slot = now;
         }
         let step = self.step.unwrap_or(NO_STEP);
         let mut sent = 0;
         for index in 0..self.members.len() {
             let member = &mut self.members[index];
             let (Some((mid, seq)), Some(publisher)) = (member.publishing, member.publisher) else { continue };
+            if publisher % slots != this_slot {
+                continue;
+            }
             if !member.rtc.is_connected() {
                 continue;
             }

@@ -184,7 +184,7 @@ pub async fn run(args: SfuAudioArgs) -> Result<String, BenchError> {
         ws_url: server.ws_url.clone(),
         chat_id: chat["id"].as_str().unwrap_or_default().to_owned(),
     };
-    let load = Load::start(counts.len())?;
+    let load = Load::start(counts.len(), args.in_phase)?;
     let publishers = sessions(&http, &server.base, "bench-caller", args.publishers).await?;
     join_all(&http, &venue, &load, &publishers, true).await?;
 
@@ -260,8 +260,9 @@ fn report(steps: &[Step], args: &SfuAudioArgs, rss: u64, floor: &floor::Floor) -
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "### sfu-audio: {} publishers, 80-byte audio at {} packets/s each, loss < {}%, p99 <= {} ms\n",
+        "### sfu-audio: {} publishers ({}), 80-byte audio at {} packets/s each, loss < {}%, p99 <= {} ms\n",
         args.publishers,
+        if args.in_phase { "in phase" } else { "sends spread over each 20 ms" },
         PACKETS_PER_SECOND,
         args.max_loss * 100.0,
         args.p99_ms
@@ -362,6 +363,7 @@ mod tests {
             max_loss: 0.001,
             p99_ms: 100.0,
             server_args: String::new(),
+            in_phase: false,
             outcome: Default::default(),
         };
         assert_eq!(ladder(&args), [100, 150, 225, 338]);
