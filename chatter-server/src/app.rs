@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::crypto::{Argon2Credentials, RandomIds, SystemClock};
 use crate::http;
 use crate::realtime::{CloseCode, Hub, HubLimits};
-use crate::sfu::{BrokerCallSink, Calls, IceConfig, Placement, Sfu, SfuConfig, SfuError};
+use crate::sfu::{BrokerCallSink, Calls, IceConfig, Placement, Sfu, SfuConfig, SfuError, SocketsElsewhere};
 use crate::store::{PgStore, SqliteStore};
 use axum::serve::ListenerExt;
 use chatter_core::service::{LoginLimiter, ServiceConfig};
@@ -123,7 +123,9 @@ impl AppState {
         if let Some(limiter) = login_limiter {
             service = service.with_login_limiter(limiter);
         }
-        let elsewhere = Arc::default();
+        // Records live three refreshes: a node dead that long loses its calls.
+        let refresh = std::time::Duration::from_secs(config.node_ttl_secs.max(1)) / 3;
+        let elsewhere = Arc::new(SocketsElsewhere::new(refresh));
         let sink =
             Arc::new(BrokerCallSink { broker: broker.clone(), hub: hub.clone(), elsewhere: Arc::clone(&elsewhere) });
         let sfu = Sfu::start(sfu_config(&config), sink)?;
@@ -134,8 +136,6 @@ impl AppState {
         let calls = match placement {
             None => Calls::local(sfu.clone()),
             Some(placement) => {
-                // Records live three refreshes: a node dead that long loses its calls.
-                let refresh = std::time::Duration::from_secs(config.node_ttl_secs.max(1)) / 3;
                 let calls = Calls::distributed(sfu.clone(), placement, broker.clone(), hub.clone(), elsewhere, refresh);
                 hub.on_call_message(Box::new(calls.listener()));
                 calls

@@ -84,6 +84,21 @@ pub enum Broadcast {
         /// The answer.
         reply: RemoteReply,
     },
+    /// The node hosting calls asks which of its participants' sessions hold a socket on
+    /// another node.
+    SocketsAsked {
+        /// The asking node.
+        from: String,
+        /// The sessions without a socket on the asking node.
+        sessions: Vec<SessionId>,
+    },
+    /// A node holds a socket of each of these sessions (an answer to `SocketsAsked`).
+    SocketsHeld {
+        /// The asking node.
+        to: String,
+        /// The sessions.
+        sessions: Vec<SessionId>,
+    },
     /// Broadcasts of the sender were lost (its queue overflowed): every node checks its
     /// sockets' sessions, chats and events against the store.
     CatchUp,

@@ -537,7 +537,10 @@ impl Hub {
                 }
             }
             Broadcast::ToChat { chat_id, message } => self.to_chat(chat_id, None, &frames::message(message)),
-            Broadcast::CallRequest { .. } | Broadcast::CallReply { .. } => {
+            Broadcast::CallRequest { .. }
+            | Broadcast::CallReply { .. }
+            | Broadcast::SocketsAsked { .. }
+            | Broadcast::SocketsHeld { .. } => {
                 if let Some(listener) = self.call_messages.get() {
                     listener(broadcast);
                 }

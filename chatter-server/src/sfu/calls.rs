@@ -1,10 +1,11 @@
 //! The calls of a deployment as the HTTP and WebSocket layers see them. On one node
 //! every request goes to the local SFU. With Redis, each call lives on the node that
 //! started it: requests for it are sent there over the broker and answered the same
-//! way, and a task keeps this node's call records alive and learns which participants'
-//! users hold sockets on other nodes (a participant leaves after 10 s without any).
+//! way, and a task keeps this node's call records alive and asks the other nodes which
+//! participants' sessions hold sockets there (a participant leaves after 10 s without
+//! any; see `sockets`).
 
-use super::{Placement, RemoteCall, RemoteError, RemoteReply, Sfu, SfuError};
+use super::{Placement, RemoteCall, RemoteError, RemoteReply, Sfu, SfuError, SocketsElsewhere};
 use crate::broker::{Broadcast, Broker};
 use crate::realtime::Hub;
 use chatter_core::protocol::ws::{CallCommand, CallSignal};
@@ -13,7 +14,7 @@ use chatter_core::{CallId, ChatId, SessionId, UserId};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// How long a request waits for the hosting node.
@@ -30,6 +31,10 @@ pub struct Calls {
 struct Remote {
     placement: Arc<dyn Placement>,
     broker: Arc<dyn Broker>,
+    /// This node's sockets, for other nodes' questions.
+    hub: Arc<Hub>,
+    /// Other nodes' answers.
+    elsewhere: Arc<SocketsElsewhere>,
     pending: Mutex<HashMap<u64, oneshot::Sender<RemoteReply>>>,
     next: AtomicU64,
 }
@@ -42,17 +47,19 @@ impl Calls {
 
     /// Calls over several nodes: placed with `placement`, requests carried by `broker`.
     /// Every `refresh` this node's records are renewed (they live three times that) and
-    /// `elsewhere` learns which participants' users hold a socket on another node.
+    /// the other nodes are asked which participants' sessions hold a socket there; their
+    /// answers go to `elsewhere`.
     pub fn distributed(
         sfu: Sfu,
         placement: Arc<dyn Placement>,
         broker: Arc<dyn Broker>,
         hub: Arc<Hub>,
-        elsewhere: Arc<Mutex<HashSet<SessionId>>>,
+        elsewhere: Arc<SocketsElsewhere>,
         refresh: Duration,
     ) -> Self {
-        let remote = Arc::new(Remote { placement, broker, pending: Mutex::default(), next: AtomicU64::new(1) });
-        tokio::spawn(keep_records(sfu.clone(), Arc::downgrade(&remote), hub, elsewhere, refresh));
+        let remote =
+            Arc::new(Remote { placement, broker, hub, elsewhere, pending: Mutex::default(), next: AtomicU64::new(1) });
+        tokio::spawn(keep_records(sfu.clone(), Arc::downgrade(&remote), refresh));
         Self { sfu, remote: Some(remote) }
     }
 
@@ -175,6 +182,15 @@ impl Calls {
                     let _ = waiting.send(reply.clone());
                 }
             }
+            Broadcast::SocketsAsked { from, sessions } if from != remote.placement.node() => {
+                let held: Vec<SessionId> = sessions.iter().filter(|s| remote.hub.has_session(s)).cloned().collect();
+                if !held.is_empty() {
+                    remote.broker.publish(Broadcast::SocketsHeld { to: from.clone(), sessions: held });
+                }
+            }
+            Broadcast::SocketsHeld { to, sessions } if to == remote.placement.node() => {
+                remote.elsewhere.held(sessions, Instant::now());
+            }
             _ => {}
         }
     }
@@ -184,15 +200,10 @@ fn unexpected(reply: RemoteReply) -> SfuError {
     SfuError::Unavailable(format!("unexpected answer from the call's node: {reply:?}"))
 }
 
-/// Renews this node's call records, releases those of ended calls, and learns which
-/// participants' users hold sockets elsewhere; until the calls front is dropped.
-async fn keep_records(
-    sfu: Sfu,
-    remote: std::sync::Weak<Remote>,
-    hub: Arc<Hub>,
-    elsewhere: Arc<Mutex<HashSet<SessionId>>>,
-    every: Duration,
-) {
+/// Renews this node's call records, releases those of ended calls, and asks the other
+/// nodes which participants' sessions hold sockets there; until the calls front is
+/// dropped.
+async fn keep_records(sfu: Sfu, remote: std::sync::Weak<Remote>, every: Duration) {
     let mut held: HashSet<(ChatId, CallId)> = HashSet::new();
     let mut tick = tokio::time::interval(every);
     loop {
@@ -201,23 +212,32 @@ async fn keep_records(
         let Ok(running) = sfu.running().await else { return };
         let now: HashSet<(ChatId, CallId)> = running.iter().map(|c| (c.chat_id.clone(), c.call_id.clone())).collect();
         let list: Vec<(ChatId, CallId)> = now.iter().cloned().collect();
-        if let Err(e) = remote.placement.hold(&list).await {
-            tracing::warn!(error = %e, "call records not renewed");
-        }
+        let redis_answers = match remote.placement.hold(&list).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "call records not renewed");
+                false
+            }
+        };
         for (chat_id, call_id) in held.difference(&now) {
             let chat_still_here = now.iter().any(|(c, _)| c == chat_id);
             remote.placement.release((!chat_still_here).then_some(chat_id), call_id).await;
         }
         held = now;
-        let away: Vec<(SessionId, UserId)> =
-            running.into_iter().flat_map(|c| c.participants).filter(|(session, _)| !hub.has_session(session)).collect();
-        let users: Vec<UserId> = away.iter().map(|(_, u)| u.clone()).collect();
-        match remote.placement.online(&users).await {
-            Ok(online) => {
-                let sessions = away.into_iter().filter(|(_, u)| online.contains(u)).map(|(s, _)| s).collect();
-                *elsewhere.lock().unwrap_or_else(|e| e.into_inner()) = sessions;
-            }
-            Err(e) => tracing::debug!(error = %e, "who is online elsewhere: unknown this round"),
+        let away: Vec<SessionId> = running
+            .into_iter()
+            .flat_map(|c| c.participants)
+            .map(|(session, _)| session)
+            .filter(|session| !remote.hub.has_session(session))
+            .collect();
+        let at = Instant::now();
+        if !redis_answers {
+            // The question would not get through: keep what was known.
+            remote.elsewhere.unknown_round(at);
+        } else if !away.is_empty() {
+            let from = remote.placement.node().to_owned();
+            remote.broker.publish(Broadcast::SocketsAsked { from, sessions: away });
         }
+        remote.elsewhere.forget_old(at, every * 10);
     }
 }

@@ -5,7 +5,7 @@
 use super::outbox::Outbox;
 use super::peer::{Offered, Peer, PeerKey, PeerMap, PeerSet, TrackIn, media_kind};
 use super::speaker::Speakers;
-use super::{CallSink, Request, RunningCall, SfuConfig, SfuError, SfuStats};
+use super::{CallSink, Request, RunningCall, SfuConfig, SfuError, SfuStats, SocketState};
 use crate::crypto::RandomIds;
 use chatter_core::IdGenerator;
 use chatter_core::call::{NewLine, Room, RoomError};
@@ -713,15 +713,22 @@ impl Engine {
     /// connected, leave.
     fn housekeeping(&mut self) {
         let now = Instant::now();
-        let at =
-            Timestamp::from_micros(i64::try_from(now.duration_since(self.started).as_micros()).unwrap_or(i64::MAX));
+        let started = self.started;
+        let stamp = |t: Instant| {
+            Timestamp::from_micros(i64::try_from(t.saturating_duration_since(started).as_micros()).unwrap_or(i64::MAX))
+        };
+        let at = stamp(now);
         let grace = i64::try_from(self.config.socket_grace.as_micros()).unwrap_or(i64::MAX);
         let mut gone = Vec::new();
         for call in self.calls.values_mut() {
             for key in &call.peers {
                 let Some(peer) = self.peers.get_mut(key) else { continue };
-                let connected = self.sink.has_socket(&peer.session_id);
-                call.room.set_connected(&peer.participant_id, connected, at);
+                let (connected, since) = match self.sink.socket(&peer.session_id) {
+                    SocketState::Held => (true, now),
+                    // Away since it was last known to hold one, but not before it joined.
+                    SocketState::Away { since } => (false, since.map_or(now, |t| t.max(peer.joined).min(now))),
+                };
+                call.room.set_connected(&peer.participant_id, connected, stamp(since));
                 if connected && let Some(sdp) = peer.offer_to_resend(now) {
                     let offer = CallSignal::Offer { call_id: call.room.call_id().clone(), sdp };
                     self.sink.to_session(&peer.session_id, ServerMessage::CallSignal(offer));

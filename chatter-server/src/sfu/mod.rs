@@ -10,6 +10,7 @@
 //! - `forward`: media and keyframe requests from publishers to receivers.
 //! - `speaker`: who is speaking, from the audio levels publishers send.
 //! - `ice`: the STUN/TURN servers handed out, with time-limited TURN credentials.
+//! - `calls`, `remote`, `placement`, `sockets`: calls over several nodes.
 
 mod calls;
 mod engine;
@@ -20,6 +21,7 @@ mod peer;
 mod placement;
 mod remote;
 mod sink;
+mod sockets;
 mod speaker;
 
 pub use calls::Calls;
@@ -27,6 +29,7 @@ pub use ice::{IceConfig, turn_credentials};
 pub use placement::Placement;
 pub use remote::{RemoteCall, RemoteError, RemoteReply};
 pub use sink::BrokerCallSink;
+pub use sockets::{SocketState, SocketsElsewhere};
 
 use chatter_core::protocol::ws::{CallCommand, CallSignal, ServerMessage};
 use chatter_core::protocol::{CallInfo, JoinedCall};
@@ -121,8 +124,8 @@ pub trait CallSink: Send + Sync + std::fmt::Debug {
     fn to_session(&self, session_id: &SessionId, message: ServerMessage);
     /// Sends `message` to every socket following `chat_id`.
     fn to_chat(&self, chat_id: &ChatId, message: ServerMessage);
-    /// Whether `session_id` has an open socket.
-    fn has_socket(&self, session_id: &SessionId) -> bool;
+    /// Whether `session_id` has an open socket on some node.
+    fn socket(&self, session_id: &SessionId) -> SocketState;
 }
 
 /// A request to the engine.

@@ -4,8 +4,7 @@
 
 use super::SfuError;
 use async_trait::async_trait;
-use chatter_core::{CallId, ChatId, UserId};
-use std::collections::HashSet;
+use chatter_core::{CallId, ChatId};
 
 /// The records of which node hosts which call.
 #[async_trait]
@@ -30,7 +29,4 @@ pub trait Placement: Send + Sync + std::fmt::Debug {
     /// Clears the records of a call that ended on this node: its id's, and its chat's
     /// when given (not when a newer call of the chat runs here).
     async fn release(&self, chat_id: Option<&ChatId>, call_id: &CallId);
-
-    /// Which of `users` have a socket on some node.
-    async fn online(&self, users: &[UserId]) -> Result<HashSet<UserId>, SfuError>;
 }

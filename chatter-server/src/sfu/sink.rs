@@ -2,23 +2,24 @@
 //! whichever node their sockets are.
 
 use super::CallSink;
+use super::sockets::{SocketState, SocketsElsewhere};
 use crate::broker::{Broadcast, Broker};
 use crate::realtime::Hub;
 use chatter_core::protocol::ws::ServerMessage;
 use chatter_core::{ChatId, SessionId};
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Instant;
 
-/// Call frames through the broker; socket presence from this node's hub, and (with
-/// several nodes) from what the call front last learned of the others.
+/// Call frames through the broker; sockets from this node's hub, and (with several
+/// nodes) from what the other nodes last said they hold.
 #[derive(Debug, Clone)]
 pub struct BrokerCallSink {
     /// Fan-out to every node.
     pub broker: Arc<dyn Broker>,
     /// This node's sockets.
     pub hub: Arc<Hub>,
-    /// Participants' sessions whose user has a socket on another node.
-    pub elsewhere: Arc<Mutex<HashSet<SessionId>>>,
+    /// Participants' sessions with a socket on another node.
+    pub elsewhere: Arc<SocketsElsewhere>,
 }
 
 impl CallSink for BrokerCallSink {
@@ -30,8 +31,10 @@ impl CallSink for BrokerCallSink {
         self.broker.publish(Broadcast::ToChat { chat_id: chat_id.clone(), message });
     }
 
-    fn has_socket(&self, session_id: &SessionId) -> bool {
-        self.hub.has_session(session_id)
-            || self.elsewhere.lock().unwrap_or_else(|e| e.into_inner()).contains(session_id)
+    fn socket(&self, session_id: &SessionId) -> SocketState {
+        if self.hub.has_session(session_id) {
+            return SocketState::Held;
+        }
+        self.elsewhere.state(session_id, Instant::now())
     }
 }

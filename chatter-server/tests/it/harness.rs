@@ -396,11 +396,17 @@ impl Drop for Server {
 /// Two server processes (the real binary) sharing one fresh database and the suite's
 /// Redis (the Postgres pass only; `None` otherwise). The temp dir holds their data dirs.
 pub async fn two_nodes() -> Option<(Server, Server, tempfile::TempDir)> {
+    two_nodes_with(&[]).await
+}
+
+/// [`two_nodes`], each started with `extra` flags too.
+pub async fn two_nodes_with(extra: &[&str]) -> Option<(Server, Server, tempfile::TempDir)> {
     let redis_url = redis::url()?;
     let url = postgres::fresh_database().await?;
     let dir = tempfile::tempdir().expect("temp dir");
     let namespace = redis::namespace(&url);
-    let args = ["--database-url", &url, "--redis-url", &redis_url, "--redis-namespace", &namespace];
+    let mut args = vec!["--database-url", &url, "--redis-url", &redis_url, "--redis-namespace", &namespace];
+    args.extend_from_slice(extra);
     let one = Server::start_process(&dir.path().join("1"), &args).await;
     let two = Server::start_process(&dir.path().join("2"), &args).await;
     Some((one, two, dir))

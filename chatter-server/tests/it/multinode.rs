@@ -1,9 +1,10 @@
 //! Two server processes on one Postgres and Redis (the Postgres pass of the suite only):
 //! seqs stay gap-free across nodes, and any node serves any user with no per-node
 //! session cache; a revocation closes the session's sockets on every node; login attempts
-//! are limited over all nodes together.
+//! are limited over all nodes together; a call participant whose socket is on another
+//! node leaves when that session's socket goes, not when its user's last one does.
 
-use crate::harness::{seqs, two_nodes};
+use crate::harness::{seqs, two_nodes, two_nodes_with};
 use crate::ws_client::Ws;
 use serde_json::json;
 use std::time::Duration;
@@ -103,4 +104,40 @@ async fn parallel_guesses_on_two_nodes_cannot_pass_the_limit_together() {
     let limited = statuses.iter().filter(|s| **s == 429).count();
     assert_eq!(tried + limited, 24, "{statuses:?}");
     assert_eq!(tried, 10, "exactly the limit was tried, over both nodes: {statuses:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_participant_leaves_when_its_sessions_socket_on_the_other_node_goes_though_its_user_keeps_one() {
+    // Node two answers node one's question each second (a third of the node TTL).
+    let flags = ["--call-socket-grace-secs", "1", "--node-ttl-secs", "3"];
+    let Some((one, two, _dir)) = two_nodes_with(&flags).await else { return };
+    let laptop = one.register("alice").await;
+    let phone = two.login("alice").await;
+    let chat = one.group(&laptop, "Call", "private").await;
+    let laptop_socket = Ws::connect(&two, &laptop).await;
+    let mut phone_socket = Ws::connect(&two, &phone).await;
+    // The call lives on node one; both sessions' sockets are on node two.
+    let call = format!("/v1/chats/{chat}/call");
+    let laptop_pid = one.post(&call).by(&laptop).send().await.expect(200)["participant_id"].clone();
+    let phone_pid = one.post(&call).by(&phone).send().await.expect(200)["participant_id"].clone();
+
+    // Several rounds and graces pass: node two names both sessions, so both stay.
+    let quiet_until = tokio::time::Instant::now() + Duration::from_secs(4);
+    while let Some(frame) =
+        phone_socket.next_within(quiet_until.saturating_duration_since(tokio::time::Instant::now())).await
+    {
+        assert_ne!(frame["type"], "call.participant_left", "nobody leaves while their sockets are open: {frame}");
+    }
+
+    // The laptop's socket goes; Alice still has the phone's on the same node.
+    drop(laptop_socket);
+    let dropped = tokio::time::Instant::now();
+    let left = phone_socket.next_of("call.participant_left").await;
+    let waited = dropped.elapsed();
+    assert_eq!((&left["participant_id"], left["reason"].as_str()), (&laptop_pid, Some("disconnected")));
+    assert!(waited >= Duration::from_millis(900), "not before the grace: {waited:?}");
+    let info = one.get(&call).by(&phone).send().await.expect(200);
+    let still: Vec<&serde_json::Value> =
+        info["participants"].as_array().unwrap().iter().map(|p| &p["participant_id"]).collect();
+    assert_eq!(still, [&phone_pid]);
 }

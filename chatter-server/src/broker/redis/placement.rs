@@ -6,9 +6,8 @@
 use super::keys::Keys;
 use crate::sfu::{Placement, SfuError};
 use async_trait::async_trait;
-use chatter_core::{CallId, ChatId, UserId};
+use chatter_core::{CallId, ChatId};
 use redis::aio::ConnectionManager;
-use std::collections::HashSet;
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -133,14 +132,5 @@ impl Placement for RedisPlacement {
         if let Err(e) = released {
             tracing::debug!(error = %e, "call records left to expire");
         }
-    }
-
-    async fn online(&self, users: &[UserId]) -> Result<HashSet<UserId>, SfuError> {
-        let mut pipe = redis::pipe();
-        for user in users {
-            pipe.cmd("SCARD").arg(self.keys.online(user.as_str()));
-        }
-        let counts: Vec<u64> = pipe.query_async(&mut self.conn.clone()).await.map_err(unavailable)?;
-        Ok(users.iter().zip(counts).filter(|(_, n)| *n > 0).map(|(u, _)| u.clone()).collect())
     }
 }

@@ -87,7 +87,10 @@ impl Queue {
             | Broadcast::ToChat { .. }
             // The asking node times out and tells its client.
             | Broadcast::CallRequest { .. }
-            | Broadcast::CallReply { .. } => {}
+            | Broadcast::CallReply { .. }
+            // Asked again next round; an answer counts for two.
+            | Broadcast::SocketsAsked { .. }
+            | Broadcast::SocketsHeld { .. } => {}
         }
     }
 }
