@@ -20,6 +20,8 @@ pub(crate) enum CallFrame {
     Event(CallEvent),
     /// The call ended.
     Ended,
+    /// The sync connection is back (frames sent meanwhile were lost): read the call again.
+    Reconnected,
 }
 
 /// The client's running calls.
@@ -58,6 +60,11 @@ impl CallRouter {
             routes.calls.remove(call_id);
         }
         routes.orphans.retain(|(id, _)| id != call_id);
+    }
+
+    /// Tells every running call that the sync connection is back.
+    pub(crate) fn reconnected(&self) {
+        self.routes().calls.retain(|_, to| to.send(CallFrame::Reconnected).is_ok());
     }
 
     /// Hands a frame to its call.

@@ -203,11 +203,41 @@ impl CallTask {
             }
             CallFrame::Event(event) => return self.event(event),
             CallFrame::Ended => return Err(Over),
+            CallFrame::Reconnected => return self.catch_up().await,
+        }
+        Ok(())
+    }
+
+    /// Reads the call again after the sync connection was away, and applies what was
+    /// missed as the events that would have said it.
+    async fn catch_up(&mut self) -> Result<(), Over> {
+        let current = match self.client.inner.api.call_info(&self.shared.chat_id).await {
+            Ok(info) => Some(info),
+            Err(SdkError::NotFound(_)) => None,
+            Err(e) => {
+                // Unknown: the next reconnection reads it again.
+                tracing::warn!(error = %e, "the call could not be read again after a reconnection");
+                return Ok(());
+            }
+        };
+        let missed = lock(&self.shared.view).catch_up(current.as_ref());
+        for event in missed {
+            self.event(event)?;
         }
         Ok(())
     }
 
     fn event(&mut self, event: CallEvent) -> Result<(), Over> {
+        // Frames can repeat what catching up already applied: the app hears it once.
+        let known = match &event {
+            CallEvent::ParticipantJoined { participant, .. } => {
+                lock(&self.shared.view).participant(&participant.participant_id).is_some()
+            }
+            CallEvent::ParticipantLeft { participant_id, .. } => {
+                lock(&self.shared.view).participant(participant_id).is_some()
+            }
+            _ => false,
+        };
         // A track event says a mute changed only against the track as it was.
         let was_muted = match &event {
             CallEvent::Track { participant_id, track, .. } => lock(&self.shared.view)
@@ -218,11 +248,17 @@ impl CallTask {
         };
         lock(&self.shared.view).apply(&event);
         match event {
-            CallEvent::ParticipantJoined { participant, .. } => self.update(CallUpdate::ParticipantJoined(participant)),
+            CallEvent::ParticipantJoined { participant, .. } => {
+                if !known {
+                    self.update(CallUpdate::ParticipantJoined(participant));
+                }
+            }
             CallEvent::ParticipantLeft { participant_id, reason, .. } => {
                 self.detach(|t| t.participant_id() == &participant_id);
                 let me = participant_id == self.me;
-                self.update(CallUpdate::ParticipantLeft { participant_id, reason });
+                if known || me {
+                    self.update(CallUpdate::ParticipantLeft { participant_id, reason });
+                }
                 if me {
                     return Err(Over);
                 }

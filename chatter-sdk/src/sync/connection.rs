@@ -136,6 +136,7 @@ pub(super) async fn run(
         return end;
     }
     inner.set_sync_state(generation, SyncState::Connected);
+    inner.calls.reconnected();
     loop {
         if let Err(end) = conn.turn(commands, true).await {
             return match end {

@@ -1,8 +1,8 @@
 //! Calls between SDK clients through the server's SFU, with synthetic media over real
 //! WebRTC on loopback: packets are counted on arrival, never assumed.
 
-use crate::calls_support::{LIMIT, feed, first_update, join, options, receiving, receiving_kind, team};
-use crate::harness::{Server, wait_until};
+use crate::calls_support::{LIMIT, connected, feed, first_update, join, options, receiving, receiving_kind, team};
+use crate::harness::{Proxy, Server, user, wait_until};
 use chatter_sdk::call::{CallUpdate, LocalTrack};
 use chatter_sdk::protocol::{CallLeaveReason, TrackKind};
 use std::sync::Arc;
@@ -244,4 +244,52 @@ async fn a_camera_stopped_stays_stopped_when_a_screen_is_shared_and_comes_back_a
     b.set_camera_enabled(true).await.expect("camera on").expect("a track");
     receiving_kind(&a, TrackKind::Video, "alice gets bob's camera again, as a camera").await;
     assert_eq!(kinds(&a), [TrackKind::Video, TrackKind::Screen]);
+}
+
+#[tokio::test]
+async fn a_client_whose_socket_was_away_catches_up_on_the_call_when_it_is_back() {
+    let server = Server::start().await;
+    // Alice reaches the server through a proxy that can keep her out; the others do not.
+    let proxy = Proxy::start(server.addr).await;
+    let alice = user(&proxy.url(), "alice").await;
+    let (bob, carol) = (user(&server.url(), "bob").await, user(&server.url(), "carol").await);
+    for client in [&alice, &bob, &carol] {
+        connected(client).await;
+    }
+    let others = [bob.user_id().expect("id"), carol.user_id().expect("id")];
+    let chat = alice.create_group("Call", chatter_sdk::model::Visibility::Private, &others).await.expect("group").id;
+    let a = join(&alice, &chat, &[TrackKind::Audio]).await;
+    let b = join(&bob, &chat, &[TrackKind::Audio]).await;
+    receiving(&a, 1, "alice gets bob's audio").await;
+    let mut alice_updates = a.updates();
+
+    // Alice's socket drops and stays out (her media does not go through the proxy).
+    proxy.hold(true);
+    proxy.cut();
+    let mut state = alice.sync_state();
+    tokio::time::timeout(LIMIT, async {
+        while matches!(state.next().await, Some(chatter_sdk::SyncState::Connected)) {}
+    })
+    .await
+    .expect("alice's client sees its socket go");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Meanwhile Bob mutes and Carol joins: the frames saying so find no socket of Alice's.
+    b.set_muted(TrackKind::Audio, true).await.expect("mute");
+    let c = join(&carol, &chat, &[TrackKind::Audio]).await;
+    receiving(&b, 2, "bob gets alice's and carol's audio").await;
+    proxy.hold(false);
+
+    // Back well within the 10 s grace, Alice catches up on both.
+    let joined = first_update(&mut alice_updates, "alice hears carol joined", |u| match u {
+        CallUpdate::ParticipantJoined(p) => Some(p.participant_id),
+        _ => None,
+    })
+    .await;
+    assert_eq!(&joined, c.participant_id());
+    wait_until("alice's view shows bob muted", LIMIT, || {
+        a.participants().iter().any(|p| &p.participant_id == b.participant_id() && p.tracks.iter().all(|t| t.muted))
+    })
+    .await;
+    receiving(&a, 2, "alice gets bob's and carol's audio").await;
+    assert_eq!(a.participants().len(), 3);
 }

@@ -93,10 +93,12 @@ async fn bind_retrying(addr: std::net::SocketAddr) -> TcpListener {
     }
 }
 
-/// A TCP proxy to a server; `cut()` drops every connection through it at once.
+/// A TCP proxy to a server; `cut()` drops every connection through it at once, and
+/// `hold(true)` refuses new ones until `hold(false)`.
 pub struct Proxy {
     pub addr: std::net::SocketAddr,
     generation: watch::Sender<u64>,
+    held: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Proxy {
@@ -105,8 +107,13 @@ impl Proxy {
         let addr = listener.local_addr().expect("addr");
         let (generation, _) = watch::channel(0u64);
         let cuts = generation.subscribe();
+        let held = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let refusing = held.clone();
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
+                if refusing.load(Ordering::SeqCst) {
+                    continue;
+                }
                 let mut cuts = cuts.clone();
                 cuts.mark_unchanged();
                 tokio::spawn(async move {
@@ -121,7 +128,7 @@ impl Proxy {
                 });
             }
         });
-        Self { addr, generation }
+        Self { addr, generation, held }
     }
 
     pub fn url(&self) -> String {
@@ -131,6 +138,11 @@ impl Proxy {
     /// Drops every open connection (new ones go through).
     pub fn cut(&self) {
         self.generation.send_modify(|g| *g += 1);
+    }
+
+    /// Refuses new connections (closes them at once) while `on`.
+    pub fn hold(&self, on: bool) {
+        self.held.store(on, Ordering::SeqCst);
     }
 }
 

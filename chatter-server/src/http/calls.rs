@@ -37,7 +37,8 @@ pub async fn join(
     Ok(axum::Json(joined))
 }
 
-/// `GET /v1/chats/{id}/call`: the running call, or 404.
+/// `GET /v1/chats/{id}/call`: the running call, or 404. A participant reading it gets
+/// the others' tracks under the mids of its own connection, as `call.track` gives them.
 pub async fn get(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -45,7 +46,7 @@ pub async fn get(
 ) -> ApiResult<axum::Json<CallInfo>> {
     let chat_id = ChatId::new(id);
     state.service.check_member(&caller, &chat_id).await?;
-    let info = state.calls.call(chat_id).await?.ok_or(SfuError::NoCall)?;
+    let info = state.calls.call(chat_id, caller.session_id.clone()).await?.ok_or(SfuError::NoCall)?;
     Ok(axum::Json(info))
 }
 

@@ -80,11 +80,11 @@ impl Calls {
         self.ask(&host, RemoteCall::Leave { chat_id, session_id }).await.map(|_| ())
     }
 
-    /// The chat's running call.
-    pub async fn call(&self, chat_id: ChatId) -> Result<Option<CallInfo>, SfuError> {
-        let Some(remote) = &self.remote else { return self.sfu.call(chat_id).await };
+    /// The chat's running call, as `session_id` sees it (see [`Sfu::call`]).
+    pub async fn call(&self, chat_id: ChatId, session_id: SessionId) -> Result<Option<CallInfo>, SfuError> {
+        let Some(remote) = &self.remote else { return self.sfu.call(chat_id, session_id).await };
         let Some(host) = remote.placement.host_of_chat(&chat_id).await? else { return Ok(None) };
-        match self.ask(&host, RemoteCall::Info { chat_id }).await? {
+        match self.ask(&host, RemoteCall::Info { chat_id, session_id }).await? {
             RemoteReply::Info { info } => Ok(info),
             other => Err(unexpected(other)),
         }
@@ -139,7 +139,9 @@ impl Calls {
             RemoteCall::Leave { chat_id, session_id } => {
                 self.sfu.leave(chat_id, session_id).await.map(|()| RemoteReply::Done)
             }
-            RemoteCall::Info { chat_id } => self.sfu.call(chat_id).await.map(|info| RemoteReply::Info { info }),
+            RemoteCall::Info { chat_id, session_id } => {
+                self.sfu.call(chat_id, session_id).await.map(|info| RemoteReply::Info { info })
+            }
             RemoteCall::Signal { session_id, signal } => {
                 self.sfu.signal(session_id, signal).await.map(|()| RemoteReply::Done)
             }

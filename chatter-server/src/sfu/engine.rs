@@ -468,11 +468,14 @@ impl Engine {
                     None => Err(SfuError::NotInCall),
                 });
             }
-            Request::Info { chat_id, reply } => {
-                let info = self
-                    .calls
-                    .get(&chat_id)
-                    .map(|c| CallInfo { call_id: c.room.call_id().clone(), participants: c.room.participants() });
+            Request::Info { chat_id, session_id, reply } => {
+                let info = self.calls.get(&chat_id).map(|c| {
+                    let mut participants = c.room.participants();
+                    if let Some(reader) = self.key_in(c, &session_id).and_then(|k| self.peers.get(&k)) {
+                        reader.as_seen(&mut participants);
+                    }
+                    CallInfo { call_id: c.room.call_id().clone(), participants }
+                });
                 let _ = reply.send(info);
             }
             Request::Signal { session_id, signal, reply } => {
@@ -590,18 +593,9 @@ impl Engine {
         call.peers.push(key);
         let call_id = call.room.call_id().clone();
         let joined = CallEvent::ParticipantJoined { call_id: call_id.clone(), participant: participant.clone() };
-        let participants: Vec<Participant> = call
-            .room
-            .participants()
-            .into_iter()
-            .map(|mut p| {
-                // Others' mids on this connection are not known until the server offers them.
-                if p.participant_id != participant_id {
-                    p.tracks.iter_mut().for_each(|t| t.mid = None);
-                }
-                p
-            })
-            .collect();
+        // Others' mids on this connection are not known until the server offers them.
+        let mut participants: Vec<Participant> = call.room.participants();
+        peer.as_seen(&mut participants);
         self.peers.insert(key, peer);
         if let Some(call) = self.calls.get(&chat_id) {
             self.tell(call, &joined, Some(&participant_id));
@@ -729,7 +723,11 @@ impl Engine {
                     SocketState::Away { since } => (false, since.map_or(now, |t| t.max(peer.joined).min(now))),
                 };
                 call.room.set_connected(&peer.participant_id, connected, stamp(since));
-                if connected && let Some(sdp) = peer.offer_to_resend(now) {
+                if connected && let Some((sdp, offered)) = peer.offer_to_resend(now) {
+                    for (participant_id, track) in offered {
+                        let event = CallEvent::Track { call_id: call.room.call_id().clone(), participant_id, track };
+                        self.sink.to_session(&peer.session_id, ServerMessage::Call(event));
+                    }
                     let offer = CallSignal::Offer { call_id: call.room.call_id().clone(), sdp };
                     self.sink.to_session(&peer.session_id, ServerMessage::CallSignal(offer));
                 }

@@ -144,6 +144,7 @@ enum Request {
     },
     Info {
         chat_id: ChatId,
+        session_id: SessionId,
         reply: oneshot::Sender<Option<CallInfo>>,
     },
     Signal {
@@ -250,9 +251,10 @@ impl Sfu {
         self.ask(|reply| Request::Leave { chat_id, session_id, reply }).await?
     }
 
-    /// The chat's running call.
-    pub async fn call(&self, chat_id: ChatId) -> Result<Option<CallInfo>, SfuError> {
-        self.ask(|reply| Request::Info { chat_id, reply }).await
+    /// The chat's running call, as `session_id` sees it: if it is a participant, the
+    /// others' tracks carry the mids of its connection (none while not on it yet).
+    pub async fn call(&self, chat_id: ChatId, session_id: SessionId) -> Result<Option<CallInfo>, SfuError> {
+        self.ask(|reply| Request::Info { chat_id, session_id, reply }).await
     }
 
     /// SDP or ICE from the session's participant.

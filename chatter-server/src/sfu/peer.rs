@@ -12,7 +12,7 @@
 //! carries from `call.track`, sent before the first packet of the new track.
 
 use super::SfuError;
-use chatter_core::protocol::{Track, TrackKind};
+use chatter_core::protocol::{Participant, Track, TrackKind};
 use chatter_core::{ChatId, ParticipantId, SessionId};
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -337,16 +337,38 @@ impl Peer {
     /// The pending offer again, when it has waited long enough to count as lost (sent
     /// while the client's socket was away, or dropped on the way); at most once per
     /// that wait.
-    pub fn offer_to_resend(&mut self, now: Instant) -> Option<String> {
+    pub fn offer_to_resend(&mut self, now: Instant) -> Option<(String, Vec<(ParticipantId, Track)>)> {
         let (_, sdp, _) = self.pending.as_ref()?;
         if now.duration_since(self.offer_sent) < OFFER_LOST_AFTER {
             return None;
         }
         self.offer_sent = now;
-        Some(sdp.clone())
+        // The tracks it offers are said again with it: their `call.track` went the same way.
+        let offered = self
+            .outs
+            .iter()
+            .filter(|o| matches!(o.state, OutState::Negotiating(_)))
+            .map(|o| (o.participant_id.clone(), o.seen()))
+            .collect();
+        Some((sdp.clone(), offered))
     }
 
     /// Whether `mid` is one of the server's own lines (sending others' tracks, or free).
+    /// Rewrites the others' tracks in `participants` as this receiver has them: under
+    /// the mid of its connection, or none while not on it yet.
+    pub fn as_seen(&self, participants: &mut [Participant]) {
+        for participant in participants.iter_mut().filter(|p| p.participant_id != self.participant_id) {
+            for track in &mut participant.tracks {
+                let out = self.outs.iter().find(|o| {
+                    o.participant_id == participant.participant_id
+                        && o.track.track_id == track.track_id
+                        && !matches!(o.state, OutState::Gone(_))
+                });
+                track.mid = out.and_then(|o| o.seen().mid);
+            }
+        }
+    }
+
     pub fn owns_line(&self, mid: Mid) -> bool {
         self.free.iter().any(|(m, _)| *m == mid)
             || self.outs.iter().any(|o| match o.state {
@@ -395,7 +417,7 @@ mod tests {
     }
 
     #[test]
-    fn an_unanswered_server_offer_is_sent_again_after_the_wait_and_not_once_answered() {
+    fn an_unanswered_server_offer_is_sent_again_with_its_tracks_after_the_wait() {
         let now = Instant::now();
         let server: SocketAddr = "127.0.0.1:4000".parse().unwrap();
         let mut peer =
@@ -403,12 +425,19 @@ mod tests {
         assert!(matches!(peer.accept_offer(&client_offer(now), now).unwrap(), Offered::Answer(_)));
         assert_eq!(peer.offer_to_resend(now + Duration::from_secs(10)), None, "nothing pending");
         let track = Track { track_id: "t".into(), kind: TrackKind::Audio, mid: None, muted: false };
-        peer.open(2, Mid::from("0"), ParticipantId::new("q"), track);
+        peer.open(2, Mid::from("0"), ParticipantId::new("q"), track.clone());
+        let mut others =
+            vec![Participant { participant_id: ParticipantId::new("q"), user_id: "u".into(), tracks: vec![track] }];
+        peer.as_seen(&mut others);
+        assert_eq!(others[0].tracks[0].mid, None, "not on this connection yet");
         let (sdp, offered) = peer.offer().unwrap();
         assert_eq!(offered.len(), 1);
+        peer.as_seen(&mut others);
+        assert_eq!(others[0].tracks[0].mid, offered[0].1.mid, "under this connection's mid, as call.track said");
+        assert!(others[0].tracks[0].mid.is_some());
         let sent = peer.offer_sent;
         assert_eq!(peer.offer_to_resend(sent + Duration::from_secs(1)), None, "too soon");
-        assert_eq!(peer.offer_to_resend(sent + OFFER_LOST_AFTER).as_deref(), Some(sdp.as_str()));
+        assert_eq!(peer.offer_to_resend(sent + OFFER_LOST_AFTER), Some((sdp, offered)), "with its track");
         assert_eq!(peer.offer_to_resend(sent + OFFER_LOST_AFTER + Duration::from_secs(1)), None, "once per wait");
         assert!(peer.offer_to_resend(sent + OFFER_LOST_AFTER * 2).is_some(), "and again after another wait");
     }

@@ -32,6 +32,8 @@ pub enum RemoteCall {
     Info {
         /// The chat.
         chat_id: ChatId,
+        /// Who reads it (a participant sees the mids of its own connection).
+        session_id: SessionId,
     },
     /// SDP or ICE from a participant.
     Signal {
