@@ -32,6 +32,11 @@ const READ_BURST: usize = 256;
 /// (reports, retransmission and ICE timers) woke the task thousands of times a second.
 /// Media never waits for it: packets are forwarded as they arrive.
 const TIMER_GRAIN: Duration = Duration::from_millis(5);
+/// After handling what the socket had, the task waits this long before reading it again,
+/// so datagrams arriving one by one (every receiver's reports: thousands a second in a
+/// large call) are read in bursts rather than each waking the task. What was read is
+/// forwarded first: a packet waits at most this (and the timer's millisecond) more.
+const READ_PAUSE: Duration = Duration::from_millis(2);
 
 /// One running call.
 #[derive(Debug)]
@@ -112,8 +117,12 @@ impl Engine {
         let mut wake = self.started;
         let sleep = tokio::time::sleep_until(wake.into());
         tokio::pin!(sleep);
+        let mut just_read = false;
         loop {
             self.drive();
+            if std::mem::take(&mut just_read) {
+                tokio::time::sleep(READ_PAUSE).await;
+            }
             let next = self
                 .next_wake()
                 .map_or_else(|| Instant::now() + Duration::from_secs(1), |at| on_grid(self.started, at, TIMER_GRAIN));
@@ -137,6 +146,7 @@ impl Engine {
                             Err(_) => break,
                         }
                     }
+                    just_read = true;
                 }
                 _ = &mut sleep => {}
                 _ = housekeeping.tick() => self.housekeeping(),
