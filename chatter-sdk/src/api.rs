@@ -185,14 +185,18 @@ impl Api {
         self.call_empty(Method::Post, &chat_path(id, "/leave"), None::<&()>).await
     }
 
+    // Calls run natively only (their media is the `webrtc` crate's).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) async fn join_call(&self, id: &ChatId) -> Result<JoinedCall> {
         self.call(Method::Post, &chat_path(id, "/call"), None::<&()>).await
     }
 
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) async fn call_info(&self, id: &ChatId) -> Result<CallInfo> {
         self.call(Method::Get, &chat_path(id, "/call"), None::<&()>).await
     }
 
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) async fn leave_call(&self, id: &ChatId) -> Result<()> {
         self.call_empty(Method::Post, &chat_path(id, "/call/leave"), None::<&()>).await
     }
