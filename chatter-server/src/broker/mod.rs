@@ -115,6 +115,13 @@ pub trait Broker: Send + Sync + std::fmt::Debug {
     /// it to the users who may see it.
     async fn presence_changed(&self, user_id: UserId);
 
+    /// Which unbroken stretch of hearing the other nodes this is: the same number twice
+    /// means nothing they sent in between was missed for want of a subscription; `None`
+    /// while not hearing them. One node hears everything, always.
+    fn hearing(&self) -> Option<u64> {
+        Some(0)
+    }
+
     /// The node is stopping and its sockets are closed: tells the other nodes now
     /// (rather than when the node is found dead) and sends what is still queued.
     async fn shutdown(&self) {}

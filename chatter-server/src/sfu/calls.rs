@@ -82,9 +82,9 @@ impl Calls {
 
     /// The chat's running call, as `session_id` sees it (see [`Sfu::call`]).
     pub async fn call(&self, chat_id: ChatId, session_id: SessionId) -> Result<Option<CallInfo>, SfuError> {
-        let Some(remote) = &self.remote else { return self.sfu.call(chat_id, session_id).await };
+        let Some(remote) = &self.remote else { return self.sfu.call(chat_id, Some(session_id)).await };
         let Some(host) = remote.placement.host_of_chat(&chat_id).await? else { return Ok(None) };
-        match self.ask(&host, RemoteCall::Info { chat_id, session_id }).await? {
+        match self.ask(&host, RemoteCall::Info { chat_id, session_id: Some(session_id) }).await? {
             RemoteReply::Info { info } => Ok(info),
             other => Err(unexpected(other)),
         }
@@ -207,6 +207,7 @@ fn unexpected(reply: RemoteReply) -> SfuError {
 /// dropped.
 async fn keep_records(sfu: Sfu, remote: std::sync::Weak<Remote>, every: Duration) {
     let mut held: HashSet<(ChatId, CallId)> = HashSet::new();
+    let mut hearing_before = None;
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
@@ -233,10 +234,14 @@ async fn keep_records(sfu: Sfu, remote: std::sync::Weak<Remote>, every: Duration
             .filter(|session| !remote.hub.has_session(session))
             .collect();
         let at = Instant::now();
-        if !redis_answers {
-            // The question would not get through: keep what was known.
+        // Answers to the last round's question came through only if Redis answered and
+        // this node heard the others all along; else keep what was known.
+        let hearing = remote.broker.hearing();
+        if !redis_answers || hearing.is_none() || hearing != hearing_before {
             remote.elsewhere.unknown_round(at);
-        } else if !away.is_empty() {
+        }
+        hearing_before = hearing;
+        if !away.is_empty() {
             let from = remote.placement.node().to_owned();
             remote.broker.publish(Broadcast::SocketsAsked { from, sessions: away });
         }

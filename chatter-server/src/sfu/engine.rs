@@ -123,9 +123,11 @@ impl Engine {
             if std::mem::take(&mut just_read) {
                 tokio::time::sleep(READ_PAUSE).await;
             }
-            let next = self
-                .next_wake()
-                .map_or_else(|| Instant::now() + Duration::from_secs(1), |at| on_grid(self.started, at, TIMER_GRAIN));
+            let now = Instant::now();
+            // A wake-up already due (left by `poll`'s cap) is not put off to the grid.
+            let next = self.next_wake().map_or(now + Duration::from_secs(1), |at| {
+                if at <= now { at } else { on_grid(self.started, at, TIMER_GRAIN) }
+            });
             if next != wake {
                 wake = next;
                 sleep.as_mut().reset(wake.into());
@@ -140,13 +142,16 @@ impl Engine {
                         Ok((n, source)) => self.receive(&buf[..n], source),
                         Err(e) => tracing::debug!(error = %e, "rtc socket read"),
                     }
+                    // Drained: pause before the next read. Stopped at the cap: read on.
                     for _ in 0..READ_BURST {
                         match self.socket.try_recv_from(&mut buf) {
                             Ok((n, source)) => self.receive(&buf[..n], source),
-                            Err(_) => break,
+                            Err(_) => {
+                                just_read = true;
+                                break;
+                            }
                         }
                     }
-                    just_read = true;
                 }
                 _ = &mut sleep => {}
                 _ = housekeeping.tick() => self.housekeeping(),
@@ -481,7 +486,8 @@ impl Engine {
             Request::Info { chat_id, session_id, reply } => {
                 let info = self.calls.get(&chat_id).map(|c| {
                     let mut participants = c.room.participants();
-                    if let Some(reader) = self.key_in(c, &session_id).and_then(|k| self.peers.get(&k)) {
+                    let reader = session_id.as_ref().and_then(|s| self.key_in(c, s)).and_then(|k| self.peers.get(&k));
+                    if let Some(reader) = reader {
                         reader.as_seen(&mut participants);
                     }
                     CallInfo { call_id: c.room.call_id().clone(), participants }

@@ -144,7 +144,7 @@ enum Request {
     },
     Info {
         chat_id: ChatId,
-        session_id: SessionId,
+        session_id: Option<SessionId>,
         reply: oneshot::Sender<Option<CallInfo>>,
     },
     Signal {
@@ -253,7 +253,7 @@ impl Sfu {
 
     /// The chat's running call, as `session_id` sees it: if it is a participant, the
     /// others' tracks carry the mids of its connection (none while not on it yet).
-    pub async fn call(&self, chat_id: ChatId, session_id: SessionId) -> Result<Option<CallInfo>, SfuError> {
+    pub async fn call(&self, chat_id: ChatId, session_id: Option<SessionId>) -> Result<Option<CallInfo>, SfuError> {
         self.ask(|reply| Request::Info { chat_id, session_id, reply }).await
     }
 

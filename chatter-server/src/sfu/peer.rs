@@ -353,7 +353,6 @@ impl Peer {
         Some((sdp.clone(), offered))
     }
 
-    /// Whether `mid` is one of the server's own lines (sending others' tracks, or free).
     /// Rewrites the others' tracks in `participants` as this receiver has them: under
     /// the mid of its connection, or none while not on it yet.
     pub fn as_seen(&self, participants: &mut [Participant]) {
@@ -369,6 +368,7 @@ impl Peer {
         }
     }
 
+    /// Whether `mid` is one of the server's own lines (sending others' tracks, or free).
     pub fn owns_line(&self, mid: Mid) -> bool {
         self.free.iter().any(|(m, _)| *m == mid)
             || self.outs.iter().any(|o| match o.state {

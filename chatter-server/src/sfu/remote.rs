@@ -32,8 +32,10 @@ pub enum RemoteCall {
     Info {
         /// The chat.
         chat_id: ChatId,
-        /// Who reads it (a participant sees the mids of its own connection).
-        session_id: SessionId,
+        /// Who reads it (a participant sees the mids of its own connection); absent from
+        /// nodes older than this field.
+        #[serde(default)]
+        session_id: Option<SessionId>,
     },
     /// SDP or ICE from a participant.
     Signal {
@@ -156,6 +158,9 @@ mod tests {
         };
         let json = serde_json::to_string(&call).unwrap();
         assert_eq!(serde_json::from_str::<RemoteCall>(&json).unwrap(), call);
+        // From a node older than the reader's session.
+        let older = serde_json::from_str::<RemoteCall>(r#"{"call":"info","chat_id":"c"}"#).unwrap();
+        assert_eq!(older, RemoteCall::Info { chat_id: ChatId::new("c"), session_id: None });
         for e in [SfuError::Full { max: 3 }, SfuError::TooLarge { what: "sdp", max: 9 }, SfuError::NotInCall] {
             let wire = RemoteError::from(&e);
             let back =

@@ -32,9 +32,6 @@ impl CallSink for BrokerCallSink {
     }
 
     fn socket(&self, session_id: &SessionId) -> SocketState {
-        if self.hub.has_session(session_id) {
-            return SocketState::Held;
-        }
-        self.elsewhere.state(session_id, Instant::now())
+        self.elsewhere.state(session_id, self.hub.has_session(session_id), Instant::now())
     }
 }

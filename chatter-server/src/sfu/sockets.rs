@@ -55,8 +55,14 @@ impl SocketsElsewhere {
         }
     }
 
-    /// What this node knows of `session_id`'s sockets on other nodes at `now`.
-    pub fn state(&self, session_id: &SessionId, now: Instant) -> SocketState {
+    /// Whether `session_id` holds a socket at `now`: `here` (on this node), else as the
+    /// other nodes last said. A session held here is forgotten from their answers, which
+    /// then stop (it is not asked about): once it goes from here, it is away from then.
+    pub fn state(&self, session_id: &SessionId, here: bool, now: Instant) -> SocketState {
+        if here {
+            self.seen().remove(session_id);
+            return SocketState::Held;
+        }
         match self.seen().get(session_id) {
             Some(&at) if now.saturating_duration_since(at) <= self.fresh_for() => SocketState::Held,
             // It was there at `at` and may have stayed until the next round asked.
@@ -92,11 +98,14 @@ mod tests {
         let sockets = SocketsElsewhere::new(every);
         let (s, other) = (SessionId::new("s"), SessionId::new("o"));
         let t0 = Instant::now();
-        assert_eq!(sockets.state(&s, t0), SocketState::Away { since: None }, "never named");
+        assert_eq!(sockets.state(&s, false, t0), SocketState::Away { since: None }, "never named");
         sockets.held(std::slice::from_ref(&s), t0);
-        assert_eq!(sockets.state(&s, t0 + Duration::from_secs(7)), SocketState::Held);
-        assert_eq!(sockets.state(&s, t0 + Duration::from_secs(8)), SocketState::Away { since: Some(t0 + every) });
-        assert_eq!(sockets.state(&other, t0), SocketState::Away { since: None });
+        assert_eq!(sockets.state(&s, false, t0 + Duration::from_secs(7)), SocketState::Held);
+        assert_eq!(
+            sockets.state(&s, false, t0 + Duration::from_secs(8)),
+            SocketState::Away { since: Some(t0 + every) }
+        );
+        assert_eq!(sockets.state(&other, false, t0), SocketState::Away { since: None });
     }
 
     #[test]
@@ -108,9 +117,24 @@ mod tests {
         sockets.held(std::slice::from_ref(&fresh), t0 + Duration::from_secs(3));
         let t1 = t0 + Duration::from_secs(5);
         sockets.unknown_round(t1);
-        assert_eq!(sockets.state(&fresh, t1 + Duration::from_secs(3)), SocketState::Held);
-        assert!(matches!(sockets.state(&stale, t1), SocketState::Away { .. }));
+        assert_eq!(sockets.state(&fresh, false, t1 + Duration::from_secs(3)), SocketState::Held);
+        assert!(matches!(sockets.state(&stale, false, t1), SocketState::Away { .. }));
         sockets.forget_old(t1, Duration::from_secs(4));
-        assert_eq!(sockets.state(&stale, t1), SocketState::Away { since: None }, "forgotten");
+        assert_eq!(sockets.state(&stale, false, t1), SocketState::Away { since: None }, "forgotten");
+    }
+
+    #[test]
+    fn a_session_that_moved_here_and_went_is_away_from_when_it_went_not_from_an_old_answer() {
+        let sockets = SocketsElsewhere::new(Duration::from_secs(3));
+        let s = SessionId::new("s");
+        let t0 = Instant::now();
+        sockets.held(std::slice::from_ref(&s), t0);
+        // Its socket moved to this node: the old answer no longer counts.
+        assert_eq!(sockets.state(&s, true, t0 + Duration::from_secs(20)), SocketState::Held);
+        assert_eq!(sockets.state(&s, false, t0 + Duration::from_secs(21)), SocketState::Away { since: None });
+        // Gone from here right after another node named it: not held on that word alone.
+        sockets.held(std::slice::from_ref(&s), t0 + Duration::from_secs(22));
+        assert_eq!(sockets.state(&s, true, t0 + Duration::from_secs(23)), SocketState::Held);
+        assert_eq!(sockets.state(&s, false, t0 + Duration::from_secs(23)), SocketState::Away { since: None });
     }
 }

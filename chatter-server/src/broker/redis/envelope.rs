@@ -79,6 +79,8 @@ mod tests {
                     reason: chatter_core::protocol::CallLeaveReason::IceFailed,
                 }),
             },
+            Broadcast::SocketsAsked { from: "n2".into(), sessions: vec![chatter_core::SessionId::new("s1")] },
+            Broadcast::SocketsHeld { to: "n2".into(), sessions: vec![chatter_core::SessionId::new("s1")] },
             Broadcast::ToChat {
                 chat_id: chat_id.clone(),
                 message: ServerMessage::CallEnded { chat_id, call_id: CallId::new("k") },

@@ -30,7 +30,7 @@ use chatter_core::UserId;
 use chatter_core::store::Store;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use thiserror::Error;
 use tokio::task::AbortHandle;
@@ -60,6 +60,10 @@ struct Shared {
     /// Users whose presence write or announcement failed: announced again as they are.
     unsettled: std::sync::Mutex<std::collections::HashSet<UserId>>,
     node_ttl: Duration,
+    /// The current subscription's number (from 1), 0 while not subscribed.
+    hearing: AtomicU64,
+    /// Subscriptions made so far.
+    subscriptions: AtomicU64,
 }
 
 /// Fan-out and presence across nodes through one Redis.
@@ -118,6 +122,8 @@ impl RedisBroker {
             presence_dirty: AtomicBool::new(false),
             unsettled: std::sync::Mutex::default(),
             node_ttl,
+            hearing: AtomicU64::new(0),
+            subscriptions: AtomicU64::new(0),
         });
         let tasks = vec![
             tokio::spawn(publisher::run(shared.clone(), backlog)).abort_handle(),
@@ -207,6 +213,10 @@ impl Broker for RedisBroker {
 
     async fn presence_changed(&self, user_id: UserId) {
         self.shared.presence_changed(user_id).await;
+    }
+
+    fn hearing(&self) -> Option<u64> {
+        Some(self.shared.hearing.load(Ordering::Acquire)).filter(|n| *n > 0)
     }
 
     async fn shutdown(&self) {

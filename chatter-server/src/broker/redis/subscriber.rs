@@ -11,6 +11,7 @@ use chatter_core::{ChatId, SessionId};
 use futures::StreamExt;
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::time::timeout;
 
@@ -21,7 +22,9 @@ const PING_EVERY: Duration = Duration::from_secs(3);
 pub async fn run(shared: Arc<Shared>, client: redis::Client) {
     let mut pause = Duration::from_millis(100);
     loop {
-        match follow(&shared, &client, &mut pause).await {
+        let followed = follow(&shared, &client, &mut pause).await;
+        shared.hearing.store(0, Ordering::Release);
+        match followed {
             Ok(()) => tracing::warn!("Redis subscription ended; subscribing again"),
             Err(e) => tracing::warn!(error = %e, "Redis subscription failed; subscribing again"),
         }
@@ -41,6 +44,8 @@ enum Lost {
 async fn follow(shared: &Arc<Shared>, client: &redis::Client, pause: &mut Duration) -> Result<(), Lost> {
     let (mut sink, mut stream) = timeout(COMMAND_TIMEOUT, client.get_async_pubsub()).await??.split();
     timeout(COMMAND_TIMEOUT, sink.subscribe(shared.keys.channel())).await??;
+    let number = shared.subscriptions.fetch_add(1, Ordering::AcqRel) + 1;
+    shared.hearing.store(number, Ordering::Release);
     *pause = Duration::from_millis(100);
     tokio::spawn(catch_up(shared.clone()));
     let mut ping = tokio::time::interval(PING_EVERY);
