@@ -3,6 +3,7 @@
 //! the call's start) is kept a little while for it.
 
 use chatter_core::CallId;
+use chatter_core::protocol::CallInfo;
 use chatter_core::protocol::ws::{CallEvent, CallSignal};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -24,6 +25,20 @@ pub(crate) enum CallFrame {
     Ended,
     /// The sync connection is back (frames sent meanwhile were lost): read the call again.
     Reconnected,
+    /// The call as read again after a reconnection.
+    ReadAgain(ReadAgain),
+}
+
+/// What reading a call again found.
+#[derive(Debug, Clone)]
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+pub(crate) enum ReadAgain {
+    /// The call running in the chat.
+    Running(CallInfo),
+    /// No call runs in the chat.
+    NoCall,
+    /// The read failed every time.
+    Unknown,
 }
 
 /// The client's running calls.

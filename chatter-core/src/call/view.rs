@@ -119,9 +119,9 @@ impl CallView {
         }
         match event {
             CallEvent::ParticipantJoined { participant, .. } => {
-                match self.participants.iter_mut().find(|p| p.participant_id == participant.participant_id) {
-                    Some(known) => *known = participant.clone(),
-                    None => self.participants.push(participant.clone()),
+                // Known already (a repeat after catching up): its tracks since are newer.
+                if self.participant(&participant.participant_id).is_none() {
+                    self.participants.push(participant.clone());
                 }
             }
             CallEvent::ParticipantLeft { participant_id, .. } => {
@@ -174,6 +174,8 @@ mod tests {
         view.apply(&CallEvent::Track { call_id: k.clone(), participant_id: ParticipantId::new("a"), track: muted });
         assert!(view.participant(&ParticipantId::new("a")).unwrap().tracks[0].muted);
         view.apply(&CallEvent::ParticipantJoined { call_id: k.clone(), participant: participant("b") });
+        view.apply(&CallEvent::ParticipantJoined { call_id: k.clone(), participant: participant("a") });
+        assert_eq!(view.participant(&ParticipantId::new("a")).unwrap().tracks.len(), 1, "a repeat keeps the tracks");
         view.apply(&CallEvent::ActiveSpeaker { call_id: k.clone(), participant_ids: vec![ParticipantId::new("a")] });
         view.apply(&CallEvent::ParticipantLeft {
             call_id: k.clone(),

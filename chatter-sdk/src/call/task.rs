@@ -4,7 +4,7 @@
 
 use super::media::{Line, LocalTrack, MediaEvent, RemoteTrack, media_error, mid_of, peer_connection, read_into};
 use super::{CallOptions, CallUpdate, Command, ConnectionState, Shared, lock};
-use crate::call_router::CallFrame;
+use crate::call_router::{CallFrame, ReadAgain};
 use crate::client::Client;
 use crate::error::{Result, SdkError};
 use crate::platform;
@@ -17,6 +17,7 @@ use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::mpsc;
 use webrtc::peer_connection::{PeerConnection, RTCPeerConnectionState, RTCSessionDescription};
 
@@ -35,6 +36,9 @@ pub(super) struct CallTask {
     stopped: HashMap<TrackKind, LocalTrack>,
     /// This task's route in the client's call router.
     route: mpsc::UnboundedSender<CallFrame>,
+    /// Call events that came while the call was being read again after a reconnection:
+    /// applied after what that read finds, as they are newer.
+    catching_up: Option<Vec<CallEvent>>,
 }
 
 impl CallTask {
@@ -59,6 +63,7 @@ impl CallTask {
             lines: HashMap::new(),
             stopped: HashMap::new(),
             route,
+            catching_up: None,
         };
         if let Err(e) = task.begin(&options.publish).await {
             let _ = task.pc.close().await;
@@ -201,27 +206,60 @@ impl CallTask {
                     tracing::debug!(error = %e, "server candidate not added");
                 }
             }
-            CallFrame::Event(event) => return self.event(event),
+            CallFrame::Event(event) => match &mut self.catching_up {
+                Some(held) => held.push(event),
+                None => return self.event(event),
+            },
             CallFrame::Ended => return Err(Over),
-            CallFrame::Reconnected => return self.catch_up().await,
+            CallFrame::Reconnected => self.read_again(),
+            CallFrame::ReadAgain(found) => return self.caught_up(found),
         }
         Ok(())
     }
 
-    /// Reads the call again after the sync connection was away, and applies what was
-    /// missed as the events that would have said it.
-    async fn catch_up(&mut self) -> Result<(), Over> {
-        let current = match self.client.inner.api.call_info(&self.shared.chat_id).await {
-            Ok(info) => Some(info),
-            Err(SdkError::NotFound(_)) => None,
-            Err(e) => {
-                // Unknown: the next reconnection reads it again.
-                tracing::warn!(error = %e, "the call could not be read again after a reconnection");
-                return Ok(());
+    /// Reads the call again after the sync connection was away (beside the task, which
+    /// goes on with media and commands, holding call events until the answer comes as
+    /// [`CallFrame::ReadAgain`]). A failed read is tried again, up to five times.
+    fn read_again(&mut self) {
+        if self.catching_up.is_some() {
+            return; // a read is already on its way: its answer is newer than the gap
+        }
+        self.catching_up = Some(Vec::new());
+        let (client, chat_id, route) = (self.client.clone(), self.shared.chat_id.clone(), self.route.clone());
+        platform::spawn(async move {
+            let mut wait = Duration::from_millis(500);
+            for attempt in 1..=5 {
+                match client.inner.api.call_info(&chat_id).await {
+                    Ok(info) => {
+                        let _ = route.send(CallFrame::ReadAgain(ReadAgain::Running(info)));
+                        return;
+                    }
+                    Err(SdkError::NotFound(_)) => {
+                        let _ = route.send(CallFrame::ReadAgain(ReadAgain::NoCall));
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, attempt, "the call could not be read again after a reconnection");
+                        platform::sleep(wait).await;
+                        wait *= 2;
+                    }
+                }
             }
+            let _ = route.send(CallFrame::ReadAgain(ReadAgain::Unknown));
+        });
+    }
+
+    /// Applies what the call read again shows was missed, as the events that would have
+    /// said it, then the events held meanwhile.
+    fn caught_up(&mut self, found: ReadAgain) -> Result<(), Over> {
+        let held = self.catching_up.take().unwrap_or_default();
+        let missed = match found {
+            ReadAgain::Running(info) => lock(&self.shared.view).catch_up(Some(&info)),
+            ReadAgain::NoCall => lock(&self.shared.view).catch_up(None),
+            // Nothing more is known: the held events are applied as they are.
+            ReadAgain::Unknown => Vec::new(),
         };
-        let missed = lock(&self.shared.view).catch_up(current.as_ref());
-        for event in missed {
+        for event in missed.into_iter().chain(held) {
             self.event(event)?;
         }
         Ok(())
