@@ -8,6 +8,7 @@ use crate::call_router::{CallFrame, ReadAgain};
 use crate::client::Client;
 use crate::error::{Result, SdkError};
 use crate::platform;
+use crate::sync::backoff;
 use chatter_core::call::{Negotiation, NegotiationStep};
 use chatter_core::protocol::ws::{CallCommand, CallEvent, CallSignal, ClientFrame, IceCandidate};
 use chatter_core::protocol::{JoinedCall, TrackKind};
@@ -17,7 +18,6 @@ use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::mpsc;
 use webrtc::peer_connection::{PeerConnection, RTCPeerConnectionState, RTCSessionDescription};
 
@@ -227,7 +227,6 @@ impl CallTask {
         self.catching_up = Some(Vec::new());
         let (client, chat_id, route) = (self.client.clone(), self.shared.chat_id.clone(), self.route.clone());
         platform::spawn(async move {
-            let mut wait = Duration::from_millis(500);
             for attempt in 1..=5 {
                 match client.inner.api.call_info(&chat_id).await {
                     Ok(info) => {
@@ -240,8 +239,8 @@ impl CallTask {
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, attempt, "the call could not be read again after a reconnection");
-                        platform::sleep(wait).await;
-                        wait *= 2;
+                        // The sync connection's delays, from its second: about 0.5, 1, 2, 4, 8 s.
+                        platform::sleep(backoff::delay(attempt + 1, platform::random_u64())).await;
                     }
                 }
             }
@@ -267,15 +266,12 @@ impl CallTask {
 
     fn event(&mut self, event: CallEvent) -> Result<(), Over> {
         // Frames can repeat what catching up already applied: the app hears it once.
-        let known = match &event {
-            CallEvent::ParticipantJoined { participant, .. } => {
-                lock(&self.shared.view).participant(&participant.participant_id).is_some()
-            }
-            CallEvent::ParticipantLeft { participant_id, .. } => {
-                lock(&self.shared.view).participant(participant_id).is_some()
-            }
-            _ => false,
+        let who = match &event {
+            CallEvent::ParticipantJoined { participant, .. } => Some(&participant.participant_id),
+            CallEvent::ParticipantLeft { participant_id, .. } => Some(participant_id),
+            _ => None,
         };
+        let known = who.is_some_and(|id| lock(&self.shared.view).participant(id).is_some());
         // A track event says a mute changed only against the track as it was.
         let was_muted = match &event {
             CallEvent::Track { participant_id, track, .. } => lock(&self.shared.view)

@@ -4,7 +4,7 @@
 //! events and sends queued messages one at a time, in order. When the connection drops
 //! it reconnects with exponential backoff and jitter and does the same again.
 
-mod backoff;
+pub(crate) mod backoff;
 mod connection;
 
 use crate::client::ClientInner;

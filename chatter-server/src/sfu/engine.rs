@@ -10,7 +10,7 @@ use crate::crypto::RandomIds;
 use chatter_core::IdGenerator;
 use chatter_core::call::{NewLine, Room, RoomError};
 use chatter_core::protocol::ws::{CallCommand, CallEvent, CallSignal, ServerMessage};
-use chatter_core::protocol::{CallInfo, CallLeaveReason, JoinedCall, Participant, TrackKind};
+use chatter_core::protocol::{CallInfo, CallLeaveReason, JoinedCall, Participant, Track, TrackKind};
 use chatter_core::{CallId, ChatId, ParticipantId, SessionId, Timestamp, UserId};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
@@ -271,13 +271,8 @@ impl Engine {
                 return;
             }
             if let Some((sdp, offered)) = peer.offer() {
-                let session = peer.session_id.clone();
-                let Some(call_id) = self.calls.get(&peer.chat_id).map(|c| c.room.call_id().clone()) else { return };
-                for (participant_id, track) in offered {
-                    let event = CallEvent::Track { call_id: call_id.clone(), participant_id, track };
-                    self.sink.to_session(&session, ServerMessage::Call(event));
-                }
-                self.sink.to_session(&session, ServerMessage::CallSignal(CallSignal::Offer { call_id, sdp }));
+                let Some(call_id) = self.calls.get(&peer.chat_id).map(|c| c.room.call_id()) else { return };
+                send_offer(&*self.sink, &peer.session_id, call_id, sdp, offered);
                 continue;
             }
             match peer.rtc.poll_output() {
@@ -740,12 +735,7 @@ impl Engine {
                 };
                 call.room.set_connected(&peer.participant_id, connected, stamp(since));
                 if connected && let Some((sdp, offered)) = peer.offer_to_resend(now) {
-                    for (participant_id, track) in offered {
-                        let event = CallEvent::Track { call_id: call.room.call_id().clone(), participant_id, track };
-                        self.sink.to_session(&peer.session_id, ServerMessage::Call(event));
-                    }
-                    let offer = CallSignal::Offer { call_id: call.room.call_id().clone(), sdp };
-                    self.sink.to_session(&peer.session_id, ServerMessage::CallSignal(offer));
+                    send_offer(&*self.sink, &peer.session_id, call.room.call_id(), sdp, offered);
                 }
                 if !peer.connected && now.duration_since(peer.joined) > self.config.connect_timeout {
                     gone.push((*key, CallLeaveReason::IceFailed));
@@ -809,6 +799,22 @@ impl Dirty {
         self.queued.remove(&key);
         Some(key)
     }
+}
+
+/// Sends a server offer to its session, each track it opens announced first by
+/// `call.track` (the client maps the new lines by mid).
+fn send_offer(
+    sink: &dyn CallSink,
+    session_id: &SessionId,
+    call_id: &CallId,
+    sdp: String,
+    offered: Vec<(ParticipantId, Track)>,
+) {
+    for (participant_id, track) in offered {
+        let event = CallEvent::Track { call_id: call_id.clone(), participant_id, track };
+        sink.to_session(session_id, ServerMessage::Call(event));
+    }
+    sink.to_session(session_id, ServerMessage::CallSignal(CallSignal::Offer { call_id: call_id.clone(), sdp }));
 }
 
 /// `at` rounded up to the next point of a grid of `grain` from `start`.

@@ -7,12 +7,11 @@ use chatter_core::model::{Chat, ChatEvent, ChatEventKind, ChatKind, Member, Mess
 use chatter_core::store::StoreResult;
 use chatter_core::{ChatId, MessageId, SessionId, Timestamp, UserId};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use std::sync::LazyLock;
 
 pub(super) const USER_COLS: &str = "id, username, display_name, bio, avatar_url, created_at, deleted";
 pub(super) const SESSION_COLS: &str = "id, user_id, token_hash, device_name, created_at, last_seen_at";
 pub(super) const CHAT_COLS: &str = "c.id, c.kind, c.title, c.visibility, c.owner_id, c.member_count, c.last_seq, c.last_event_seq, c.created_at, c.last_activity_at";
-/// How many columns `CHAT_COLS` has.
-const CHAT_COL_COUNT: usize = 10;
 pub(super) const MEMBER_COLS: &str = "m.chat_id, m.user_id, m.role, m.joined_at, m.read_seq";
 pub(super) const MESSAGE_COLS: &str =
     "id, chat_id, seq, sender_id, text, client_id, reply_to, created_at, edited_at, deleted";
@@ -106,26 +105,30 @@ pub(super) fn require_chat(conn: &Connection, id: &str) -> StoreResult<Chat> {
     load_chat(conn, id)?.ok_or(StoreError::NotFound("chat"))
 }
 
+/// The statement of [`load_chat_with_member`] (built once: it runs on every send) and
+/// the column its member starts at.
+static CHAT_WITH_MEMBER: LazyLock<(String, usize)> = LazyLock::new(|| {
+    let sql = format!(
+        "SELECT {CHAT_COLS}, {MEMBER_COLS} FROM chats c
+         LEFT JOIN members m ON m.chat_id = c.id AND m.user_id = ?2 WHERE c.id = ?1"
+    );
+    (sql, CHAT_COLS.split(',').count())
+});
+
 /// The chat and `user_id`'s membership in it, read in one statement (one snapshot).
 pub(super) fn load_chat_with_member(
     conn: &Connection,
     chat_id: &str,
     user_id: &str,
 ) -> StoreResult<Option<(Chat, Option<Member>)>> {
-    conn.cached_row(
-        &format!(
-            "SELECT {CHAT_COLS}, {MEMBER_COLS} FROM chats c
-             LEFT JOIN members m ON m.chat_id = c.id AND m.user_id = ?2 WHERE c.id = ?1"
-        ),
-        [chat_id, user_id],
-        |r| {
-            let member = match r.get::<_, Option<String>>(CHAT_COL_COUNT)? {
-                Some(_) => Some(member(r, CHAT_COL_COUNT)?),
-                None => None,
-            };
-            Ok((chat(r)?, member))
-        },
-    )
+    let (sql, member_at) = &*CHAT_WITH_MEMBER;
+    conn.cached_row(sql, [chat_id, user_id], |r| {
+        let member = match r.get::<_, Option<String>>(*member_at)? {
+            Some(_) => Some(member(r, *member_at)?),
+            None => None,
+        };
+        Ok((chat(r)?, member))
+    })
     .optional()
     .map_err(map_err)
 }

@@ -6,10 +6,11 @@
 //! forwarder on this machine pays per forwarded packet: on loopback it includes
 //! delivering into the receiving socket, as the server's does.
 
+use super::udp::{enlarge_buffers, loopback_address};
 use crate::procstat;
-use nix::sys::socket::{MsgFlags, MultiHeaders, SockaddrStorage, sendmmsg, setsockopt, sockopt};
+use nix::sys::socket::{MsgFlags, MultiHeaders, SockaddrStorage, sendmmsg};
 use std::io::{self, IoSlice};
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -19,8 +20,6 @@ use std::time::{Duration, Instant};
 pub const DATAGRAM: usize = 128;
 /// Datagrams per system call, as in the server's outbox.
 const BATCH: usize = 64;
-/// Socket buffer sizes asked for, in bytes.
-const BUFFER: usize = 32 << 20;
 
 /// What the floor measurement found.
 #[derive(Debug, Clone, Copy)]
@@ -45,9 +44,7 @@ impl Floor {
 /// Sends `rounds_per_sec` rounds to `receivers` addresses for `secs` seconds.
 pub fn measure(receivers: usize, rounds_per_sec: u32, secs: f64) -> io::Result<Floor> {
     let sink = UdpSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))?;
-    if setsockopt(&sink, sockopt::RcvBufForce, &BUFFER).is_err() {
-        let _ = setsockopt(&sink, sockopt::RcvBuf, &BUFFER);
-    }
+    enlarge_buffers(&sink);
     sink.set_read_timeout(Some(Duration::from_millis(100)))?;
     let port = sink.local_addr()?.port();
     let done = Arc::new(AtomicBool::new(false));
@@ -80,15 +77,9 @@ pub fn measure(receivers: usize, rounds_per_sec: u32, secs: f64) -> io::Result<F
 /// The sending thread: answers the datagrams sent and its CPU time.
 fn send(receivers: usize, port: u16, rounds_per_sec: u32, secs: f64) -> io::Result<(u64, Duration)> {
     let socket = UdpSocket::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0))?;
-    if setsockopt(&socket, sockopt::SndBufForce, &BUFFER).is_err() {
-        let _ = setsockopt(&socket, sockopt::SndBuf, &BUFFER);
-    }
-    let addrs: Vec<Option<SockaddrStorage>> = (0..receivers as u32)
-        .map(|n| {
-            let [_, a, b, c] = (n + 2).to_be_bytes();
-            Some(SockaddrStorage::from(SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(127, a, b, c), port))))
-        })
-        .collect();
+    enlarge_buffers(&socket);
+    let addrs: Vec<Option<SockaddrStorage>> =
+        (0..receivers as u32).map(|n| Some(SockaddrStorage::from(loopback_address(n, port)))).collect();
     let payload = [0x5au8; DATAGRAM];
     let slices: Vec<[IoSlice<'_>; 1]> = (0..receivers).map(|_| [IoSlice::new(&payload)]).collect();
     let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(BATCH, None);

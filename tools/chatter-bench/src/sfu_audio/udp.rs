@@ -34,20 +34,31 @@ pub struct SharedSocket {
     port: u16,
 }
 
+/// Gives `socket` room for bursts of thousands of packets between two reads: past the
+/// system's limit when allowed to (root), else up to it.
+pub fn enlarge_buffers(socket: &StdUdpSocket) {
+    if socket::setsockopt(socket, sockopt::RcvBufForce, &BUFFER).is_err() {
+        let _ = socket::setsockopt(socket, sockopt::RcvBuf, &BUFFER);
+    }
+    if socket::setsockopt(socket, sockopt::SndBufForce, &BUFFER).is_err() {
+        let _ = socket::setsockopt(socket, sockopt::SndBuf, &BUFFER);
+    }
+}
+
+/// Loopback address `n` (from 0) on `port`: 127.x.y.z, never 127.0.0.1 (where the
+/// server listens).
+pub fn loopback_address(n: u32, port: u16) -> SocketAddr {
+    let [_, a, b, c] = (n + 2).to_be_bytes();
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(127, a, b, c), port))
+}
+
 impl SharedSocket {
     /// Binds `0.0.0.0` on an ephemeral port, asking for each datagram's destination.
     pub fn bind() -> io::Result<Self> {
         let std = StdUdpSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))?;
         std.set_nonblocking(true)?;
         socket::setsockopt(&std, sockopt::Ipv4PacketInfo, &true).map_err(io::Error::from)?;
-        // Bursts of thousands of packets arrive between two reads: past the system's
-        // limit when allowed to (root), else up to it.
-        if socket::setsockopt(&std, sockopt::RcvBufForce, &BUFFER).is_err() {
-            let _ = socket::setsockopt(&std, sockopt::RcvBuf, &BUFFER);
-        }
-        if socket::setsockopt(&std, sockopt::SndBufForce, &BUFFER).is_err() {
-            let _ = socket::setsockopt(&std, sockopt::SndBuf, &BUFFER);
-        }
+        enlarge_buffers(&std);
         let port = std.local_addr()?.port();
         Ok(Self { socket: UdpSocket::from_std(std)?, port })
     }
@@ -55,8 +66,7 @@ impl SharedSocket {
     /// The address participant `n` (from 0) uses: 127.x.y.z on the shared port, never
     /// 127.0.0.1 (where the server listens).
     pub fn address_of(&self, n: u32) -> SocketAddr {
-        let [_, a, b, c] = (n + 2).to_be_bytes();
-        SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(127, a, b, c), self.port))
+        loopback_address(n, self.port)
     }
 
     /// Waits until a datagram can be read.
