@@ -41,6 +41,7 @@ macro_rules! store_conformance_tests {
             chats_of_user_are_ordered_by_activity_and_paged,
             public_chat_search_matches_titles_and_pages,
             chat_events_replay_after_an_event_seq,
+            replay_shows_only_what_exists_now,
             data_survives_reading_back_every_field,
             presence_audience_is_direct_partners_and_small_group_members,
         );
@@ -616,6 +617,56 @@ pub async fn chat_events_replay_after_an_event_seq(store: &dyn Store) {
     assert_eq!(tail.iter().map(|e| e.event_seq).collect::<Vec<_>>(), [3, 4]);
     assert!(tail.iter().all(|e| e.chat_id == chat.id));
     assert!(store.chat_events(&chat.id, 5, 10).await.unwrap().is_empty());
+}
+
+/// Replay shows messages and profiles as they are now: a deleted message's creation is
+/// its tombstone, an edited one's carries the current text, a deleted account's join
+/// its blanked profile. None of the old text or profile can be read back.
+pub async fn replay_shows_only_what_exists_now(store: &dyn Store) {
+    let a = user(store, "alice").await;
+    let b = user(store, "bob").await;
+    let bio = ProfileUpdate { bio: Some(Bio::parse("bob's private bio").unwrap()), ..Default::default() };
+    let b = store.update_profile(&b.id, bio).await.unwrap();
+    let chat = group(store, "g", "Group", &a, t(1)).await;
+    store.add_member(&chat.id, &b, Role::Member, t(2)).await.unwrap();
+    let post = |n: usize, text: &str| {
+        let mut m = new_message(&chat.id, &b, n, None);
+        m.text = MessageText::parse(text).unwrap();
+        m
+    };
+    let Created::New((secret, _)) = store.append_message(post(1, "SECRET plan")).await.unwrap() else { panic!() };
+    let Created::New((draft, _)) = store.append_message(post(2, "first draft")).await.unwrap() else { panic!() };
+    store.edit_message(&chat.id, &draft.id, &MessageText::parse("second draft").unwrap(), t(300)).await.unwrap();
+    store.edit_message(&chat.id, &draft.id, &MessageText::parse("final words").unwrap(), t(301)).await.unwrap();
+    store.delete_message(&chat.id, &secret.id).await.unwrap().expect("deleted");
+    let b_now = store.mark_user_deleted(&b.id).await.unwrap();
+
+    let events = store.chat_events(&chat.id, 0, 100).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.event_seq).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
+    let replayed = serde_json::to_string(&events).unwrap();
+    for old in ["SECRET", "first draft", "second draft", "The bob", "private bio"] {
+        assert!(!replayed.contains(old), "{old:?} can be read back: {replayed}");
+    }
+    let (secret_now, draft_now) = (
+        store.message(&chat.id, &secret.id).await.unwrap().unwrap(),
+        store.message(&chat.id, &draft.id).await.unwrap().unwrap(),
+    );
+    assert!(secret_now.deleted && secret_now.text.is_empty());
+    assert_eq!(draft_now.text, "final words");
+    assert_eq!(events[0].kind, ChatEventKind::MemberJoined { user: b_now, role: Role::Member });
+    assert_eq!(events[1].kind, ChatEventKind::MessageCreated { message: secret_now.clone() });
+    assert_eq!(events[2].kind, ChatEventKind::MessageCreated { message: draft_now.clone() });
+    assert_eq!(events[3].kind, ChatEventKind::MessageEdited { message: draft_now.clone() });
+    assert_eq!(events[4].kind, ChatEventKind::MessageEdited { message: draft_now });
+    assert_eq!(events[5].kind, ChatEventKind::MessageDeleted { message_id: secret.id.clone(), seq: 1 });
+    // A repeated send answers the message as it is now, too.
+    let mut again = new_message(&chat.id, &a, 3, Some("again"));
+    again.text = MessageText::parse("kept for a while").unwrap();
+    let Created::New((kept, _)) = store.append_message(again.clone()).await.unwrap() else { panic!() };
+    store.delete_message(&chat.id, &kept.id).await.unwrap();
+    let Created::Existing((retried, event)) = store.append_message(again).await.unwrap() else { panic!() };
+    assert!(retried.deleted && retried.text.is_empty());
+    assert_eq!(event.kind, ChatEventKind::MessageCreated { message: retried });
 }
 
 /// Every field written comes back the same: unicode text, replies, client ids, times.

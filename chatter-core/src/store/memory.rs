@@ -37,7 +37,8 @@ struct ChatRow {
     message_events: Vec<u64>,
     message_index: HashMap<MessageId, usize>,
     client_ids: HashMap<(UserId, String), usize>,
-    events: Vec<ChatEvent>,
+    /// The chat's events as stored: messages and profiles by id (see `EventRecord`).
+    events: Vec<EventRecord>,
 }
 
 impl ChatRow {
@@ -47,9 +48,8 @@ impl ChatRow {
         if let ChatEventKind::ChatUpdated { chat } = &mut kind {
             chat.last_event_seq = self.chat.last_event_seq;
         }
-        let event = ChatEvent { chat_id: self.chat.id.clone(), event_seq: self.chat.last_event_seq, kind };
-        self.events.push(event.clone());
-        event
+        self.events.push(EventRecord::of(&kind));
+        ChatEvent { chat_id: self.chat.id.clone(), event_seq: self.chat.last_event_seq, kind }
     }
 
     fn summary(&self, user_id: &UserId) -> Option<ChatSummary> {
@@ -597,7 +597,14 @@ impl MessageStore for MemoryStore {
         };
         // event_seqs are 1..=n at indexes 0..n.
         let start = (after as usize).min(row.events.len());
-        Ok(row.events[start..].iter().take(limit).cloned().collect())
+        let replay = |(i, record): (usize, &EventRecord)| {
+            let message =
+                record.message_ref().and_then(|id| row.message_index.get(id)).map(|&m| row.messages[m].clone());
+            let user = record.user_ref().and_then(|id| inner.users.get(id)).map(|c| c.user.clone());
+            let kind = record.clone().replay(message, user)?;
+            Ok(ChatEvent { chat_id: chat_id.clone(), event_seq: (start + i + 1) as u64, kind })
+        };
+        row.events[start..].iter().take(limit).enumerate().map(replay).collect()
     }
 }
 

@@ -1,13 +1,17 @@
 //! Store traits, one per aggregate, in CRUD order. Every backend implements all of them
 //! (together: [`Store`]) and runs the conformance suite (`conformance`, feature
 //! `testing`). Operations that change a chat also record the chat event that describes
-//! the change, with the chat's next `event_seq`, in the same atomic step.
+//! the change, with the chat's next `event_seq`, in the same atomic step. Events are
+//! kept as [`EventRecord`]s, which name messages and users by id: a replay shows them as
+//! they are now, so deleted text and deleted profiles cannot be read back.
 
 #[cfg(feature = "testing")]
 pub mod conformance;
 mod memory;
+mod record;
 
 pub use memory::MemoryStore;
+pub use record::EventRecord;
 
 use crate::error::StoreError;
 use crate::id::{ChatId, MessageId, SessionId, UserId};
@@ -283,7 +287,10 @@ pub trait MessageStore {
     /// Tombstones a message (empty text, `deleted`), records `message.deleted`; `None`
     /// if it already was deleted.
     async fn delete_message(&self, chat_id: &ChatId, id: &MessageId) -> StoreResult<Option<(Message, ChatEvent)>>;
-    /// At most `limit` chat events with event_seq > `after`, ascending.
+    /// At most `limit` chat events with event_seq > `after`, ascending, completed from
+    /// the current rows ([`EventRecord::replay`]): a deleted message's `message.created`
+    /// is its tombstone, an edited one's carries the current text, a deleted account's
+    /// `member_joined` its blanked profile.
     async fn chat_events(&self, chat_id: &ChatId, after: u64, limit: usize) -> StoreResult<Vec<ChatEvent>>;
 }
 

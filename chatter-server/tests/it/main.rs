@@ -7,6 +7,7 @@ mod calls;
 mod chats;
 mod cli;
 mod concurrency;
+mod deletion;
 mod harness;
 mod members;
 mod messages;

@@ -4,17 +4,17 @@
 //! processes; a repeated client_id breaks the idempotency index, which rolls the whole
 //! statement back (counters included), and the earlier message is answered.
 
-use super::rows::{self, Db, MESSAGE_COLS, clamp, get, load_message, lock_chat, record_event, seq};
+use super::rows::{self, Db, MESSAGE_COLS, clamp, load_message, lock_chat, record_event, seq};
 use super::{PgStore, is_unique_violation, map_err};
 use chatter_core::StoreError;
 use chatter_core::model::{ChatEvent, ChatEventKind, Message};
-use chatter_core::store::{Created, MessageStore, MessageWindow, NewMessage, StoreResult};
+use chatter_core::store::{Created, EventRecord, MessageStore, MessageWindow, NewMessage, StoreResult};
 use chatter_core::value::MessageText;
 use chatter_core::{ChatId, MessageId, Timestamp};
 
 /// One append, $1 chat, $2 id, $3 sender, $4 text, $5 client_id, $6 reply_to,
-/// $7 created_at, $8 the event's JSON with a placeholder seq. One round trip and no
-/// explicit transaction: every send pays for few statements.
+/// $7 created_at, $8 the event's record (`EventRecord`: the message by id). One round
+/// trip and no explicit transaction: every send pays for few statements.
 const APPEND: &str = "
     WITH counters AS (
         UPDATE chats SET last_seq = last_seq + 1, last_event_seq = last_event_seq + 1,
@@ -26,8 +26,8 @@ const APPEND: &str = "
         SELECT $1, last_seq, $2, $3, $4, $5, $6, $7, last_event_seq FROM counters
         RETURNING seq, event_seq
     ), event AS (
-        INSERT INTO chat_events (chat_id, event_seq, payload)
-        SELECT $1, event_seq, jsonb_set($8::text::jsonb, '{message,seq}', to_jsonb(seq))::text FROM stored
+        INSERT INTO chat_events (chat_id, event_seq, payload, message_id)
+        SELECT $1, event_seq, $8, $2 FROM stored
     )
     SELECT seq, event_seq FROM stored";
 
@@ -63,8 +63,7 @@ impl MessageStore for PgStore {
             edited_at: None,
             deleted: false,
         };
-        let payload = serde_json::to_string(&ChatEventKind::MessageCreated { message: message.clone() })
-            .map_err(|e| StoreError::Other(e.to_string()))?;
+        let payload = EventRecord::MessageCreated { message_id: new.id.clone() }.to_json()?;
         let statement = client.prepared(APPEND).await?;
         let appended = client
             .query_opt(
@@ -196,14 +195,8 @@ impl MessageStore for PgStore {
 
     async fn chat_events(&self, chat_id: &ChatId, after: u64, limit: usize) -> StoreResult<Vec<ChatEvent>> {
         let client = self.client().await?;
-        let found = client
-            .rows(
-                "SELECT event_seq, payload FROM chat_events WHERE chat_id = $1 AND event_seq > $2
-                 ORDER BY event_seq LIMIT $3",
-                &[&chat_id.as_str(), &clamp(after), &clamp(limit)],
-            )
-            .await?;
-        found.iter().map(|r| rows::event(chat_id, seq(r, 0)?, &get::<String>(r, 1)?)).collect()
+        let found = client.rows(&rows::EVENTS_QUERY, &[&chat_id.as_str(), &clamp(after), &clamp(limit)]).await?;
+        found.iter().map(|r| rows::replayed(chat_id, r)).collect()
     }
 }
 

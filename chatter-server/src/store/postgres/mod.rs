@@ -205,6 +205,19 @@ mod tests {
     chatter_core::store_conformance_tests!(optional async { super::testing::fresh_store().await.map(|s| ((), s)) });
 
     #[tokio::test]
+    async fn migration_scrubs_events_written_before_event_records() {
+        use crate::store::legacy_events;
+        let Some(url) = super::testing::fresh_database().await else { return };
+        let (mut client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
+        tokio::spawn(connection);
+        let first = super::embedded::migrations::runner().set_target(refinery::Target::Version(1));
+        first.run_async(&mut client).await.expect("the first schema");
+        client.batch_execute(&legacy_events::fill_sql()).await.expect("fill");
+        let store = PgStore::connect(&url).await.expect("connect and migrate");
+        legacy_events::assert_replay_shows_only_what_exists_now(&store).await;
+    }
+
+    #[tokio::test]
     async fn nodes_starting_together_on_an_empty_database_all_come_up() {
         let Some(url) = super::testing::fresh_database().await else { return };
         let starts = (0..4).map(|_| PgStore::connect(&url));

@@ -5,9 +5,10 @@
 use super::map_err;
 use chatter_core::StoreError;
 use chatter_core::model::{Chat, ChatEvent, ChatEventKind, ChatKind, Member, Message, Role, Session, User, Visibility};
-use chatter_core::store::StoreResult;
+use chatter_core::store::{EventRecord, StoreResult};
 use chatter_core::{ChatId, MessageId, SessionId, Timestamp, UserId};
 use deadpool_postgres::{Object, Transaction};
+use std::sync::LazyLock;
 use tokio_postgres::types::{FromSql, ToSql};
 use tokio_postgres::{Row, Statement};
 
@@ -247,7 +248,8 @@ pub(super) async fn record_event(
 }
 
 /// Stores the event numbered `event_seq`, already taken from the chat's
-/// `last_event_seq` in the caller's transaction.
+/// `last_event_seq` in the caller's transaction, as an [`EventRecord`] naming its
+/// message or user (the payload copies neither).
 pub(super) async fn insert_event(
     tx: &Transaction<'_>,
     chat_id: &ChatId,
@@ -258,18 +260,37 @@ pub(super) async fn insert_event(
     if let ChatEventKind::ChatUpdated { chat } = &mut kind {
         chat.last_event_seq = event_seq;
     }
-    let payload = serde_json::to_string(&kind).map_err(|e| StoreError::Other(e.to_string()))?;
+    let record = EventRecord::of(&kind);
     tx.exec(
-        "INSERT INTO chat_events (chat_id, event_seq, payload) VALUES ($1, $2, $3)",
-        &[&chat_id.as_str(), &clamp(event_seq), &payload],
+        "INSERT INTO chat_events (chat_id, event_seq, payload, message_id, user_id) VALUES ($1, $2, $3, $4, $5)",
+        &[
+            &chat_id.as_str(),
+            &clamp(event_seq),
+            &record.to_json()?,
+            &record.message_ref().map(MessageId::as_str),
+            &record.user_ref().map(UserId::as_str),
+        ],
     )
     .await?;
     Ok(ChatEvent { chat_id: chat_id.clone(), event_seq, kind })
 }
 
-/// Parses a stored event payload.
-pub(super) fn event(chat_id: &ChatId, event_seq: u64, payload: &str) -> StoreResult<ChatEvent> {
-    let kind: ChatEventKind =
-        serde_json::from_str(payload).map_err(|e| StoreError::Other(format!("bad event payload: {e}")))?;
-    Ok(ChatEvent { chat_id: chat_id.clone(), event_seq, kind })
+/// Reads a chat's events after an event_seq ($1 chat, $2 after, $3 limit), each with
+/// the current row of the message and of the user its record names.
+pub(super) static EVENTS_QUERY: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT e.event_seq, e.payload, {MESSAGE_COLS}, {USER_COLS} FROM chat_events e
+         LEFT JOIN messages msg ON msg.chat_id = e.chat_id AND msg.id = e.message_id
+         LEFT JOIN users u ON u.id = e.user_id
+         WHERE e.chat_id = $1 AND e.event_seq > $2 ORDER BY e.event_seq LIMIT $3"
+    )
+});
+
+/// The event of a row of [`EVENTS_QUERY`]: its record completed from the rows it joined.
+pub(super) fn replayed(chat_id: &ChatId, row: &Row) -> StoreResult<ChatEvent> {
+    let message_at = 2;
+    let user_at = message_at + MESSAGE_COLS.split(',').count();
+    let record = EventRecord::from_json(&get::<String>(row, 1)?)?;
+    let kind = record.replay(message_opt(row, message_at)?, user_opt(row, user_at)?)?;
+    Ok(ChatEvent { chat_id: chat_id.clone(), event_seq: seq(row, 0)?, kind })
 }

@@ -154,20 +154,13 @@ impl MessageStore for SqliteStore {
     async fn chat_events(&self, chat_id: &ChatId, after: u64, limit: usize) -> StoreResult<Vec<ChatEvent>> {
         let chat_id = chat_id.to_string();
         self.read(move |c| {
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT event_seq, payload FROM chat_events WHERE chat_id = ?1 AND event_seq > ?2
-                     ORDER BY event_seq LIMIT ?3",
-                )
-                .map_err(map_err)?;
+            let mut stmt = c.prepare_cached(&rows::EVENTS_QUERY).map_err(map_err)?;
             let found = stmt
-                .query_map(params![chat_id, clamp(after), limit as i64], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-                })
+                .query_map(params![chat_id, clamp(after), limit as i64], rows::event)
                 .map_err(map_err)?
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(map_err)?;
-            found.iter().map(|(seq, payload)| rows::event(&chat_id, *seq, payload)).collect()
+            found.into_iter().map(|row| rows::replayed(&chat_id, row)).collect()
         })
         .await
     }

@@ -23,7 +23,10 @@ use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// The schema migrations, in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("../../../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../../../migrations/sqlite/0002_event_records.sql"),
+];
 
 /// How long a statement waits for a lock before the store reports itself unavailable.
 const BUSY_TIMEOUT: Duration = Duration::from_millis(1500);
@@ -91,8 +94,13 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(path, flags).map_err(map_err)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(map_err)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
-        .map_err(map_err)?;
+    // secure_delete: a deleted message's text (and a deleted profile) is overwritten in
+    // the file, not left in a free part of a page for anyone with the file to read.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+         PRAGMA secure_delete = ON;",
+    )
+    .map_err(map_err)?;
     Ok(conn)
 }
 
@@ -237,9 +245,87 @@ impl Store for SqliteStore {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)] // test code: a failed step is a failed test
+
+    use super::{MIGRATIONS, SqliteStore};
+    use crate::store::legacy_events;
+    use chatter_core::model::{ChatKind, Role, Visibility};
+    use chatter_core::store::{ChatStore, Created, MessageStore, NewChat, NewMessage, NewUser, UserStore};
+    use chatter_core::value::{MessageText, Username};
+    use chatter_core::{ChatId, MessageId, Timestamp, UserId};
+
     chatter_core::store_conformance_tests!(async {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = super::SqliteStore::open(dir.path().join("chatter.db")).await.expect("open");
         (dir, store)
     });
+
+    #[tokio::test]
+    async fn migration_scrubs_events_written_before_event_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chatter.db");
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(&legacy_events::fill_sql()).unwrap();
+        drop(conn);
+        let store = SqliteStore::open(&path).await.unwrap();
+        legacy_events::assert_replay_shows_only_what_exists_now(&store).await;
+    }
+
+    /// The text of deleted messages is overwritten in the database file, not left in
+    /// free space for anyone holding the file (`secure_delete`), once the WAL is
+    /// checkpointed.
+    #[tokio::test]
+    async fn deleted_text_is_not_left_in_the_database_file() {
+        const SECRET: &str = "SECRET-7f3a91c2";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chatter.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        let t = Timestamp::from_micros(1);
+        let owner = UserId::new("u1");
+        let username = Username::parse("alice").unwrap();
+        let display_name = chatter_core::value::DisplayName::parse("Alice").unwrap();
+        let new_user = NewUser { id: owner.clone(), username, display_name, password_hash: "h".into(), created_at: t };
+        store.create_user(new_user).await.unwrap();
+        let chat = ChatId::new("c1");
+        let new_chat = NewChat {
+            id: chat.clone(),
+            kind: ChatKind::Group,
+            title: Some(chatter_core::value::ChatTitle::parse("Room").unwrap()),
+            visibility: Visibility::Private,
+            owner_id: Some(owner.clone()),
+            members: vec![(owner.clone(), Role::Owner)],
+            created_at: t,
+        };
+        store.create_chat(new_chat).await.unwrap();
+        for n in 0..20 {
+            let id = MessageId::new(format!("m{n}"));
+            let text = MessageText::parse(&format!("{SECRET} number {n}")).unwrap();
+            let new = NewMessage {
+                id: id.clone(),
+                chat_id: chat.clone(),
+                sender_id: owner.clone(),
+                text,
+                client_id: None,
+                reply_to: None,
+                created_at: t,
+            };
+            let Created::New(_) = store.append_message(new).await.unwrap() else { panic!("new") };
+        }
+        // All written first: the space freed by deleting is not written over again.
+        for n in 0..20 {
+            let id = MessageId::new(format!("m{n}"));
+            if n % 2 == 0 {
+                store.delete_message(&chat, &id).await.unwrap();
+            } else {
+                store.edit_message(&chat, &id, &MessageText::parse("rewritten").unwrap(), t).await.unwrap();
+            }
+        }
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+        let mut file = std::fs::read(&path).unwrap();
+        file.extend(std::fs::read(dir.path().join("chatter.db-wal")).unwrap_or_default());
+        assert!(!file.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()), "deleted text is in the file");
+    }
 }

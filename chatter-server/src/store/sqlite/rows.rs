@@ -4,7 +4,7 @@ use super::Cached;
 use super::map_err;
 use chatter_core::StoreError;
 use chatter_core::model::{Chat, ChatEvent, ChatEventKind, ChatKind, Member, Message, Role, Session, User, Visibility};
-use chatter_core::store::StoreResult;
+use chatter_core::store::{EventRecord, StoreResult};
 use chatter_core::{ChatId, MessageId, SessionId, Timestamp, UserId};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use std::sync::LazyLock;
@@ -82,18 +82,24 @@ pub(super) fn member(row: &Row<'_>, o: usize) -> rusqlite::Result<Member> {
     })
 }
 
+/// A message from `MESSAGE_COLS` starting at column 0.
 pub(super) fn message(row: &Row<'_>) -> rusqlite::Result<Message> {
+    message_from(row, 0)
+}
+
+/// A message from `MESSAGE_COLS` starting at column `o`.
+fn message_from(row: &Row<'_>, o: usize) -> rusqlite::Result<Message> {
     Ok(Message {
-        id: MessageId::new(row.get::<_, String>(0)?),
-        chat_id: ChatId::new(row.get::<_, String>(1)?),
-        seq: seq(row, 2)?,
-        sender_id: UserId::new(row.get::<_, String>(3)?),
-        text: row.get(4)?,
-        client_id: row.get(5)?,
-        reply_to: row.get::<_, Option<String>>(6)?.map(MessageId::new),
-        created_at: time(row, 7)?,
-        edited_at: row.get::<_, Option<i64>>(8)?.map(Timestamp::from_micros),
-        deleted: row.get(9)?,
+        id: MessageId::new(row.get::<_, String>(o)?),
+        chat_id: ChatId::new(row.get::<_, String>(o + 1)?),
+        seq: seq(row, o + 2)?,
+        sender_id: UserId::new(row.get::<_, String>(o + 3)?),
+        text: row.get(o + 4)?,
+        client_id: row.get(o + 5)?,
+        reply_to: row.get::<_, Option<String>>(o + 6)?.map(MessageId::new),
+        created_at: time(row, o + 7)?,
+        edited_at: row.get::<_, Option<i64>>(o + 8)?.map(Timestamp::from_micros),
+        deleted: row.get(o + 9)?,
     })
 }
 
@@ -153,7 +159,8 @@ pub(super) fn load_message(conn: &Connection, chat_id: &str, id: &str) -> StoreR
     .map_err(map_err)
 }
 
-/// Records the chat's next event inside the caller's transaction.
+/// Records the chat's next event inside the caller's transaction, as an
+/// [`EventRecord`] naming its message or user (the payload copies neither).
 pub(super) fn record_event(tx: &Transaction<'_>, chat_id: &ChatId, kind: ChatEventKind) -> StoreResult<ChatEvent> {
     let event_seq: i64 = tx
         .cached_row(
@@ -166,18 +173,59 @@ pub(super) fn record_event(tx: &Transaction<'_>, chat_id: &ChatId, kind: ChatEve
     if let ChatEventKind::ChatUpdated { chat } = &mut kind {
         chat.last_event_seq = event_seq as u64;
     }
-    let payload = serde_json::to_string(&kind).map_err(|e| StoreError::Other(e.to_string()))?;
+    let record = EventRecord::of(&kind);
     tx.cached_exec(
-        "INSERT INTO chat_events (chat_id, event_seq, payload) VALUES (?1, ?2, ?3)",
-        params![chat_id.as_str(), event_seq, payload],
+        "INSERT INTO chat_events (chat_id, event_seq, payload, message_id, user_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            chat_id.as_str(),
+            event_seq,
+            record.to_json()?,
+            record.message_ref().map(MessageId::as_str),
+            record.user_ref().map(UserId::as_str)
+        ],
     )
     .map_err(map_err)?;
     Ok(ChatEvent { chat_id: chat_id.clone(), event_seq: event_seq as u64, kind })
 }
 
-/// Parses a stored event payload.
-pub(super) fn event(chat_id: &str, event_seq: i64, payload: &str) -> StoreResult<ChatEvent> {
-    let kind: ChatEventKind =
-        serde_json::from_str(payload).map_err(|e| StoreError::Other(format!("bad event payload: {e}")))?;
+/// Reads a chat's events after an event_seq ($1 chat, $2 after, $3 limit), each with
+/// the current row of the message and of the user its record names.
+pub(super) static EVENTS_QUERY: LazyLock<String> = LazyLock::new(|| {
+    let message_cols = prefixed("msg", MESSAGE_COLS);
+    let user_cols = prefixed("u", USER_COLS);
+    format!(
+        "SELECT e.event_seq, e.payload, {message_cols}, {user_cols} FROM chat_events e
+         LEFT JOIN messages msg ON msg.chat_id = e.chat_id AND msg.id = e.message_id
+         LEFT JOIN users u ON u.id = e.user_id
+         WHERE e.chat_id = ?1 AND e.event_seq > ?2 ORDER BY e.event_seq LIMIT ?3"
+    )
+});
+
+/// An event from a row of [`EVENTS_QUERY`], completed from the rows it joined.
+pub(super) fn event(row: &Row<'_>) -> rusqlite::Result<(i64, String, Option<Message>, Option<User>)> {
+    let message_at = 2;
+    let user_at = message_at + MESSAGE_COLS.split(',').count();
+    let message = match row.get::<_, Option<String>>(message_at)? {
+        Some(_) => Some(message_from(row, message_at)?),
+        None => None,
+    };
+    let user = match row.get::<_, Option<String>>(user_at)? {
+        Some(_) => Some(user(row, user_at)?),
+        None => None,
+    };
+    Ok((row.get(0)?, row.get(1)?, message, user))
+}
+
+/// The event a stored record and the rows it names make.
+pub(super) fn replayed(
+    chat_id: &str,
+    (event_seq, payload, message, user): (i64, String, Option<Message>, Option<User>),
+) -> StoreResult<ChatEvent> {
+    let kind = EventRecord::from_json(&payload)?.replay(message, user)?;
     Ok(ChatEvent { chat_id: ChatId::new(chat_id), event_seq: event_seq as u64, kind })
+}
+
+/// `cols` (a comma-separated column list) with each column qualified by `table`.
+fn prefixed(table: &str, cols: &str) -> String {
+    cols.split(',').map(|c| format!("{table}.{}", c.trim())).collect::<Vec<_>>().join(", ")
 }
