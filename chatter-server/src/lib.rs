@@ -15,6 +15,7 @@ pub mod broker;
 pub mod config;
 pub mod crypto;
 pub mod http;
+pub mod public_error;
 pub mod realtime;
 pub mod sfu;
 pub mod store;

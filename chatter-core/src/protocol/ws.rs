@@ -97,6 +97,9 @@ pub enum ServerMessage {
         code: String,
         /// Explanation.
         message: String,
+        /// The input field at fault, if any (as in REST errors).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        field: Option<String>,
         /// The `ref` of the failed command.
         #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
         reference: Option<String>,

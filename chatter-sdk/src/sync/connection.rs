@@ -305,13 +305,13 @@ impl Connection<'_> {
             }
             ServerMessage::Call(event) => self.inner.calls.route(&event.call_id().clone(), CallFrame::Event(event)),
             ServerMessage::CallEnded { call_id, .. } => self.inner.calls.route(&call_id, CallFrame::Ended),
-            ServerMessage::Error { code, message, reference } => {
+            ServerMessage::Error { code, message, field, reference } => {
                 let Some((send, _)) = self.in_flight.take_if(|(q, _)| reference.as_deref() == Some(&q.client_id))
                 else {
                     tracing::debug!(%code, %message, "error frame from the server");
                     return Ok(());
                 };
-                let error = SdkError::from_api(0, &code, message, None, None);
+                let error = SdkError::from_api(0, &code, message, field, None);
                 if error.is_retryable() {
                     self.retries += 1;
                     let wait = super::backoff::delay(self.retries, platform::random_u64());

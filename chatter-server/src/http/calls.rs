@@ -8,20 +8,12 @@ use crate::app::AppState;
 use crate::sfu::SfuError;
 use axum::extract::State;
 use axum::http::StatusCode;
+use chatter_core::ChatId;
 use chatter_core::protocol::{CallInfo, JoinedCall};
-use chatter_core::{ChatId, Error};
 
 impl From<SfuError> for ApiError {
     fn from(e: SfuError) -> Self {
-        ApiError(match e {
-            SfuError::Full { .. } => Error::forbidden(e.to_string()),
-            SfuError::NotInCall => Error::not_found("call participant"),
-            SfuError::NoCall => Error::not_found("call"),
-            SfuError::NoSuchTrack(_) => Error::not_found("track"),
-            SfuError::Invalid(message) => Error::invalid(message),
-            SfuError::TooLarge { what, max } => Error::validation(what, format!("is over {max} bytes")),
-            SfuError::Io(_) | SfuError::Stopped | SfuError::Unavailable(_) => Error::Unavailable(e.to_string()),
-        })
+        ApiError(e.into())
     }
 }
 

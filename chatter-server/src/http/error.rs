@@ -1,6 +1,7 @@
-//! The one place core errors become HTTP answers: status, `{"error": …}` body,
-//! `Retry-After`. Internal details go to the log, never to the client.
+//! Core errors as HTTP answers: the `{"error": …}` body, status and `Retry-After` of
+//! [`PublicError`], the one mapping HTTP and the WebSocket share.
 
+use crate::public_error::PublicError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -28,19 +29,6 @@ pub fn invalid(message: impl Into<String>) -> ApiError {
     ApiError(Error::invalid(message))
 }
 
-fn status_of(e: &Error) -> StatusCode {
-    match e {
-        Error::InvalidRequest { .. } | Error::Validation { .. } => StatusCode::BAD_REQUEST,
-        Error::Unauthenticated => StatusCode::UNAUTHORIZED,
-        Error::WrongPassword | Error::Forbidden(_) => StatusCode::FORBIDDEN,
-        Error::NotFound { .. } => StatusCode::NOT_FOUND,
-        Error::UsernameTaken | Error::Conflict(_) => StatusCode::CONFLICT,
-        Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
 /// Builds an error answer from its parts (also used for rejections and fallbacks).
 pub fn error_response(status: StatusCode, code: &str, message: String, field: Option<String>) -> Response {
     let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message, field } };
@@ -49,28 +37,9 @@ pub fn error_response(status: StatusCode, code: &str, message: String, field: Op
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let e = self.0;
-        let status = status_of(&e);
-        let message = match &e {
-            Error::Internal(detail) => {
-                tracing::error!(%detail, "internal error");
-                "internal error".to_owned()
-            }
-            Error::Unavailable(detail) => {
-                tracing::warn!(%detail, "store unavailable");
-                "the service is unavailable, retry shortly".to_owned()
-            }
-            Error::NotFound { what, .. } => format!("{what} not found"),
-            Error::Validation { message, .. } => message.clone(),
-            other => other.to_string(),
-        };
-        let retry_after = match &e {
-            Error::RateLimited { retry_after_secs } => Some(*retry_after_secs),
-            Error::Unavailable(_) => Some(1),
-            _ => None,
-        };
-        let mut response = error_response(status, e.code(), message, e.field().map(str::to_owned));
-        if let Some(secs) = retry_after {
+        let public = PublicError::of(&self.0);
+        let mut response = error_response(public.status, public.code, public.message, public.field);
+        if let Some(secs) = public.retry_after_secs {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response

@@ -4,7 +4,7 @@ mod auth;
 mod calls;
 mod chats;
 mod cookie;
-mod error;
+pub(crate) mod error;
 mod extract;
 mod health;
 mod members;

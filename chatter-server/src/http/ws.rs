@@ -9,6 +9,7 @@ use crate::realtime::{Credentials, accept_key, open_socket, serve_socket};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use tracing::Instrument;
 
 /// Largest text message accepted (also across fragments); bigger ones close with 1009.
 pub const MAX_FRAME: usize = 64 * 1024;
@@ -64,7 +65,8 @@ pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Res
         None => Credentials::Pending,
     };
     let on_upgrade = hyper::upgrade::on(&mut request);
-    tokio::spawn(async move {
+    // The socket logs inside the upgrade request's span, with its request id.
+    let socket = async move {
         match on_upgrade.await {
             Ok(upgraded) => {
                 let (reader, writer) = open_socket(upgraded, MAX_FRAME);
@@ -72,7 +74,8 @@ pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Res
             }
             Err(e) => tracing::debug!(error = %e, "the upgrade did not complete"),
         }
-    });
+    };
+    tokio::spawn(socket.instrument(tracing::Span::current()));
     let accept = HeaderValue::from_str(&accept_key(&key)).unwrap_or_else(|_| HeaderValue::from_static(""));
     let mut response = StatusCode::SWITCHING_PROTOCOLS.into_response();
     let h = response.headers_mut();

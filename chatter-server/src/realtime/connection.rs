@@ -20,7 +20,7 @@ use chatter_core::model::{ChatEvent, ChatEventKind};
 use chatter_core::protocol::ws::{ClientFrame, ServerMessage};
 use chatter_core::service::{Caller, SendInput};
 use chatter_core::store::Created;
-use chatter_core::{ChatId, Error, MessageId, UserId};
+use chatter_core::{ChatId, MessageId, UserId};
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -571,7 +571,7 @@ impl Writer {
                         self.own_event(&event, &reference).await
                     }
                     Err(e) => {
-                        self.feed(error_frame(&e, Some(reference)));
+                        self.feed(frames::failed(&e, Some(reference)));
                         Ok(())
                     }
                 }
@@ -584,14 +584,14 @@ impl Writer {
                     Ok(())
                 }
                 Err(e) => {
-                    self.feed(error_frame(&e, None));
+                    self.feed(frames::failed(&e, None));
                     Ok(())
                 }
             },
             ClientFrame::Read { chat_id, seq } => match service.mark_read(&caller, &chat_id, seq).await {
                 Ok(()) => Ok(()),
                 Err(e) => {
-                    self.feed(error_frame(&e, None));
+                    self.feed(frames::failed(&e, None));
                     Ok(())
                 }
             },
@@ -620,7 +620,7 @@ impl Writer {
     /// Tells the client when its call signal or command failed.
     fn call_outcome(&mut self, outcome: Result<(), SfuError>) {
         if let Err(e) = outcome {
-            self.feed(frames::error(e.code(), e.to_string(), None));
+            self.feed(frames::failed(&e.into(), None));
         }
     }
 
@@ -683,15 +683,4 @@ fn leaving_user(e: &ChatEvent) -> Option<&UserId> {
         ChatEventKind::MemberLeft { user_id, .. } => Some(user_id),
         _ => None,
     }
-}
-
-fn error_frame(e: &Error, reference: Option<String>) -> Bytes {
-    let message = match e {
-        Error::Internal(detail) => {
-            tracing::error!(%detail, "internal error in a socket command");
-            "internal error".to_owned()
-        }
-        other => other.to_string(),
-    };
-    frames::error(e.code(), message, reference)
 }

@@ -1,6 +1,8 @@
 //! Encoding server frames once, as shared bytes (JSON text).
 
+use crate::public_error::PublicError;
 use bytes::Bytes;
+use chatter_core::Error;
 use chatter_core::model::ChatEvent;
 use chatter_core::protocol::ws::{EventFrame, ServerMessage};
 
@@ -16,9 +18,21 @@ pub fn message(message: &ServerMessage) -> Bytes {
     encode(message)
 }
 
-/// An `error` frame.
+/// An `error` frame about bad input (a frame that is not a command).
 pub fn error(code: &str, message: impl Into<String>, reference: Option<String>) -> Bytes {
-    encode(&ServerMessage::Error { code: code.to_owned(), message: message.into(), reference })
+    encode(&ServerMessage::Error { code: code.to_owned(), message: message.into(), field: None, reference })
+}
+
+/// The `error` frame of a failed command: what [`PublicError`] tells of `e`, as HTTP
+/// would answer it.
+pub fn failed(e: &Error, reference: Option<String>) -> Bytes {
+    let public = PublicError::of(e);
+    encode(&ServerMessage::Error {
+        code: public.code.to_owned(),
+        message: public.message,
+        field: public.field,
+        reference,
+    })
 }
 
 fn encode(value: &impl serde::Serialize) -> Bytes {

@@ -4,7 +4,7 @@
 mod close;
 mod connection;
 mod feed;
-mod frames;
+pub(crate) mod frames;
 mod hub;
 mod outbox;
 mod sequencer;

@@ -104,19 +104,6 @@ pub enum SfuError {
     Unavailable(String),
 }
 
-impl SfuError {
-    /// The API error shape's code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            SfuError::Full { .. } => "forbidden",
-            SfuError::NotInCall | SfuError::NoCall | SfuError::NoSuchTrack(_) => "not_found",
-            SfuError::Invalid(_) => "invalid_request",
-            SfuError::TooLarge { .. } => "payload_too_large",
-            SfuError::Io(_) | SfuError::Stopped | SfuError::Unavailable(_) => "unavailable",
-        }
-    }
-}
-
 /// Where the SFU's frames go and what it needs to know of sockets: the node's hub and
 /// broker (calls are told to the sessions and chats on every node).
 pub trait CallSink: Send + Sync + std::fmt::Debug {

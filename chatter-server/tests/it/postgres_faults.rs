@@ -80,26 +80,36 @@ impl Drop for Cluster {
     }
 }
 
+/// A server on a Postgres cluster of the test's own (and the temp dir of its data).
+async fn server_on_own_cluster() -> (Cluster, Server, tempfile::TempDir) {
+    let cluster = tokio::task::spawn_blocking(Cluster::create).await.expect("cluster");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = test_config(dir.path());
+    config.database_url = Some(cluster.url());
+    (cluster, Server::start_with(config).await, dir)
+}
+
+/// The cluster, stopped.
+async fn stopped(cluster: Cluster) -> Cluster {
+    tokio::task::spawn_blocking(move || {
+        cluster.stop();
+        cluster
+    })
+    .await
+    .expect("stop")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn while_postgres_is_down_requests_fail_fast_and_the_server_recovers_by_itself() {
     if !postgres::enabled() {
         return;
     }
-    let cluster = tokio::task::spawn_blocking(Cluster::create).await.expect("cluster");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = test_config(dir.path());
-    config.database_url = Some(cluster.url());
-    let s = Server::start_with(config).await;
+    let (cluster, s, _dir) = server_on_own_cluster().await;
     let alice = s.register("alice").await;
     let chat = s.group(&alice, "Through it all", "private").await;
     s.say(&chat, &alice, "before").await;
 
-    let cluster = tokio::task::spawn_blocking(move || {
-        cluster.stop();
-        cluster
-    })
-    .await
-    .expect("stop");
+    let cluster = stopped(cluster).await;
     let send = json!({"text": "during", "client_id": "retry-me"});
     let t = Instant::now();
     let r = s.post(&format!("/v1/chats/{chat}/messages")).by(&alice).json(send.clone()).send().await;
@@ -126,6 +136,32 @@ async fn while_postgres_is_down_requests_fail_fast_and_the_server_recovers_by_it
     s.post(&format!("/v1/chats/{chat}/messages")).by(&alice).json(send).send().await.expect(200);
     let history = s.get(&format!("/v1/chats/{chat}/messages")).by(&alice).send().await.expect(200);
     assert_eq!(seqs(&history), [1, 2], "the retried send is stored once");
+    drop(s);
+    drop(cluster);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_failure_on_the_socket_is_unavailable_with_no_detail() {
+    if !postgres::enabled() {
+        return;
+    }
+    let (cluster, s, _dir) = server_on_own_cluster().await;
+    let alice = s.register("alice").await;
+    let chat = s.group(&alice, "Through it all", "private").await;
+    let mut ws = ws_client::Ws::connect(&s, &alice).await;
+    let port = cluster.port.to_string();
+    let cluster = stopped(cluster).await;
+    ws.send(json!({"type": "send", "ref": "r1", "chat_id": chat, "text": "during", "client_id": "c1"})).await;
+    let error = ws.next_of("error").await;
+    assert_eq!((&error["code"], &error["ref"]), (&json!("unavailable"), &json!("r1")), "{error}");
+    let message = error["message"].as_str().expect("message");
+    for detail in ["127.0.0.1", port.as_str(), "database", "connect", "postgres", "refused"] {
+        assert!(!message.to_lowercase().contains(detail), "the frame shows {detail:?}: {error}");
+    }
+    // HTTP says the same of the same failure.
+    let r = s.post(&format!("/v1/chats/{chat}/messages")).by(&alice).json(json!({"text": "x"})).send().await;
+    assert_eq!(r.expect_error(503, "unavailable")["message"], error["message"]);
+    drop(ws);
     drop(s);
     drop(cluster);
 }
