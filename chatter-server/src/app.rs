@@ -1,7 +1,7 @@
 //! Assembling and running a server: the store, the services, the router.
 
 use crate::broker::{Broker, BrokerSink, LocalBroker, RedisBroker, RedisError};
-use crate::config::Config;
+use crate::config::{AccountsConfig, CallsConfig, HttpConfig, RealtimeConfig, ServerConfig};
 use crate::crypto::{Argon2Credentials, RandomIds, SystemClock};
 use crate::http;
 use crate::realtime::{CloseCode, Hub, HubLimits};
@@ -50,8 +50,10 @@ pub enum ServerError {
 pub struct AppState {
     /// The rules over the store.
     pub service: Service,
-    /// The configuration the server runs with.
-    pub config: Arc<Config>,
+    /// The HTTP surface's settings.
+    pub http: Arc<HttpConfig>,
+    /// The WebSocket's settings.
+    pub realtime: Arc<RealtimeConfig>,
     /// This node's open sockets.
     pub hub: Arc<Hub>,
     /// Fan-out to every node.
@@ -65,24 +67,26 @@ pub struct AppState {
 impl AppState {
     /// Opens the store (Postgres with `database_url`, else SQLite under the data dir)
     /// and wires the services.
-    pub async fn open(config: Config) -> Result<Self, ServerError> {
-        let store: Arc<dyn Store> = match &config.database_url {
+    pub async fn open(config: ServerConfig) -> Result<Self, ServerError> {
+        let store: Arc<dyn Store> = match &config.store.database_url {
             Some(url) => Arc::new(PgStore::connect(url).await?),
             None => {
-                std::fs::create_dir_all(&config.data_dir)
-                    .map_err(|source| ServerError::DataDir { path: config.data_dir.display().to_string(), source })?;
-                Arc::new(SqliteStore::open(config.data_dir.join("chatter.db")).await?)
+                let dir = &config.store.data_dir;
+                std::fs::create_dir_all(dir)
+                    .map_err(|source| ServerError::DataDir { path: dir.display().to_string(), source })?;
+                Arc::new(SqliteStore::open(dir.join("chatter.db")).await?)
             }
         };
-        let hub = Arc::new(Self::hub(&config));
-        let Some(url) = config.redis_url.clone() else {
+        let hub = Arc::new(Self::hub(&config.realtime));
+        let Some(url) = config.cluster.redis_url.clone() else {
             let broker: Arc<dyn Broker> = Arc::new(LocalBroker::new(hub.clone(), store.clone()));
             return Self::assemble(config, store, hub, broker, None, None);
         };
-        let node_ttl = std::time::Duration::from_secs(config.node_ttl_secs.max(1));
-        let redis = RedisBroker::connect(&url, &config.redis_namespace, hub.clone(), store.clone(), node_ttl).await?;
+        let node_ttl = config.cluster.node_ttl.max(std::time::Duration::from_secs(1));
+        let namespace = &config.cluster.redis_namespace;
+        let redis = RedisBroker::connect(&url, namespace, hub.clone(), store.clone(), node_ttl).await?;
         // Failed logins count over every node: N nodes must not allow N times the guesses.
-        let limits = service_config(&config);
+        let limits = service_config(&config.accounts);
         let window = std::time::Duration::from_micros(limits.login_window_micros.max(1) as u64);
         let limiter: Arc<dyn LoginLimiter> = Arc::new(redis.login_limiter(limits.login_failures, window));
         let placement: Arc<dyn Placement> = Arc::new(redis.placement(node_ttl));
@@ -91,22 +95,22 @@ impl AppState {
 
     /// Wires the services over a given store (an embedding host may pass its own),
     /// with the in-process broker.
-    pub fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Self, ServerError> {
-        let hub = Arc::new(Self::hub(&config));
+    pub fn with_store(config: ServerConfig, store: Arc<dyn Store>) -> Result<Self, ServerError> {
+        let hub = Arc::new(Self::hub(&config.realtime));
         let broker: Arc<dyn Broker> = Arc::new(LocalBroker::new(hub.clone(), store.clone()));
         Self::assemble(config, store, hub, broker, None, None)
     }
 
-    fn hub(config: &Config) -> Hub {
+    fn hub(config: &RealtimeConfig) -> Hub {
         Hub::new(HubLimits {
-            queue: config.ws_queue,
+            queue: config.queue,
             max_connections: config.max_connections,
             max_per_user: config.max_connections_per_user,
         })
     }
 
     fn assemble(
-        config: Config,
+        config: ServerConfig,
         store: Arc<dyn Store>,
         hub: Arc<Hub>,
         broker: Arc<dyn Broker>,
@@ -114,21 +118,22 @@ impl AppState {
         placement: Option<Arc<dyn Placement>>,
     ) -> Result<Self, ServerError> {
         hub.keep_feeds_trimmed();
+        let accounts = &config.accounts;
         let workers =
-            config.hash_workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
-        let credentials = Argon2Credentials::new(workers, config.hash_queue).map_err(ServerError::Credentials)?;
+            accounts.hash_workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+        let credentials = Argon2Credentials::new(workers, accounts.hash_queue).map_err(ServerError::Credentials)?;
         let mut service = Service::new(store, Arc::new(SystemClock), Arc::new(RandomIds), Arc::new(credentials))
             .with_sink(Arc::new(BrokerSink(broker.clone())))
-            .with_config(service_config(&config));
+            .with_config(service_config(accounts));
         if let Some(limiter) = login_limiter {
             service = service.with_login_limiter(limiter);
         }
         // Records live three refreshes: a node dead that long loses its calls.
-        let refresh = std::time::Duration::from_secs(config.node_ttl_secs.max(1)) / 3;
+        let refresh = config.cluster.node_ttl.max(std::time::Duration::from_secs(1)) / 3;
         let elsewhere = Arc::new(SocketsElsewhere::new(refresh));
         let sink =
             Arc::new(BrokerCallSink { broker: broker.clone(), hub: hub.clone(), elsewhere: Arc::clone(&elsewhere) });
-        let sfu = Sfu::start(sfu_config(&config), sink)?;
+        let sfu = Sfu::start(sfu_config(&config.calls, config.listen), sink)?;
         let ended = sfu.clone();
         hub.on_revocation(Box::new(move |sessions| ended.sessions_ended(sessions.to_vec())));
         let removed = sfu.clone();
@@ -141,38 +146,38 @@ impl AppState {
                 calls
             }
         };
-        Ok(Self { service, config: Arc::new(config), hub, broker, sfu, calls })
+        Ok(Self { service, http: Arc::new(config.http), realtime: Arc::new(config.realtime), hub, broker, sfu, calls })
     }
 }
 
 /// The core's settings from the server's configuration.
-fn service_config(config: &Config) -> ServiceConfig {
+fn service_config(accounts: &AccountsConfig) -> ServiceConfig {
     ServiceConfig {
-        session_idle_ttl_micros: i64::from(config.session_ttl_days) * 86_400_000_000,
+        session_idle_ttl_micros: i64::try_from(accounts.session_ttl.as_micros()).unwrap_or(i64::MAX),
         ..ServiceConfig::default()
     }
 }
 
 /// The SFU's settings from the server's configuration.
-fn sfu_config(config: &Config) -> SfuConfig {
+fn sfu_config(calls: &CallsConfig, listen: std::net::SocketAddr) -> SfuConfig {
     SfuConfig {
-        bind: config.rtc_udp_addr.unwrap_or_else(|| std::net::SocketAddr::new(config.listen.ip(), 0)),
-        public: config.rtc_public_addr,
-        max_participants: config.call_max_participants,
-        socket_grace: std::time::Duration::from_secs(config.call_socket_grace_secs),
+        bind: calls.udp_addr.unwrap_or_else(|| std::net::SocketAddr::new(listen.ip(), 0)),
+        public: calls.public_addr,
+        max_participants: calls.max_participants,
+        socket_grace: calls.socket_grace,
         connect_timeout: std::time::Duration::from_secs(30),
         ice: IceConfig {
-            stun_urls: config.stun_urls.clone(),
-            turn_urls: config.turn_urls.clone(),
-            turn_secret: config.turn_secret.clone(),
-            turn_ttl: std::time::Duration::from_secs(config.turn_ttl_secs),
+            stun_urls: calls.stun_urls.clone(),
+            turn_urls: calls.turn_urls.clone(),
+            turn_secret: calls.turn_secret.clone(),
+            turn_ttl: calls.turn_ttl,
         },
     }
 }
 
 /// Runs a server on `listener` until `shutdown` completes, then drains open requests.
 pub async fn run(
-    config: Config,
+    config: ServerConfig,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {

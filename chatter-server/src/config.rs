@@ -1,146 +1,282 @@
-//! Server configuration: command-line flags, each with an environment variable.
+//! The server's configuration as plain values: [`ServerConfig`] with its defaults and a
+//! builder, one section per subsystem, which gets its own section and nothing else.
+//! Nothing here reads flags or the environment: the `chatter-server` binary maps its
+//! command line onto these types, and a host app that embeds the router sets them in
+//! code.
+//!
+//! ```
+//! use chatter_server::ServerConfig;
+//!
+//! let config = ServerConfig::builder()
+//!     .listen("127.0.0.1:0".parse().unwrap())
+//!     .data_dir("/tmp/chatter-example")
+//!     .allowed_origin("https://app.example.org")
+//!     .build();
+//! assert_eq!(config.http.allowed_origins, ["https://app.example.org"]);
+//! assert_eq!(config.realtime.max_connections, 10_000);
+//! ```
 
-use clap::Parser;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
-/// How to run a Chatter server.
-#[derive(Parser, Clone, Debug)]
-#[command(
-    name = "chatter-server",
-    version,
-    about = "Chatter: group chat and calls. Starts with zero set-up: \
-SQLite under the data dir, the web app at the listen address."
-)]
-pub struct Config {
-    /// Address and port to listen on.
-    #[arg(long, env = "CHATTER_LISTEN", default_value = "127.0.0.1:8080")]
+/// How to run a Chatter server. `Default` is what `chatter-server` runs with no flags:
+/// 127.0.0.1:8080, SQLite under `./chatter-data`, the in-process broker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// Address and port to listen on (the calls' UDP socket binds the same IP unless
+    /// [`CallsConfig::udp_addr`] says otherwise).
     pub listen: SocketAddr,
+    /// Where data is kept.
+    pub store: StoreConfig,
+    /// Running as one of many nodes.
+    pub cluster: ClusterConfig,
+    /// The HTTP surface.
+    pub http: HttpConfig,
+    /// Accounts and sessions.
+    pub accounts: AccountsConfig,
+    /// The WebSocket.
+    pub realtime: RealtimeConfig,
+    /// Calls (the SFU).
+    pub calls: CallsConfig,
+}
 
-    /// Folder for the embedded database (created if missing); unused with
-    /// `--database-url`.
-    #[arg(long, env = "CHATTER_DATA_DIR", default_value = "./chatter-data")]
+/// Where data is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoreConfig {
+    /// Folder of the embedded SQLite database (created if missing); unused with
+    /// `database_url`.
     pub data_dir: PathBuf,
-
-    /// Use Postgres instead of the embedded SQLite database, e.g.
+    /// Postgres instead of the embedded SQLite database, e.g.
     /// `postgres://chatter:secret@db.internal:5432/chatter` (migrations run at start-up).
-    #[arg(long, env = "CHATTER_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+}
 
-    /// Use Redis to fan out events, typing and presence between nodes, e.g.
-    /// `redis://redis.internal:6379` (without it, events stay on this node).
-    #[arg(long, env = "CHATTER_REDIS_URL", hide_env_values = true)]
+/// Running as one of many nodes behind a load balancer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClusterConfig {
+    /// Redis for fan-out, presence, login limits and call placement across nodes, e.g.
+    /// `redis://redis.internal:6379`; without it, everything stays on this node.
     pub redis_url: Option<String>,
-
     /// The prefix of this deployment's keys and channel in Redis (deployments that share
     /// one Redis need different ones).
-    #[arg(long, env = "CHATTER_REDIS_NAMESPACE", default_value = "chatter")]
     pub redis_namespace: String,
+    /// How long after its last heartbeat in Redis a node counts as dead (it beats every
+    /// fifth of this); at least a second.
+    pub node_ttl: Duration,
+}
 
-    /// Seconds after its last heartbeat in Redis that a node counts as dead: its users
-    /// then show offline elsewhere (it beats every fifth of this).
-    #[arg(long, env = "CHATTER_NODE_TTL_SECS", default_value_t = 10)]
-    pub node_ttl_secs: u64,
-
-    /// An Origin allowed for cookie-authenticated writes besides the server's own
-    /// (repeatable; the env var takes a comma-separated list).
-    #[arg(long = "allowed-origin", env = "CHATTER_ALLOWED_ORIGINS", value_delimiter = ',')]
+/// The HTTP surface.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HttpConfig {
+    /// Origins allowed for cookie-authenticated writes and sockets besides the server's
+    /// own.
     pub allowed_origins: Vec<String>,
-
-    /// Mark the session cookie `Secure` (set this when TLS ends at a proxy in front).
-    #[arg(long, env = "CHATTER_SECURE_COOKIES")]
+    /// Mark the session cookie `Secure` (when TLS ends at a proxy in front).
     pub secure_cookies: bool,
-
-    /// Days a session may go unused before it expires.
-    #[arg(long, env = "CHATTER_SESSION_TTL_DAYS", default_value_t = 30)]
-    pub session_ttl_days: u32,
-
     /// Largest request body accepted, in bytes.
-    #[arg(long, env = "CHATTER_BODY_LIMIT", default_value_t = 1024 * 1024)]
     pub body_limit: usize,
+}
 
-    /// Password hashes computed at once (default: the number of CPUs).
-    #[arg(long, env = "CHATTER_HASH_WORKERS")]
+/// Accounts and sessions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AccountsConfig {
+    /// How long a session may go unused before it expires.
+    pub session_ttl: Duration,
+    /// Password hashes computed at once (`None`: the number of CPUs).
     pub hash_workers: Option<usize>,
-
     /// Password hashes allowed to wait for a worker before requests get 429.
-    #[arg(long, env = "CHATTER_HASH_QUEUE", default_value_t = 64)]
     pub hash_queue: usize,
+}
 
-    /// Milliseconds between WebSocket pings; a peer that misses two is closed.
-    #[arg(long, env = "CHATTER_HEARTBEAT_MS", default_value_t = 25_000)]
-    pub heartbeat_ms: u64,
-
-    /// Frames a WebSocket may have queued, and events it may be behind in a chat, before
+/// The WebSocket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RealtimeConfig {
+    /// Time between pings; a peer that misses two is closed.
+    pub heartbeat: Duration,
+    /// Frames a socket may have queued, and events it may be behind in a chat, before
     /// it is closed as a slow consumer (4008).
-    #[arg(long, env = "CHATTER_WS_QUEUE", default_value_t = 2048)]
-    pub ws_queue: usize,
-
-    /// Milliseconds a busy WebSocket waits after a write before the next one, so that
-    /// events arriving meanwhile share one write (0: write each event at once).
-    #[arg(long, env = "CHATTER_WS_FLUSH_MS", default_value_t = 30)]
-    pub ws_flush_ms: u64,
-
-    /// Open WebSockets allowed on this node; more are closed with 4029.
-    #[arg(long, env = "CHATTER_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub queue: usize,
+    /// How long a busy socket waits after a write before the next, so that events
+    /// arriving meanwhile share one write (zero: write each event at once).
+    pub flush: Duration,
+    /// Open sockets allowed on this node; more are closed with 4029.
     pub max_connections: usize,
-
-    /// Open WebSockets allowed per user on this node; more are closed with 4029.
-    #[arg(long, env = "CHATTER_MAX_CONNECTIONS_PER_USER", default_value_t = 32)]
+    /// Open sockets allowed per user on this node; more are closed with 4029.
     pub max_connections_per_user: usize,
+}
 
-    /// Where the calls' UDP socket binds; every participant on this node uses it
-    /// (default: the listen address's IP and a free port).
-    #[arg(long, env = "CHATTER_RTC_UDP_ADDR")]
-    pub rtc_udp_addr: Option<SocketAddr>,
-
-    /// The address clients send media to, put in the ICE candidate, when it differs from
-    /// the bound one (NAT, a public IP): `IP` (the bound port) or `IP:PORT`.
-    #[arg(long, env = "CHATTER_RTC_PUBLIC_ADDR", value_parser = parse_public_addr)]
-    pub rtc_public_addr: Option<SocketAddr>,
-
-    /// A STUN server URL handed to call clients, e.g. `stun:stun.example.org:3478`
-    /// (repeatable; the env var takes a comma-separated list).
-    #[arg(long = "stun-url", env = "CHATTER_STUN_URLS", value_delimiter = ',')]
+/// Calls: the SFU's UDP socket and the ICE servers handed to clients.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CallsConfig {
+    /// Where the UDP socket binds (`None`: the listen address's IP and a free port).
+    pub udp_addr: Option<SocketAddr>,
+    /// The address clients send media to, when it differs from the bound one (NAT, a
+    /// public IP); port 0 means the bound port.
+    pub public_addr: Option<SocketAddr>,
+    /// STUN server URLs handed to clients, e.g. `stun:stun.example.org:3478`.
     pub stun_urls: Vec<String>,
-
-    /// A TURN server URL handed to call clients with time-limited credentials, e.g.
-    /// `turn:turn.example.org:3478?transport=udp` (repeatable; needs `--turn-secret`).
-    #[arg(long = "turn-url", env = "CHATTER_TURN_URLS", value_delimiter = ',')]
+    /// TURN server URLs handed to clients with time-limited credentials (needs
+    /// `turn_secret`).
     pub turn_urls: Vec<String>,
-
     /// The secret shared with the TURN server (coturn's `static-auth-secret`).
-    #[arg(long, env = "CHATTER_TURN_SECRET", hide_env_values = true)]
     pub turn_secret: Option<String>,
-
-    /// Seconds the TURN credentials handed out with a join stay valid.
-    #[arg(long, env = "CHATTER_TURN_TTL_SECS", default_value_t = 12 * 3600)]
-    pub turn_ttl_secs: u64,
-
+    /// How long the TURN credentials handed out with a join stay valid.
+    pub turn_ttl: Duration,
     /// Participants allowed in one call.
-    #[arg(long, env = "CHATTER_CALL_MAX_PARTICIPANTS", default_value_t = 50)]
-    pub call_max_participants: usize,
-
-    /// Seconds a call participant whose session has no open socket stays in the call.
-    #[arg(long, env = "CHATTER_CALL_SOCKET_GRACE_SECS", default_value_t = 10)]
-    pub call_socket_grace_secs: u64,
-
-    /// Log filter (tracing's env-filter syntax), e.g. `info` or `chatter_server=debug`.
-    #[arg(long, env = "CHATTER_LOG", default_value = "info")]
-    pub log: String,
+    pub max_participants: usize,
+    /// How long a participant whose session has no open socket stays in the call.
+    pub socket_grace: Duration,
 }
 
-/// `IP` (port 0: the bound port) or `IP:PORT`.
-fn parse_public_addr(s: &str) -> Result<SocketAddr, String> {
-    s.parse::<SocketAddr>()
-        .or_else(|_| s.parse::<std::net::IpAddr>().map(|ip| SocketAddr::new(ip, 0)))
-        .map_err(|_| format!("`{s}` is neither an IP address nor IP:PORT"))
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            store: StoreConfig::default(),
+            cluster: ClusterConfig::default(),
+            http: HttpConfig::default(),
+            accounts: AccountsConfig::default(),
+            realtime: RealtimeConfig::default(),
+            calls: CallsConfig::default(),
+        }
+    }
 }
 
-impl Config {
-    /// The defaults, as `chatter-server` with no flags and no environment would use.
-    pub fn defaults() -> Self {
-        Self::parse_from(["chatter-server"])
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self { data_dir: PathBuf::from("./chatter-data"), database_url: None }
+    }
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self { redis_url: None, redis_namespace: "chatter".into(), node_ttl: Duration::from_secs(10) }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self { allowed_origins: Vec::new(), secure_cookies: false, body_limit: 1024 * 1024 }
+    }
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        Self { session_ttl: Duration::from_secs(30 * 86_400), hash_workers: None, hash_queue: 64 }
+    }
+}
+
+impl Default for RealtimeConfig {
+    fn default() -> Self {
+        Self {
+            heartbeat: Duration::from_secs(25),
+            queue: 2048,
+            flush: Duration::from_millis(30),
+            max_connections: 10_000,
+            max_connections_per_user: 32,
+        }
+    }
+}
+
+impl Default for CallsConfig {
+    fn default() -> Self {
+        Self {
+            udp_addr: None,
+            public_addr: None,
+            stun_urls: Vec::new(),
+            turn_urls: Vec::new(),
+            turn_secret: None,
+            turn_ttl: Duration::from_secs(12 * 3600),
+            max_participants: 50,
+            socket_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// A builder starting from the defaults.
+    pub fn builder() -> ServerConfigBuilder {
+        ServerConfigBuilder(Self::default())
+    }
+}
+
+/// Builds a [`ServerConfig`] from the defaults; each section can also be set whole.
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct ServerConfigBuilder(ServerConfig);
+
+impl ServerConfigBuilder {
+    /// Address and port to listen on.
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.0.listen = addr;
+        self
+    }
+
+    /// Folder of the embedded SQLite database.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.0.store.data_dir = dir.into();
+        self
+    }
+
+    /// Postgres instead of the embedded SQLite database.
+    pub fn database_url(mut self, url: impl Into<String>) -> Self {
+        self.0.store.database_url = Some(url.into());
+        self
+    }
+
+    /// Redis for running as one of many nodes.
+    pub fn redis_url(mut self, url: impl Into<String>) -> Self {
+        self.0.cluster.redis_url = Some(url.into());
+        self
+    }
+
+    /// An origin allowed besides the server's own (call again for more).
+    pub fn allowed_origin(mut self, origin: impl Into<String>) -> Self {
+        self.0.http.allowed_origins.push(origin.into());
+        self
+    }
+
+    /// The whole cluster section.
+    pub fn cluster(mut self, cluster: ClusterConfig) -> Self {
+        self.0.cluster = cluster;
+        self
+    }
+
+    /// The whole HTTP section.
+    pub fn http(mut self, http: HttpConfig) -> Self {
+        self.0.http = http;
+        self
+    }
+
+    /// The whole accounts section.
+    pub fn accounts(mut self, accounts: AccountsConfig) -> Self {
+        self.0.accounts = accounts;
+        self
+    }
+
+    /// The whole WebSocket section.
+    pub fn realtime(mut self, realtime: RealtimeConfig) -> Self {
+        self.0.realtime = realtime;
+        self
+    }
+
+    /// The whole calls section.
+    pub fn calls(mut self, calls: CallsConfig) -> Self {
+        self.0.calls = calls;
+        self
+    }
+
+    /// The configuration.
+    pub fn build(self) -> ServerConfig {
+        self.0
     }
 }
 
@@ -150,47 +286,29 @@ mod tests {
 
     #[test]
     fn defaults_listen_on_localhost_8080_with_data_in_chatter_data() {
-        let c = Config::defaults();
-        assert_eq!(c.listen, "127.0.0.1:8080".parse().unwrap());
-        assert_eq!(c.data_dir, PathBuf::from("./chatter-data"));
-        assert_eq!((c.session_ttl_days, c.body_limit), (30, 1024 * 1024));
-        assert!(c.allowed_origins.is_empty() && !c.secure_cookies);
-        assert_eq!(c.database_url, None, "SQLite is the default");
-        assert_eq!(c.redis_url, None, "the in-process broker is the default");
-        assert_eq!(c.redis_namespace, "chatter");
-        assert_eq!((c.rtc_udp_addr, c.rtc_public_addr, c.call_max_participants), (None, None, 50));
+        let c = ServerConfig::default();
+        assert_eq!(c.listen, "127.0.0.1:8080".parse().expect("addr"));
+        assert_eq!(c.store, StoreConfig { data_dir: PathBuf::from("./chatter-data"), database_url: None });
+        assert_eq!(c.cluster.redis_url, None, "the in-process broker is the default");
+        assert_eq!((c.accounts.session_ttl, c.http.body_limit), (Duration::from_secs(30 * 86_400), 1024 * 1024));
+        assert!(c.http.allowed_origins.is_empty() && !c.http.secure_cookies);
+        assert_eq!((c.calls.udp_addr, c.calls.public_addr, c.calls.max_participants), (None, None, 50));
     }
 
     #[test]
-    fn the_public_rtc_address_takes_an_ip_or_ip_and_port() {
-        let c = Config::parse_from(["chatter-server", "--rtc-public-addr", "203.0.113.7"]);
-        assert_eq!(c.rtc_public_addr, Some("203.0.113.7:0".parse().unwrap()));
-        let c = Config::parse_from(["chatter-server", "--rtc-public-addr", "203.0.113.7:40000"]);
-        assert_eq!(c.rtc_public_addr, Some("203.0.113.7:40000".parse().unwrap()));
-        assert!(Config::try_parse_from(["chatter-server", "--rtc-public-addr", "example.org"]).is_err());
-    }
-
-    #[test]
-    fn flags_override_and_origins_repeat() {
-        let c = Config::parse_from([
-            "chatter-server",
-            "--listen",
-            "0.0.0.0:9000",
-            "--data-dir",
-            "/tmp/x",
-            "--allowed-origin",
-            "https://a.example",
-            "--allowed-origin",
-            "https://b.example",
-            "--database-url",
-            "postgres://u@h/db",
-            "--redis-url",
-            "redis://127.0.0.1:6390",
-        ]);
-        assert_eq!(c.redis_url.as_deref(), Some("redis://127.0.0.1:6390"));
-        assert_eq!(c.database_url.as_deref(), Some("postgres://u@h/db"));
-        assert_eq!(c.listen, "0.0.0.0:9000".parse().unwrap());
-        assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
-        assert_eq!(c.allowed_origins, ["https://a.example", "https://b.example"]);
+    fn the_builder_sets_fields_and_whole_sections() {
+        let realtime = RealtimeConfig { max_connections: 7, ..RealtimeConfig::default() };
+        let c = ServerConfig::builder()
+            .database_url("postgres://u@h/db")
+            .redis_url("redis://127.0.0.1:6390")
+            .allowed_origin("https://a.example")
+            .allowed_origin("https://b.example")
+            .realtime(realtime.clone())
+            .build();
+        assert_eq!(c.store.database_url.as_deref(), Some("postgres://u@h/db"));
+        assert_eq!(c.cluster.redis_url.as_deref(), Some("redis://127.0.0.1:6390"));
+        assert_eq!(c.http.allowed_origins, ["https://a.example", "https://b.example"]);
+        assert_eq!(c.realtime, realtime);
+        assert_eq!(c.accounts, AccountsConfig::default());
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! ```no_run
 //! # async fn start() -> Result<(), chatter_server::ServerError> {
-//! let config = chatter_server::Config::defaults();
+//! let config = chatter_server::ServerConfig::default();
 //! let listener = tokio::net::TcpListener::bind(config.listen).await?;
 //! chatter_server::run(config, listener, std::future::pending()).await
 //! # }
@@ -21,5 +21,5 @@ pub mod sfu;
 pub mod store;
 
 pub use app::{AppState, ServerError, run, serve};
-pub use config::Config;
+pub use config::ServerConfig;
 pub use http::router;

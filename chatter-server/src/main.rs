@@ -1,7 +1,8 @@
 //! `chatter-server`: reads flags and environment, sets up logging, and runs the server
 //! until SIGTERM or Ctrl-C.
 
-use chatter_server::Config;
+mod cli;
+
 use clap::Parser;
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -9,11 +10,12 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = Config::parse();
+    let cli = cli::Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(EnvFilter::try_new(&cli.log).unwrap_or_else(|_| EnvFilter::new("info")))
         .with_ansi(std::io::stdout().is_terminal())
         .init();
+    let config = cli.config();
     let listener = match tokio::net::TcpListener::bind(config.listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -22,7 +24,7 @@ async fn main() -> ExitCode {
         }
     };
     let url = listener.local_addr().map(|a| format!("http://{a}")).unwrap_or_else(|_| config.listen.to_string());
-    tracing::info!(data_dir = %config.data_dir.display(), "Chatter is serving at {url}");
+    tracing::info!(data_dir = %config.store.data_dir.display(), "Chatter is serving at {url}");
     match chatter_server::run(config, listener, shutdown_signal()).await {
         Ok(()) => {
             tracing::info!("stopped");

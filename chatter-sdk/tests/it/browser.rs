@@ -86,7 +86,7 @@ async fn with_five_percent_loss_chromium_keeps_decoding_the_native_video() {
     let relay = crate::lossy::LossyRelay::bind(50).await;
     let announced = relay.addr;
     let server =
-        Server::start_configured(tempfile::tempdir().unwrap(), None, |c| c.rtc_public_addr = Some(announced)).await;
+        Server::start_configured(tempfile::tempdir().unwrap(), None, |c| c.calls.public_addr = Some(announced)).await;
     relay.start(server.state.sfu.local_addr());
     interop(server, Some(&relay)).await;
     let dropped = relay.counts.drop_share();

@@ -113,7 +113,7 @@ async fn with_five_percent_loss_each_way_video_is_repaired_by_retransmission() {
     let relay = crate::lossy::LossyRelay::bind(50).await;
     let announced = relay.addr;
     let server = Server::start_configured(tempfile::tempdir().unwrap(), None, |c| {
-        c.rtc_public_addr = Some(announced);
+        c.calls.public_addr = Some(announced);
     })
     .await;
     relay.start(server.state.sfu.local_addr());

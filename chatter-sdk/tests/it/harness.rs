@@ -34,10 +34,10 @@ impl Server {
     pub async fn start_configured(
         data_dir: tempfile::TempDir,
         addr: Option<std::net::SocketAddr>,
-        adjust: impl FnOnce(&mut chatter_server::Config),
+        adjust: impl FnOnce(&mut chatter_server::ServerConfig),
     ) -> Self {
-        let mut config = chatter_server::Config::defaults();
-        config.data_dir = data_dir.path().to_owned();
+        let mut config = chatter_server::ServerConfig::default();
+        config.store.data_dir = data_dir.path().to_owned();
         adjust(&mut config);
         let bind = addr.unwrap_or_else(|| "127.0.0.1:0".parse().expect("addr"));
         let listener = bind_retrying(bind).await;

@@ -31,9 +31,9 @@ async fn services() -> Option<(String, String)> {
 async fn node(db: &str, redis: &str, namespace: &str) -> Server {
     let (db, redis, namespace) = (db.to_owned(), redis.to_owned(), namespace.to_owned());
     Server::start_configured(tempfile::tempdir().expect("dir"), None, move |c| {
-        c.database_url = Some(db);
-        c.redis_url = Some(redis);
-        c.redis_namespace = namespace;
+        c.store.database_url = Some(db);
+        c.cluster.redis_url = Some(redis);
+        c.cluster.redis_namespace = namespace;
     })
     .await
 }

@@ -55,7 +55,7 @@ impl FromRequestParts<AppState> for Auth {
             None => {
                 let token = cookie::token(&parts.headers).ok_or(ApiError(Error::Unauthenticated))?;
                 let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-                if !safe && !origin_allowed(&parts.headers, &state.config.allowed_origins) {
+                if !safe && !origin_allowed(&parts.headers, &state.http.allowed_origins) {
                     return Err(
                         ApiError(Error::forbidden("a write authenticated by cookie needs an accepted Origin")).into()
                     );

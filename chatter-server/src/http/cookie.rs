@@ -25,7 +25,7 @@ pub fn clear(secure: bool) -> HeaderValue {
 /// Whether the cookie gets `Secure`: when configured, or when the request came over
 /// TLS ended at a proxy (`X-Forwarded-Proto: https`).
 pub fn secure(state: &crate::app::AppState, headers: &HeaderMap) -> bool {
-    state.config.secure_cookies
+    state.http.secure_cookies
         || headers
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())

@@ -93,7 +93,7 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 
 /// The whole app as an axum router, ready to serve or to mount in a host app.
 pub fn router(state: AppState) -> Router {
-    let body_limit = state.config.body_limit;
+    let body_limit = state.http.body_limit;
     let mut router = Router::new();
     for (_, path, handler) in routes() {
         router = router.route(path, handler);

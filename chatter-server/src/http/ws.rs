@@ -26,7 +26,7 @@ fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool
 /// `GET /v1/ws`.
 pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Response {
     let headers = request.headers();
-    if headers.contains_key(header::ORIGIN) && !origin_allowed(headers, &state.config.allowed_origins) {
+    if headers.contains_key(header::ORIGIN) && !origin_allowed(headers, &state.http.allowed_origins) {
         return error_response(StatusCode::FORBIDDEN, "forbidden", "this Origin may not open a socket".into(), None);
     }
     let key = headers.get(header::SEC_WEBSOCKET_KEY).map(|k| k.as_bytes().to_vec());

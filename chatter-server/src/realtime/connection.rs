@@ -248,14 +248,14 @@ impl Writer {
         let ready = ServerMessage::Ready {
             user_id: user.clone(),
             session_id: self.caller.session_id.clone(),
-            heartbeat_ms: self.state.config.heartbeat_ms,
+            heartbeat_ms: u64::try_from(self.state.realtime.heartbeat.as_millis()).unwrap_or(u64::MAX),
         };
         self.feed(frames::message(&ready));
         self.flush().await
     }
 
     async fn run(&mut self, registration: Registration, mut commands: mpsc::Receiver<Command>) {
-        let period = Duration::from_millis(self.state.config.heartbeat_ms.max(10));
+        let period = self.state.realtime.heartbeat.max(Duration::from_millis(10));
         // The first ping comes after half to one period, spread by the socket's id, so
         // sockets that connected together do not all ping in the same instant.
         let phase = period.mul_f64(0.5 + (registration.id.wrapping_mul(2_654_435_761) % 1000) as f64 / 2000.0);
@@ -332,7 +332,7 @@ impl Writer {
 
     /// Starts the queue's rest after a flush; answers whether it rests at all.
     fn rest(&self, rest: std::pin::Pin<&mut tokio::time::Sleep>) -> bool {
-        let gap = Duration::from_millis(self.state.config.ws_flush_ms);
+        let gap = self.state.realtime.flush;
         if gap.is_zero() {
             return false;
         }

@@ -61,7 +61,7 @@ async fn members_join_others_hear_of_it_and_the_last_one_out_ends_the_call() {
 #[tokio::test]
 async fn only_members_join_and_the_participant_cap_holds() {
     let s = Server::start_adjusted(|config| {
-        config.call_max_participants = 2;
+        config.calls.max_participants = 2;
     })
     .await;
     let alice = s.register("alice").await;
@@ -130,7 +130,7 @@ async fn bad_signalling_gets_error_frames_and_nobody_acts_for_another() {
 #[tokio::test]
 async fn a_participant_without_a_socket_leaves_after_the_grace_and_a_revoked_one_at_once() {
     let s = Server::start_adjusted(|config| {
-        config.call_socket_grace_secs = 1;
+        config.calls.socket_grace = std::time::Duration::from_secs(1);
     })
     .await;
     let ([alice, bob, carol], chat) = s.team(["alice", "bob", "carol"]).await;
@@ -157,11 +157,11 @@ async fn a_participant_without_a_socket_leaves_after_the_grace_and_a_revoked_one
 #[tokio::test]
 async fn join_hands_out_stun_and_time_limited_turn_credentials() {
     let s = Server::start_adjusted(|config| {
-        config.stun_urls = vec!["stun:stun.example.org:3478".into()];
-        config.turn_urls =
+        config.calls.stun_urls = vec!["stun:stun.example.org:3478".into()];
+        config.calls.turn_urls =
             vec!["turn:turn.example.org:3478?transport=udp".into(), "turns:turn.example.org:5349".into()];
-        config.turn_secret = Some("north-wind".into());
-        config.turn_ttl_secs = 600;
+        config.calls.turn_secret = Some("north-wind".into());
+        config.calls.turn_ttl = std::time::Duration::from_secs(600);
     })
     .await;
     let alice = s.register("alice").await;

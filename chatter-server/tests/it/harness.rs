@@ -1,6 +1,6 @@
 //! A server started in-process on 127.0.0.1:0 over a temp data dir, and a small client.
 
-use chatter_server::Config;
+use chatter_server::ServerConfig;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -105,9 +105,9 @@ impl Call {
     }
 }
 
-pub fn test_config(data_dir: &Path) -> Config {
-    let mut config = Config::defaults();
-    config.data_dir = data_dir.to_owned();
+pub fn test_config(data_dir: &Path) -> ServerConfig {
+    let mut config = ServerConfig::default();
+    config.store.data_dir = data_dir.to_owned();
     config.listen = "127.0.0.1:0".parse().expect("addr");
     config
 }
@@ -123,7 +123,7 @@ impl Server {
     }
 
     /// A server on a fresh temp data dir, its configuration adjusted by `adjust`.
-    pub async fn start_adjusted(adjust: impl FnOnce(&mut Config)) -> Self {
+    pub async fn start_adjusted(adjust: impl FnOnce(&mut ServerConfig)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = test_config(dir.path());
         adjust(&mut config);
@@ -134,23 +134,23 @@ impl Server {
 
     /// A server with this configuration (on a fresh Postgres database when the suite
     /// runs against Postgres and the configuration names none).
-    pub async fn start_with(mut config: Config) -> Self {
-        if config.database_url.is_none() {
-            config.database_url = postgres::fresh_database().await;
+    pub async fn start_with(mut config: ServerConfig) -> Self {
+        if config.store.database_url.is_none() {
+            config.store.database_url = postgres::fresh_database().await;
         }
-        if config.redis_url.is_none() {
-            config.redis_url = redis::url();
+        if config.cluster.redis_url.is_none() {
+            config.cluster.redis_url = redis::url();
         }
-        if let (Some(_), Some(db)) = (&config.redis_url, &config.database_url)
-            && config.redis_namespace == Config::defaults().redis_namespace
+        if let (Some(_), Some(db)) = (&config.cluster.redis_url, &config.store.database_url)
+            && config.cluster.redis_namespace == ServerConfig::default().cluster.redis_namespace
         {
-            config.redis_namespace = redis::namespace(db);
+            config.cluster.redis_namespace = redis::namespace(db);
         }
-        let database_url = config.database_url.clone();
+        let database_url = config.store.database_url.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (stop, stopped) = oneshot::channel::<()>();
-        let data_dir = config.data_dir.clone();
+        let data_dir = config.store.data_dir.clone();
         let task = tokio::spawn(async move {
             chatter_server::run(config, listener, async {
                 let _ = stopped.await;
@@ -273,7 +273,7 @@ impl Server {
     pub async fn restart(self) -> Self {
         let data_dir = self.data_dir.clone();
         let mut config = test_config(&data_dir);
-        config.database_url = self.database_url.clone();
+        config.store.database_url = self.database_url.clone();
         let dir = self.stop().await;
         let mut s = Self::start_with(config).await;
         s.dir = dir;

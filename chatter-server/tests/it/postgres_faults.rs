@@ -85,7 +85,7 @@ async fn server_on_own_cluster() -> (Cluster, Server, tempfile::TempDir) {
     let cluster = tokio::task::spawn_blocking(Cluster::create).await.expect("cluster");
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = test_config(dir.path());
-    config.database_url = Some(cluster.url());
+    config.store.database_url = Some(cluster.url());
     (cluster, Server::start_with(config).await, dir)
 }
 
@@ -205,8 +205,8 @@ async fn postgres_stopped_mid_traffic_on_two_nodes_loses_and_duplicates_nothing(
     let mut nodes = Vec::new();
     for n in ["1", "2"] {
         let mut config = test_config(&dir.path().join(n));
-        config.database_url = Some(cluster.url());
-        config.redis_url = Some(redis_url.clone());
+        config.store.database_url = Some(cluster.url());
+        config.cluster.redis_url = Some(redis_url.clone());
         nodes.push(Server::start_with(config).await);
     }
     let (one, two) = (&nodes[0], &nodes[1]);

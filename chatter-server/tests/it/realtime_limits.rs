@@ -9,7 +9,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 
-async fn server_with(tweak: impl FnOnce(&mut chatter_server::Config)) -> (Server, tempfile::TempDir) {
+async fn server_with(tweak: impl FnOnce(&mut chatter_server::ServerConfig)) -> (Server, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = test_config(dir.path());
     tweak(&mut config);
@@ -49,8 +49,8 @@ async fn a_frame_just_under_the_limit_is_an_ordinary_bad_frame() {
 #[tokio::test]
 async fn connection_caps_close_extra_sockets_with_4029() {
     let (s, _dir) = server_with(|c| {
-        c.max_connections_per_user = 2;
-        c.max_connections = 3;
+        c.realtime.max_connections_per_user = 2;
+        c.realtime.max_connections = 3;
     })
     .await;
     let alice = s.register("alice").await;
@@ -68,8 +68,8 @@ async fn connection_caps_close_extra_sockets_with_4029() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_never_reads_is_closed_with_4008_while_a_reader_keeps_up() {
     let (s, _dir) = server_with(|c| {
-        c.ws_queue = 64;
-        c.heartbeat_ms = 600_000;
+        c.realtime.queue = 64;
+        c.realtime.heartbeat = std::time::Duration::from_millis(600_000);
     })
     .await;
     let alice = s.register("alice").await;
@@ -118,7 +118,7 @@ fn chrono_micros() -> i64 {
 
 #[tokio::test]
 async fn an_idle_reading_client_is_kept_alive_and_a_dead_one_is_closed() {
-    let (s, _dir) = server_with(|c| c.heartbeat_ms = 150).await;
+    let (s, _dir) = server_with(|c| c.realtime.heartbeat = std::time::Duration::from_millis(150)).await;
     let alice = s.register("alice").await;
     let bob = s.register("bob").await;
     let mut idle = Ws::connect(&s, &alice).await;
@@ -153,7 +153,7 @@ async fn a_server_shutdown_closes_sockets_with_1001() {
 
 #[tokio::test]
 async fn sockets_waiting_for_their_auth_frame_count_against_the_node_cap() {
-    let (s, _dir) = server_with(|c| c.max_connections = 2).await;
+    let (s, _dir) = server_with(|c| c.realtime.max_connections = 2).await;
     let alice = s.register("alice").await;
     let _a = Ws::connect(&s, &alice).await;
     let mut waiting = crate::ws_client::open(&s, &[]).await.expect("opens");

@@ -34,15 +34,15 @@ impl Rig {
         Some(Self { database_url, redis: OwnRedis::start(), dir: tempfile::tempdir().expect("temp dir") })
     }
 
-    fn config(&self, node: &str) -> chatter_server::Config {
+    fn config(&self, node: &str) -> chatter_server::ServerConfig {
         let mut config = test_config(&self.dir.path().join(node));
-        config.database_url = Some(self.database_url.clone());
-        config.redis_url = Some(self.redis.url());
+        config.store.database_url = Some(self.database_url.clone());
+        config.cluster.redis_url = Some(self.redis.url());
         config
     }
 
     /// Two in-process nodes, each with `tune` applied to its configuration.
-    async fn two_nodes(&self, tune: impl Fn(&mut chatter_server::Config)) -> [Server; 2] {
+    async fn two_nodes(&self, tune: impl Fn(&mut chatter_server::ServerConfig)) -> [Server; 2] {
         let (mut c1, mut c2) = (self.config("1"), self.config("2"));
         tune(&mut c1);
         tune(&mut c2);
@@ -214,7 +214,7 @@ async fn broadcasts_lost_while_subscriptions_were_down_are_recovered_from_the_st
 async fn presence_is_written_again_after_redis_restarts_empty() {
     let Some(rig) = Rig::new().await else { return };
     let redis = &rig.redis;
-    let [one, two] = &rig.two_nodes(|c| c.node_ttl_secs = 1).await;
+    let [one, two] = &rig.two_nodes(|c| c.cluster.node_ttl = std::time::Duration::from_secs(1)).await;
     let alice = one.register("alice").await;
     let bob = two.register("bob").await;
     two.direct(&bob, &alice).await;

@@ -141,8 +141,8 @@ async fn cookie_login_authenticates_and_writes_need_an_accepted_origin() {
 async fn a_flood_of_logins_gets_429_with_retry_after_and_others_still_answer() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = crate::harness::test_config(dir.path());
-    config.hash_workers = Some(1);
-    config.hash_queue = 1;
+    config.accounts.hash_workers = Some(1);
+    config.accounts.hash_queue = 1;
     let s = Server::start_with(config).await;
     let u = s.register("alice").await;
     let chat = s.group(&u, "Team", "public").await;

@@ -7,8 +7,8 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scripted_session_signs_up_creates_a_chat_and_sees_its_own_message() {
     let data = tempfile::tempdir().expect("temp dir");
-    let mut config = chatter_server::Config::defaults();
-    config.data_dir = data.path().join("server");
+    let mut config = chatter_server::ServerConfig::default();
+    config.store.data_dir = data.path().join("server");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(chatter_server::run(config, listener, std::future::pending()));

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bot_answers_a_message() {
     let data = tempfile::tempdir().expect("temp dir");
-    let mut config = chatter_server::Config::defaults();
-    config.data_dir = data.path().to_owned();
+    let mut config = chatter_server::ServerConfig::default();
+    config.store.data_dir = data.path().to_owned();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(chatter_server::run(config, listener, std::future::pending()));

@@ -10,9 +10,10 @@ use axum::routing::get;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let listen = args.next().unwrap_or_else(|| "127.0.0.1:8090".to_owned());
-    let mut config = chatter_server::Config::defaults();
-    config.data_dir = args.next().unwrap_or_else(|| "embedded-data".to_owned()).into();
-    std::fs::create_dir_all(&config.data_dir)?;
+    let data_dir = args.next().unwrap_or_else(|| "embedded-data".to_owned());
+    // The library's configuration is plain values: the host decides where they come from.
+    let config = chatter_server::ServerConfig::builder().data_dir(&data_dir).build();
+    std::fs::create_dir_all(&data_dir)?;
 
     let chatter = chatter_server::AppState::open(config).await?;
     let app = Router::new()
