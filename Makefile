@@ -1,5 +1,5 @@
 # Thin targets: the logic lives in the crates and in scripts/.
-.PHONY: run test check fmt clippy wasm bench
+.PHONY: run test check fmt clippy wasm bench openapi
 
 # Runs the server with its embedded defaults: http://127.0.0.1:8080, data in ./chatter-data.
 run:
@@ -8,6 +8,11 @@ run:
 # Runs the whole test suite, installing what it needs first.
 test:
 	./scripts/test.sh
+
+# Writes the API reference generated from the code to docs/openapi.json (a test fails
+# when the committed file is stale).
+openapi:
+	cargo run -q -p chatter-server --bin chatter-openapi > docs/openapi.json
 
 fmt:
 	cargo fmt --all

@@ -31,6 +31,10 @@ cargo test --workspace --all-features
 step "the server's HTTP and WebSocket suites again, on Postgres and Redis"
 CHATTER_IT_BACKEND=postgres cargo test -p chatter-server --all-features --test it
 
+step "the REST API fuzzed against its generated reference (schemathesis, every check)"
+cargo build -p chatter-server
+scripts/api-fuzz.sh target/debug/chatter-server
+
 step "API docs of chatter-core and chatter-sdk (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc -p chatter-core -p chatter-sdk --no-deps
 

@@ -53,9 +53,15 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(self.0.join("\n"))
     }
 
+    /// The longest wire cursor accepted (the server's own are far shorter).
+    pub const MAX_LEN: usize = 1024;
+
     /// Decodes a wire cursor that must have exactly `parts` parts.
     pub fn decode(raw: &str, parts: usize) -> Result<Self, Error> {
         let bad = || Error::validation("cursor", "is not a valid cursor");
+        if raw.is_empty() || raw.len() > Self::MAX_LEN {
+            return Err(bad());
+        }
         let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
         let text = String::from_utf8(bytes).map_err(|_| bad())?;
         let split: Vec<String> = text.split('\n').map(str::to_owned).collect();

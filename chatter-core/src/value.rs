@@ -31,6 +31,15 @@ fn check_len(field: &str, s: &str, min: usize, max: usize) -> Result<(), Error> 
     Ok(())
 }
 
+/// A trimmed value's length rule: at most `max` characters as sent (so what a schema
+/// states holds for the raw input), at least `min` once trimmed.
+fn check_trimmed_len(field: &str, raw: &str, trimmed: &str, min: usize, max: usize) -> Result<(), Error> {
+    if raw.chars().count() > max {
+        return check_len(field, raw, min, max);
+    }
+    check_len(field, trimmed, min, max)
+}
+
 macro_rules! string_value {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -97,46 +106,67 @@ string_value!(
 );
 
 impl Username {
-    /// Lowercases and checks a username.
+    /// The fewest characters it may have (after trimming, where it is trimmed).
+    pub const MIN_LEN: usize = 3;
+    /// The most characters it may have (after trimming, where it is trimmed).
+    pub const MAX_LEN: usize = 32;
+
+    /// Checks and lowercases a username. Only ASCII is taken, before lowercasing too: a
+    /// character that lowercases into ASCII (the Kelvin sign into `k`) would make
+    /// look-alike names.
     pub fn parse(raw: &str) -> Result<Self, Error> {
         const FIELD: &str = "username";
-        let s = raw.to_lowercase();
-        check_len(FIELD, &s, 3, 32)?;
-        if !s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-')) {
+        check_len(FIELD, raw, Self::MIN_LEN, Self::MAX_LEN)?;
+        if !raw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
             return Err(Error::validation(FIELD, "may contain only a-z, 0-9, '_', '.' and '-'"));
         }
-        Ok(Self(s))
+        Ok(Self(raw.to_ascii_lowercase()))
     }
 }
 
 impl DisplayName {
+    /// The fewest characters it may have (after trimming, where it is trimmed).
+    pub const MIN_LEN: usize = 1;
+    /// The most characters it may have (after trimming, where it is trimmed).
+    pub const MAX_LEN: usize = 64;
+
     /// Trims and checks a display name.
     pub fn parse(raw: &str) -> Result<Self, Error> {
         const FIELD: &str = "display_name";
         check_controls(FIELD, raw, false)?;
         let s = raw.trim();
-        check_len(FIELD, s, 1, 64)?;
+        check_trimmed_len(FIELD, raw, s, Self::MIN_LEN, Self::MAX_LEN)?;
         Ok(Self(s.to_owned()))
     }
 }
 
 impl Bio {
+    /// The fewest characters it may have (after trimming, where it is trimmed).
+    pub const MIN_LEN: usize = 0;
+    /// The most characters it may have (after trimming, where it is trimmed).
+    pub const MAX_LEN: usize = 500;
+
     /// Trims and checks a bio.
     pub fn parse(raw: &str) -> Result<Self, Error> {
         const FIELD: &str = "bio";
         check_controls(FIELD, raw, true)?;
         let s = raw.trim();
-        check_len(FIELD, s, 0, 500)?;
+        check_trimmed_len(FIELD, raw, s, Self::MIN_LEN, Self::MAX_LEN)?;
         Ok(Self(s.to_owned()))
     }
 }
 
 impl AvatarUrl {
+    /// The fewest characters it may have (after trimming, where it is trimmed).
+    pub const MIN_LEN: usize = 0;
+    /// The most characters it may have (after trimming, where it is trimmed).
+    pub const MAX_LEN: usize = 2048;
+
     /// Checks an avatar URL: empty, or `https://host…` without spaces.
     pub fn parse(raw: &str) -> Result<Self, Error> {
         const FIELD: &str = "avatar_url";
         check_controls(FIELD, raw, false)?;
-        check_len(FIELD, raw, 0, 2048)?;
+        check_len(FIELD, raw, Self::MIN_LEN, Self::MAX_LEN)?;
         if raw.is_empty() {
             return Ok(Self(String::new()));
         }
@@ -151,44 +181,64 @@ impl AvatarUrl {
 }
 
 impl ChatTitle {
+    /// The fewest characters it may have (after trimming, where it is trimmed).
+    pub const MIN_LEN: usize = 1;
+    /// The most characters it may have (after trimming, where it is trimmed).
+    pub const MAX_LEN: usize = 100;
+
     /// Trims and checks a chat title.
     pub fn parse(raw: &str) -> Result<Self, Error> {
         const FIELD: &str = "title";
         check_controls(FIELD, raw, false)?;
         let s = raw.trim();
-        check_len(FIELD, s, 1, 100)?;
+        check_trimmed_len(FIELD, raw, s, Self::MIN_LEN, Self::MAX_LEN)?;
         Ok(Self(s.to_owned()))
     }
 }
 
 impl MessageText {
+    /// The fewest characters it may have (after trimming, where it is trimmed).
+    pub const MIN_LEN: usize = 1;
+    /// The most characters it may have (after trimming, where it is trimmed).
+    pub const MAX_LEN: usize = 4000;
+
     /// Trims and checks a message text.
     pub fn parse(raw: &str) -> Result<Self, Error> {
         const FIELD: &str = "text";
         check_controls(FIELD, raw, true)?;
         let s = raw.trim();
-        check_len(FIELD, s, 1, 4000)?;
+        check_trimmed_len(FIELD, raw, s, Self::MIN_LEN, Self::MAX_LEN)?;
         Ok(Self(s.to_owned()))
     }
 }
 
 impl ClientId {
+    /// The fewest characters it may have (after trimming, where it is trimmed).
+    pub const MIN_LEN: usize = 1;
+    /// The most characters it may have (after trimming, where it is trimmed).
+    pub const MAX_LEN: usize = 64;
+
     /// Checks a client id.
     pub fn parse(raw: &str) -> Result<Self, Error> {
         const FIELD: &str = "client_id";
         check_controls(FIELD, raw, false)?;
-        check_len(FIELD, raw, 1, 64)?;
+        check_len(FIELD, raw, Self::MIN_LEN, Self::MAX_LEN)?;
         Ok(Self(raw.to_owned()))
     }
 }
 
 impl DeviceName {
+    /// The fewest characters it may have (after trimming, where it is trimmed).
+    pub const MIN_LEN: usize = 0;
+    /// The most characters it may have (after trimming, where it is trimmed).
+    pub const MAX_LEN: usize = 64;
+
     /// Trims and checks a device name.
     pub fn parse(raw: &str) -> Result<Self, Error> {
         const FIELD: &str = "device_name";
         check_controls(FIELD, raw, false)?;
         let s = raw.trim();
-        check_len(FIELD, s, 0, 64)?;
+        check_trimmed_len(FIELD, raw, s, Self::MIN_LEN, Self::MAX_LEN)?;
         Ok(Self(s.to_owned()))
     }
 }
@@ -199,10 +249,15 @@ impl DeviceName {
 pub struct Password(String);
 
 impl Password {
+    /// The fewest characters a new password may have.
+    pub const MIN_LEN: usize = 8;
+    /// The most characters a new password may have.
+    pub const MAX_LEN: usize = 1024;
+
     /// Checks a new password (register, change).
     pub fn parse(field: &str, raw: &str) -> Result<Self, Error> {
         check_controls(field, raw, true)?;
-        check_len(field, raw, 8, 1024)?;
+        check_len(field, raw, Self::MIN_LEN, Self::MAX_LEN)?;
         Ok(Self(raw.to_owned()))
     }
 
@@ -236,6 +291,7 @@ mod tests {
         assert!(Username::parse(&"a".repeat(32)).is_ok());
         assert!(Username::parse("al ice").is_err());
         assert!(Username::parse("älice").is_err());
+        assert!(Username::parse("\u{212A}elvin").is_err(), "the Kelvin sign is not a k");
     }
 
     #[test]
@@ -261,6 +317,9 @@ mod tests {
         assert_eq!(MessageText::parse("  hi \n").unwrap().as_str(), "hi");
         assert!(MessageText::parse("   ").is_err());
         assert!(MessageText::parse(&"x".repeat(4001)).is_err());
+        // The most is counted as sent, the fewest once trimmed.
+        assert!(MessageText::parse(&format!("{} ", "x".repeat(4000))).is_err());
+        assert!(DisplayName::parse(&format!(" {} ", "x".repeat(62))).is_ok());
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 pub mod call;
 pub mod rest;
+#[cfg(feature = "openapi")]
+mod schema;
 pub mod ws;
 
 pub use call::*;

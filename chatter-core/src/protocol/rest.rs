@@ -6,6 +6,7 @@ use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// The body of every error answer: `{"error": {"code", "message", "field"?}}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// The error.
@@ -13,6 +14,7 @@ pub struct ErrorBody {
 }
 
 /// An error's code, message and offending field.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDetail {
     /// Machine-readable code (`not_found`, `validation_failed`, …).
@@ -25,25 +27,32 @@ pub struct ErrorDetail {
 }
 
 /// `POST /v1/users`: register and log in.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// Wanted username (lowercased).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::value::Username))]
     pub username: String,
     /// Password, 8–1024 characters.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::value::Password))]
     pub password: String,
     /// Display name; defaults to the username.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::value::DisplayName, nullable = false))]
     pub display_name: Option<String>,
     /// Name of this device, shown in the session list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::value::DeviceName, nullable = false))]
     pub device_name: Option<String>,
     /// Also set the `chatter_session` cookie.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = bool, nullable = false))]
     pub cookie: Option<bool>,
 }
 
 /// `POST /v1/sessions`: log in.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
@@ -52,14 +61,17 @@ pub struct LoginRequest {
     /// Password.
     pub password: String,
     /// Name of this device.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::value::DeviceName, nullable = false))]
     pub device_name: Option<String>,
     /// Also set the `chatter_session` cookie.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = bool, nullable = false))]
     pub cookie: Option<bool>,
 }
 
 /// The answer to register and login.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthResponse {
     /// The logged-in user.
@@ -71,6 +83,7 @@ pub struct AuthResponse {
 }
 
 /// One session in `GET /v1/sessions`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
     /// The session's id.
@@ -99,6 +112,7 @@ impl SessionInfo {
 }
 
 /// `GET /v1/sessions`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionList {
     /// The caller's sessions, oldest first.
@@ -106,31 +120,38 @@ pub struct SessionList {
 }
 
 /// `PATCH /v1/users/me`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProfileRequest {
     /// New display name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::value::DisplayName, nullable = false))]
     pub display_name: Option<String>,
     /// New bio.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::value::Bio, nullable = false))]
     pub bio: Option<String>,
     /// New avatar URL, or empty to clear it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::value::AvatarUrl, nullable = false))]
     pub avatar_url: Option<String>,
 }
 
 /// `POST /v1/users/me/password`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     /// The current password.
     pub old_password: String,
     /// The new password.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::value::Password))]
     pub new_password: String,
 }
 
 /// `DELETE /v1/users/me`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteAccountRequest {
@@ -139,6 +160,7 @@ pub struct DeleteAccountRequest {
 }
 
 /// `GET /v1/users`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserList {
     /// Matching users.
@@ -169,18 +191,22 @@ pub enum CreateChatRequest {
 }
 
 /// `PATCH /v1/chats/{id}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateChatRequest {
     /// New title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::value::ChatTitle, nullable = false))]
     pub title: Option<String>,
     /// New visibility.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Visibility, nullable = false))]
     pub visibility: Option<Visibility>,
 }
 
 /// A chat with the caller's own state in it (`chat_summary` in API.md).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatSummaryView {
     /// The chat.
@@ -219,6 +245,7 @@ pub enum ChatView {
 }
 
 /// `GET /v1/chats`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatList {
     /// The caller's chats, most recently active first.
@@ -228,6 +255,7 @@ pub struct ChatList {
 }
 
 /// `GET /v1/chats/public`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicChatList {
     /// Matching public groups.
@@ -237,6 +265,7 @@ pub struct PublicChatList {
 }
 
 /// `POST /v1/chats/{id}/join`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JoinResponse {
     /// The chat joined.
@@ -246,6 +275,7 @@ pub struct JoinResponse {
 }
 
 /// A member as member lists show them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberView {
     /// The member's profile.
@@ -263,6 +293,7 @@ impl From<MemberEntry> for MemberView {
 }
 
 /// `GET /v1/chats/{id}/members`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberList {
     /// Members, oldest first.
@@ -272,6 +303,7 @@ pub struct MemberList {
 }
 
 /// `POST /v1/chats/{id}/members`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddMemberRequest {
@@ -280,44 +312,56 @@ pub struct AddMemberRequest {
 }
 
 /// `PATCH /v1/chats/{id}/members/{user_id}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SetRoleRequest {
-    /// `admin` or `member`.
+    /// `admin` or `member` (the owner's role changes only by handover).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(admin|member)$"))]
     pub role: String,
 }
 
 /// `POST /v1/chats/{id}/read`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReadRequest {
-    /// The highest seq read.
+    /// The highest seq read (one past the newest message means the newest).
+    #[serde(deserialize_with = "whole_number")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 18446744073709551615_u64))]
     pub seq: u64,
 }
 
 /// `POST /v1/chats/{id}/messages`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessageRequest {
     /// The text.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::value::MessageText))]
     pub text: String,
     /// Idempotency key: the same one again returns the first message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::value::ClientId, nullable = false))]
     pub client_id: Option<String>,
-    /// The message replied to, in the same chat.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The message replied to, in the same chat (another chat's: 404 with field `reply_to`).
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = MessageId, nullable = false))]
     pub reply_to: Option<MessageId>,
 }
 
 /// `PATCH /v1/chats/{id}/messages/{message_id}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EditMessageRequest {
     /// The new text.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::value::MessageText))]
     pub text: String,
 }
 
 /// `GET /v1/chats/{id}/messages`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageList {
     /// Messages in ascending seq.
@@ -326,36 +370,88 @@ pub struct MessageList {
 
 /// Query of paged lists: `limit` and `cursor`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
-    /// Page size (default 50, clamped to 1..200).
+    /// Page size: default 50; values outside 1..200 are clamped into that range.
+    #[cfg_attr(feature = "openapi", param(minimum = -9223372036854775808_i64, maximum = 9223372036854775807_i64))]
     pub limit: Option<i64>,
-    /// Where to continue.
+    /// Where to continue: the `next_cursor` of the previous page (omit for the first).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::paging::Cursor>))]
     pub cursor: Option<String>,
 }
 
-/// Query of searches: `q`, `limit`, `cursor`.
+/// Query of `GET /v1/chats/public`: `q`, `limit`, `cursor`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
-    /// What to look for.
+    /// Text matched case-insensitively against public group titles (empty or absent:
+    /// every public group).
     pub q: Option<String>,
-    /// Page size (default 50, clamped to 1..200).
+    /// Page size: default 50; values outside 1..200 are clamped into that range.
+    #[cfg_attr(feature = "openapi", param(minimum = -9223372036854775808_i64, maximum = 9223372036854775807_i64))]
     pub limit: Option<i64>,
-    /// Where to continue.
+    /// Where to continue: the `next_cursor` of the previous page (omit for the first).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::paging::Cursor>))]
+    pub cursor: Option<String>,
+}
+
+/// Query of `GET /v1/users`: `q`, `limit`, `cursor`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct UserSearchQuery {
+    /// Search text with at least 2 characters once trimmed; matched case-insensitively as
+    /// a prefix of the username or of the display name.
+    #[cfg_attr(feature = "openapi", param(required = true, pattern = r"^[\s\S]*\S[\s\S]*\S[\s\S]*$"))]
+    pub q: Option<String>,
+    /// Page size: default 50; values outside 1..200 are clamped into that range.
+    #[cfg_attr(feature = "openapi", param(minimum = -9223372036854775808_i64, maximum = 9223372036854775807_i64))]
+    pub limit: Option<i64>,
+    /// Where to continue: the `next_cursor` of the previous page (omit for the first).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<crate::paging::Cursor>))]
     pub cursor: Option<String>,
 }
 
 /// Query of `GET /v1/chats/{id}/messages`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct MessagesQuery {
-    /// Page size (default 50, clamped to 1..200).
+    /// Page size: default 50; values outside 1..200 are clamped into that range.
+    #[cfg_attr(feature = "openapi", param(minimum = -9223372036854775808_i64, maximum = 9223372036854775807_i64))]
     pub limit: Option<i64>,
-    /// Messages below this seq.
+    /// The highest `limit` messages with seq < before_seq (not with `after_seq`).
+    #[cfg_attr(feature = "openapi", param(maximum = 18446744073709551615_u64))]
     pub before_seq: Option<u64>,
-    /// Messages above this seq.
+    /// The lowest `limit` messages with seq > after_seq (not with `before_seq`).
+    #[cfg_attr(feature = "openapi", param(maximum = 18446744073709551615_u64))]
     pub after_seq: Option<u64>,
+}
+
+/// A non-negative integer, also when written with a zero fraction (`3.0`): JSON has one
+/// number type, and JSON Schema counts `3.0` as an integer.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Number {
+        Int(u64),
+        Float(f64),
+    }
+    match Number::deserialize(d)? {
+        Number::Int(n) => Ok(n),
+        // Below 2^64 (u64::MAX as f64 rounds up to 2^64) and whole: exact in a u64.
+        Number::Float(f) if f >= 0.0 && f < u64::MAX as f64 && f.fract() == 0.0 => Ok(f as u64),
+        Number::Float(f) => Err(serde::de::Error::custom(format!("expected a non-negative integer, found {f}"))),
+    }
+}
+
+/// Takes a field that may be absent but never `null`: `#[serde(default)]` makes it
+/// `None` when absent, and a `null` is an error (the API says the field is a string,
+/// not that it may be null).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 /// `Debug` for bodies that carry a password or a token: those fields print as `***`.
@@ -381,6 +477,25 @@ redacted_debug!(AuthResponse { user, session_id } hiding { token });
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn optional_fields_may_be_absent_but_not_null() {
+        let absent: UpdateProfileRequest = serde_json::from_str("{}").unwrap();
+        assert_eq!(absent, UpdateProfileRequest::default());
+        assert!(serde_json::from_str::<UpdateProfileRequest>(r#"{"display_name": null}"#).is_err());
+        assert!(serde_json::from_str::<SendMessageRequest>(r#"{"text": "hi", "reply_to": null}"#).is_err());
+        assert!(serde_json::from_str::<UpdateChatRequest>(r#"{"visibility": null}"#).is_err());
+    }
+
+    #[test]
+    fn a_seq_may_be_written_with_a_zero_fraction() {
+        let read = |json: &str| serde_json::from_str::<ReadRequest>(json).map(|r| r.seq).ok();
+        assert_eq!((read(r#"{"seq": 3}"#), read(r#"{"seq": 3.0}"#)), (Some(3), Some(3)));
+        assert_eq!(read(r#"{"seq": 18446744073709551615}"#), Some(u64::MAX));
+        for bad in [r#"{"seq": 3.5}"#, r#"{"seq": -1}"#, r#"{"seq": 1e20}"#, r#"{"seq": null}"#] {
+            assert_eq!(read(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn debug_output_never_shows_passwords() {

@@ -300,9 +300,9 @@ impl Service {
     /// Moves the caller's read marker up to `seq` (never back).
     pub async fn mark_read(&self, caller: &Caller, chat_id: &ChatId, seq: u64) -> Result<(), Error> {
         let (chat, _) = self.authorize(caller, chat_id, Action::Post).await?;
-        if seq > chat.last_seq {
-            return Err(Error::validation("seq", "is beyond the chat's newest message"));
-        }
+        // A marker past the newest message (a client that counted ahead, a message
+        // that is still on its way) means "read everything": it stops at the newest.
+        let seq = seq.min(chat.last_seq);
         let before = self.store.member(chat_id, caller.user_id()).await?.map(|m| m.read_seq).unwrap_or(0);
         let now = self.store.mark_read(chat_id, caller.user_id(), seq).await?;
         if now > before {

@@ -4,6 +4,7 @@
 use super::auth::Auth;
 use super::error::{ApiError, ApiResult};
 use super::extract::Path;
+use super::openapi::{Forbidden, Internal, NotFound, Unauthenticated, Unavailable};
 use crate::app::AppState;
 use crate::sfu::SfuError;
 use axum::extract::State;
@@ -17,7 +18,34 @@ impl From<SfuError> for ApiError {
     }
 }
 
-/// `POST /v1/chats/{id}/call`: the caller's session joins the chat's call, starting it.
+/// Join the chat's call, starting it if none runs
+///
+/// Only members join: a visitor of a public group gets 403 `forbidden`, a chat the
+/// caller cannot see 404. Each join is a new participant of the caller's session (a
+/// participant the session already had is replaced, reason `removed`); a full call
+/// (`--call-max-participants`, default 50) gives 403 `forbidden`. Members get
+/// `call.started` when a call starts, participants `call.participant_joined`. The
+/// client then makes the first SDP offer on the WebSocket. A participant ends with
+/// `POST …/call/leave`, ICE failure, or its session having no open socket for 10 s; the
+/// last one out ends the call (`call.ended`). When authenticated by the
+/// `chatter_session` cookie, this write needs an `Origin` the server accepts.
+#[utoipa::path(
+    post,
+    path = "/v1/chats/{id}/call",
+    operation_id = "joinCall",
+    tag = "Calls",
+    params(
+        ("id" = String, Path, description = "The chat's id.")
+    ),
+    responses(
+        (status = 200, description = "Joined.", body = JoinedCall),
+        (status = 403, response = Forbidden),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable)
+    )
+)]
 pub async fn join(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -29,8 +57,27 @@ pub async fn join(
     Ok(axum::Json(joined))
 }
 
-/// `GET /v1/chats/{id}/call`: the running call, or 404. A participant reading it gets
-/// the others' tracks under the mids of its own connection, as `call.track` gives them.
+/// The chat's running call
+///
+/// 404 when no call runs (or the caller may not see the chat); a non-member of a public
+/// group gets 403.
+#[utoipa::path(
+    get,
+    path = "/v1/chats/{id}/call",
+    operation_id = "getCall",
+    tag = "Calls",
+    params(
+        ("id" = String, Path, description = "The chat's id.")
+    ),
+    responses(
+        (status = 200, description = "The call.", body = CallInfo),
+        (status = 403, response = Forbidden),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable)
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -42,7 +89,27 @@ pub async fn get(
     Ok(axum::Json(info))
 }
 
-/// `POST /v1/chats/{id}/call/leave`: the caller's session leaves the call.
+/// Leave the chat's call
+///
+/// The caller's session leaves (participants hear `call.participant_left` with reason
+/// `left`); 404 when it is not in the call.
+#[utoipa::path(
+    post,
+    path = "/v1/chats/{id}/call/leave",
+    operation_id = "leaveCall",
+    tag = "Calls",
+    params(
+        ("id" = String, Path, description = "The chat's id.")
+    ),
+    responses(
+        (status = 204, description = "Done. No body."),
+        (status = 403, response = Forbidden),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable)
+    )
+)]
 pub async fn leave(State(state): State<AppState>, Auth(caller): Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
     let chat_id = ChatId::new(id);
     state.service.check_member(&caller, &chat_id).await?;

@@ -1,18 +1,45 @@
 //! `/healthz` and `/readyz`.
 
 use super::error::error_response;
+use super::openapi::Unavailable;
 use crate::app::AppState;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
 
-/// `GET /healthz`: 200 while the process runs.
+/// Liveness
+///
+/// Answers 200 while the process runs. Needs no credentials.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "Health",
+    responses(
+        (status = 200, description = "The process is running.")
+    ),
+    security(())
+)]
 pub async fn healthz() -> impl IntoResponse {
     axum::Json(serde_json::json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: 200 when the store answers within 2 s, else 503.
+/// Readiness
+///
+/// Answers 200 when the store (and the broker, when one is configured) answer, else 503
+/// `unavailable`. Needs no credentials.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz",
+    tag = "Health",
+    responses(
+        (status = 200, description = "The store (and broker) answer."),
+        (status = 503, response = Unavailable)
+    ),
+    security(())
+)]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     match tokio::time::timeout(Duration::from_secs(2), state.service.store().ping()).await {
         Ok(Ok(())) => axum::Json(serde_json::json!({"status": "ready"})).into_response(),

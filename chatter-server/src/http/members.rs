@@ -3,6 +3,7 @@
 use super::auth::Auth;
 use super::error::ApiResult;
 use super::extract::{Json, Path, Query};
+use super::openapi::{BadRequest, Forbidden, Internal, NotFound, PayloadTooLarge, Unauthenticated, Unavailable};
 use crate::app::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,7 +12,31 @@ use chatter_core::protocol::{AddMemberRequest, MemberList, MemberView, PageQuery
 use chatter_core::store::Created;
 use chatter_core::{ChatId, UserId};
 
-/// `GET /v1/chats/{id}/members`.
+/// List members
+///
+/// Lists the chat's members with their profile, role and join time. Anyone who may see
+/// the chat may list them (anyone signed in for a public group; members otherwise, else
+/// 404). Paged: `limit` (default 50, clamped to 1..200) and `cursor`; the answer's
+/// `next_cursor` is an opaque string, null at the end; a malformed cursor is 400
+/// `validation_failed` with field `cursor`.
+#[utoipa::path(
+    get,
+    path = "/v1/chats/{id}/members",
+    operation_id = "listMembers",
+    tag = "Members",
+    params(
+        ("id" = String, Path, description = "The chat's id."),
+        PageQuery
+    ),
+    responses(
+        (status = 200, description = "A page of members.", body = MemberList),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable)
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -25,7 +50,35 @@ pub async fn list(
     }))
 }
 
-/// `POST /v1/chats/{id}/members`: 201 when added, 200 when already a member.
+/// Add a member
+///
+/// Adds a user to a group as a plain member: 201 with the new member, or 200 with the
+/// member when the user already is one. Owner and admins only (others: 403
+/// `forbidden`). An unknown user is 404 `not_found` with field `user_id`. A direct chat
+/// cannot have members added: 400 `invalid_request`. The new member sees the whole
+/// history. When authenticated by the `chatter_session` cookie, this write needs an
+/// `Origin` the server accepts, else 403 `forbidden`.
+#[utoipa::path(
+    post,
+    path = "/v1/chats/{id}/members",
+    operation_id = "addMember",
+    tag = "Members",
+    request_body = AddMemberRequest,
+    params(
+        ("id" = String, Path, description = "The chat's id.")
+    ),
+    responses(
+        (status = 200, description = "Already a member.", body = MemberView),
+        (status = 201, description = "Added.", body = MemberView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable)
+    )
+)]
 pub async fn add(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -38,7 +91,35 @@ pub async fn add(
     })
 }
 
-/// `PATCH /v1/chats/{id}/members/{user_id}`.
+/// Change a member's role
+///
+/// Sets a member's role to `admin` or `member` (any other value: 400
+/// `validation_failed`). Only the owner may change roles (others: 403 `forbidden`). The
+/// owner's own role cannot be changed (400). A direct chat has no roles: 400
+/// `invalid_request`. A user who is not a member: 404. When authenticated by the
+/// `chatter_session` cookie, this write needs an `Origin` the server accepts, else 403
+/// `forbidden`.
+#[utoipa::path(
+    patch,
+    path = "/v1/chats/{id}/members/{user_id}",
+    operation_id = "updateMember",
+    tag = "Members",
+    request_body = SetRoleRequest,
+    params(
+        ("id" = String, Path, description = "The chat's id."),
+        ("user_id" = String, Path, description = "The member's user id.")
+    ),
+    responses(
+        (status = 200, description = "The member with the new role.", body = MemberView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable)
+    )
+)]
 pub async fn set_role(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -49,7 +130,33 @@ pub async fn set_role(
     Ok(axum::Json(entry.into()))
 }
 
-/// `DELETE /v1/chats/{id}/members/{user_id}`.
+/// Remove a member
+///
+/// Removes a member from a group; they lose sight of it at once. The owner may remove
+/// anyone, admins only plain members (otherwise 403 `forbidden`). Removing yourself
+/// this way is 400 `invalid_request` (use leave). A direct chat cannot have members
+/// removed: 400 `invalid_request`. A user who is not a member: 404. When authenticated
+/// by the `chatter_session` cookie, this write needs an `Origin` the server accepts,
+/// else 403 `forbidden`.
+#[utoipa::path(
+    delete,
+    path = "/v1/chats/{id}/members/{user_id}",
+    operation_id = "removeMember",
+    tag = "Members",
+    params(
+        ("id" = String, Path, description = "The chat's id."),
+        ("user_id" = String, Path, description = "The member's user id.")
+    ),
+    responses(
+        (status = 204, description = "Done. No body."),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable)
+    )
+)]
 pub async fn remove(
     State(state): State<AppState>,
     Auth(caller): Auth,

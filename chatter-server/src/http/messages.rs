@@ -3,6 +3,7 @@
 use super::auth::Auth;
 use super::error::{ApiResult, invalid};
 use super::extract::{Json, Path, Query};
+use super::openapi::{BadRequest, Forbidden, Internal, NotFound, PayloadTooLarge, Unauthenticated, Unavailable};
 use crate::app::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,7 +14,32 @@ use chatter_core::service::SendInput;
 use chatter_core::store::{Created, MessageWindow};
 use chatter_core::{ChatId, MessageId};
 
-/// `GET /v1/chats/{id}/messages`: newest page, or `before_seq` / `after_seq` windows.
+/// Read messages
+///
+/// Answers `{messages}`, always in ascending seq (deleted messages included, with empty
+/// text). Without `before_seq`/`after_seq`: the newest `limit` messages. With
+/// `before_seq=B`: the highest `limit` messages with seq < B. With `after_seq=A`: the
+/// lowest `limit` messages with seq > A. `before_seq` together with `after_seq` is a
+/// 400. `limit`: default 50, clamped to 1..200. Anyone who may see the chat may read
+/// its whole history.
+#[utoipa::path(
+    get,
+    path = "/v1/chats/{id}/messages",
+    operation_id = "listMessages",
+    tag = "Messages",
+    params(
+        ("id" = String, Path, description = "The chat's id."),
+        MessagesQuery
+    ),
+    responses(
+        (status = 200, description = "A page of messages, ascending by seq.", body = MessageList),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable)
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -30,7 +56,36 @@ pub async fn list(
     Ok(axum::Json(MessageList { messages }))
 }
 
-/// `POST /v1/chats/{id}/messages`: 201 new, 200 for a repeated `client_id`.
+/// Send a message
+///
+/// Posts a message with the chat's next seq. Members only (a non-member of a public
+/// group: 403 `forbidden`). text: 1-4000 characters after trimming, newline and tab
+/// allowed. client_id: 1-64 characters, an idempotency key: the same client_id from the
+/// same user again answers 200 with the first message, never a copy. reply_to must name
+/// a message of the same chat (else 404 `not_found`). When authenticated by the
+/// `chatter_session` cookie, this write needs an `Origin` the server accepts, else 403
+/// `forbidden`.
+#[utoipa::path(
+    post,
+    path = "/v1/chats/{id}/messages",
+    operation_id = "sendMessage",
+    tag = "Messages",
+    request_body = SendMessageRequest,
+    params(
+        ("id" = String, Path, description = "The chat's id.")
+    ),
+    responses(
+        (status = 200, description = "A message with this client_id was already sent by the caller: the first one.", body = Message),
+        (status = 201, description = "Sent.", body = Message),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable)
+    )
+)]
 pub async fn send(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -44,7 +99,34 @@ pub async fn send(
     })
 }
 
-/// `PATCH /v1/chats/{id}/messages/{message_id}`.
+/// Edit a message
+///
+/// Replaces the text (1-4000 characters after trimming) and sets `edited_at`. Only its
+/// sender, while a member (others: 403 `forbidden`). Editing a deleted message is 400
+/// `invalid_request`. The message is looked up inside the chat of the URL (a mismatch
+/// is 404). When authenticated by the `chatter_session` cookie, this write needs an
+/// `Origin` the server accepts, else 403 `forbidden`.
+#[utoipa::path(
+    patch,
+    path = "/v1/chats/{id}/messages/{message_id}",
+    operation_id = "editMessage",
+    tag = "Messages",
+    request_body = EditMessageRequest,
+    params(
+        ("id" = String, Path, description = "The chat's id."),
+        ("message_id" = String, Path, description = "The message's id, looked up inside the chat of the URL (a message of another chat is 404).")
+    ),
+    responses(
+        (status = 200, description = "The edited message.", body = Message),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable)
+    )
+)]
 pub async fn edit(
     State(state): State<AppState>,
     Auth(caller): Auth,
@@ -55,7 +137,31 @@ pub async fn edit(
     Ok(axum::Json(m))
 }
 
-/// `DELETE /v1/chats/{id}/messages/{message_id}`.
+/// Delete a message
+///
+/// Deletes a message: it keeps its seq, with `deleted: true` and empty text. Allowed to
+/// its sender and, in groups, to the owner and admins (others: 403 `forbidden`).
+/// Deleting an already-deleted message is a 204 again. The message is looked up inside
+/// the chat of the URL (a mismatch is 404). When authenticated by the `chatter_session`
+/// cookie, this write needs an `Origin` the server accepts, else 403 `forbidden`.
+#[utoipa::path(
+    delete,
+    path = "/v1/chats/{id}/messages/{message_id}",
+    operation_id = "deleteMessage",
+    tag = "Messages",
+    params(
+        ("id" = String, Path, description = "The chat's id."),
+        ("message_id" = String, Path, description = "The message's id, looked up inside the chat of the URL (a message of another chat is 404).")
+    ),
+    responses(
+        (status = 204, description = "Done. No body."),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable)
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Auth(caller): Auth,

@@ -9,6 +9,8 @@ mod extract;
 mod health;
 mod members;
 mod messages;
+pub mod openapi;
+mod reference;
 mod request_id;
 mod sessions;
 mod users;
@@ -68,6 +70,11 @@ fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
     ]
 }
 
+/// Routes outside the API itself: its reference. Not listed in the reference.
+fn reference_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![("/openapi.json", get(reference::json)), ("/docs", get(reference::page))]
+}
+
 /// The (method, path) pairs of every route, for documentation checks.
 pub fn route_list() -> Vec<(String, String)> {
     routes().into_iter().map(|(m, p, _)| (m.to_string(), p.to_owned())).collect()
@@ -96,6 +103,9 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.http.body_limit;
     let mut router = Router::new();
     for (_, path, handler) in routes() {
+        router = router.route(path, handler);
+    }
+    for (path, handler) in reference_routes() {
         router = router.route(path, handler);
     }
     router

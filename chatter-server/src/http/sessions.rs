@@ -4,6 +4,9 @@ use super::auth::Auth;
 use super::cookie;
 use super::error::ApiResult;
 use super::extract::{Json, Path};
+use super::openapi::{
+    BadRequest, Forbidden, Internal, NotFound, PayloadTooLarge, RateLimited, Unauthenticated, Unavailable,
+};
 use crate::app::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -27,7 +30,32 @@ pub fn login_response(state: &AppState, headers: &HeaderMap, login: Login, set_c
     response
 }
 
-/// `POST /v1/sessions`.
+/// Log in
+///
+/// Checks username (lowercased) and password and opens a new session. Needs no
+/// credentials. An unknown username and a wrong password give the same 401
+/// `unauthenticated` in about the same time. device_name: 0-64 after trimming. With
+/// `"cookie": true` the answer also sets the `chatter_session` cookie (HttpOnly;
+/// SameSite=Strict; Path=/; Secure behind TLS). Sessions expire after 30 days without
+/// use (configurable). Password hashing runs on a bounded pool: when it is saturated
+/// the call answers 429 `rate_limited` with `Retry-After`.
+#[utoipa::path(
+    post,
+    path = "/v1/sessions",
+    operation_id = "login",
+    tag = "Sessions",
+    request_body = LoginRequest,
+    responses(
+        (status = 201, description = "Logged in.", body = AuthResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 413, response = PayloadTooLarge),
+        (status = 429, response = RateLimited),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable)
+    ),
+    security(())
+)]
 pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -37,12 +65,44 @@ pub async fn login(
     Ok(login_response(&state, &headers, login, req.cookie.unwrap_or(false)))
 }
 
-/// `GET /v1/sessions`.
+/// My sessions
+///
+/// Lists the caller's live sessions; `current` marks the one making this request.
+#[utoipa::path(
+    get,
+    path = "/v1/sessions",
+    operation_id = "listSessions",
+    tag = "Sessions",
+    responses(
+        (status = 200, description = "The caller's sessions.", body = SessionList),
+        (status = 401, response = Unauthenticated),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable)
+    )
+)]
 pub async fn list(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<axum::Json<SessionList>> {
     Ok(axum::Json(SessionList { sessions: state.service.sessions(&caller).await? }))
 }
 
-/// `DELETE /v1/sessions/current`: logs out and clears the cookie.
+/// Log out
+///
+/// Revokes the calling session: its token stops working at once and its WebSocket
+/// connections close with 4001. Also clears the `chatter_session` cookie. When
+/// authenticated by the `chatter_session` cookie, this write needs an `Origin` the
+/// server accepts, else 403 `forbidden`.
+#[utoipa::path(
+    delete,
+    path = "/v1/sessions/current",
+    operation_id = "logout",
+    tag = "Sessions",
+    responses(
+        (status = 204, description = "Logged out."),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable)
+    )
+)]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap, Auth(caller): Auth) -> ApiResult<Response> {
     state.service.logout(&caller).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
@@ -50,7 +110,29 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap, Auth(call
     Ok(response)
 }
 
-/// `DELETE /v1/sessions/{id}`: revokes one of the caller's sessions.
+/// Revoke one of my sessions
+///
+/// Revokes one of the caller's own sessions (its token stops working at once, its
+/// sockets close with 4001). Another user's session, or an unknown id, is 404. When
+/// authenticated by the `chatter_session` cookie, this write needs an `Origin` the
+/// server accepts, else 403 `forbidden`.
+#[utoipa::path(
+    delete,
+    path = "/v1/sessions/{id}",
+    operation_id = "deleteSession",
+    tag = "Sessions",
+    params(
+        ("id" = String, Path, description = "The session's id (one of the caller's own sessions).")
+    ),
+    responses(
+        (status = 204, description = "Done. No body."),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 500, response = Internal),
+        (status = 503, response = Unavailable)
+    )
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     Auth(caller): Auth,

@@ -9,6 +9,7 @@ use crate::realtime::{Credentials, accept_key, open_socket, serve_socket};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use chatter_core::protocol::ErrorBody;
 use tracing::Instrument;
 
 /// Largest text message accepted (also across fragments); bigger ones close with 1009.
@@ -23,7 +24,52 @@ fn has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool
         .any(|t| t.trim().eq_ignore_ascii_case(token))
 }
 
-/// `GET /v1/ws`.
+/// Whether a `Sec-WebSocket-Key` is what RFC 6455 asks for: 16 random bytes in base64.
+fn is_nonce(key: &[u8]) -> bool {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(key).is_ok_and(|nonce| nonce.len() == 16)
+}
+
+/// Open the realtime WebSocket
+///
+/// Upgrades to a WebSocket (JSON text frames, one object each, with a `type`).
+/// Credentials: the bearer header or the `chatter_session` cookie at the upgrade (an
+/// invalid or revoked one gets HTTP 401 and no upgrade), or, with neither, a first
+/// frame `{"type":"auth","token"}` within 5 s (else close 4001). A browser `Origin`
+/// must be the server's own or one given with `--allowed-origin` (else HTTP 403). After
+/// `ready {user_id, session_id, heartbeat_ms}` the socket receives every chat event of
+/// the user's chats (each with `chat_id` and a gap-free per-chat `event_seq`),
+/// `chat.added`/`chat.removed`, `typing`, `read` and `presence`. Commands: `resume
+/// {chats: {chat_id: last_event_seq}}` (replays what is missing, or `chat.reset` past
+/// 1,000 events, then `resumed`), `send {ref, chat_id, text, client_id, reply_to?}`
+/// (answered by one `message.created` with the same `ref`, or `error`), `typing
+/// {chat_id}`, `read {chat_id, seq}`, `ping`. The server pings every `heartbeat_ms` and
+/// closes a peer that misses two. Queued live events of a new socket wait for its first
+/// command (or 500 ms), so a `resume` sent first is replayed before them; `resume
+/// {"chats": {}}` starts live events at once. Close codes: 4001 not authenticated or
+/// session revoked, 1002 protocol error, 1007 text that is not UTF-8, 4000 missed
+/// heartbeats, 4008 slow consumer (reconnect and resume), 1009 frame over 64 KiB, 1001
+/// server shutting down, 4029 too many connections. Bad frames get an `error` frame and
+/// the socket stays open.
+#[utoipa::path(
+    get,
+    path = "/v1/ws",
+    operation_id = "openSocket",
+    tag = "Realtime",
+    params(
+        ("Upgrade" = String, Header, pattern = "^[Ww][Ee][Bb][Ss][Oo][Cc][Kk][Ee][Tt]$", description = "`websocket`."),
+        ("Connection" = String, Header, pattern = "^[Uu][Pp][Gg][Rr][Aa][Dd][Ee]$", description = "`Upgrade`."),
+        ("Sec-WebSocket-Version" = String, Header, pattern = "^13$", description = "`13`."),
+        ("Sec-WebSocket-Key" = String, Header, pattern = "^[A-Za-z0-9+/]{21}[AQgw]==$", description = "A random 16-byte nonce, base64-encoded (RFC 6455).")
+    ),
+    security(("bearer" = []), ("cookie" = []), ()),
+    responses(
+        (status = 101, description = "Switching protocols: the socket is open."),
+        (status = 400, description = "Not a WebSocket upgrade request.", body = ErrorBody),
+        (status = 401, description = "The token or cookie is invalid, expired or revoked: no upgrade.", body = ErrorBody),
+        (status = 403, description = "The Origin is not accepted.", body = ErrorBody)
+    )
+)]
 pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Response {
     let headers = request.headers();
     if headers.contains_key(header::ORIGIN) && !origin_allowed(headers, &state.http.allowed_origins) {
@@ -34,7 +80,7 @@ pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Res
         && has_token(headers, header::CONNECTION, "upgrade")
         && has_token(headers, header::UPGRADE, "websocket")
         && headers.get(header::SEC_WEBSOCKET_VERSION).is_some_and(|v| v == "13");
-    let Some(key) = key.filter(|_| is_upgrade) else {
+    let Some(key) = key.filter(|k| is_upgrade && is_nonce(k)) else {
         return error_response(
             StatusCode::BAD_REQUEST,
             "invalid_request",

@@ -133,3 +133,38 @@ async fn responses_carry_a_request_id_and_echo_a_given_one() {
     s.get("/readyz").send().await.expect(200);
     s.get("/healthz").send().await.expect(200);
 }
+
+#[tokio::test]
+async fn null_where_the_reference_says_string_is_a_400_and_changes_nothing() {
+    let s = Server::start().await;
+    let alice = s.register("alice").await;
+    let chat = s.group(&alice, "Team", "private").await;
+    for (method, path, body) in [
+        ("PATCH", "/v1/users/me".to_owned(), json!({"display_name": null})),
+        ("PATCH", "/v1/users/me".to_owned(), json!({"bio": "kept", "avatar_url": null})),
+        ("PATCH", format!("/v1/chats/{chat}"), json!({"visibility": null})),
+        ("PATCH", format!("/v1/chats/{chat}"), json!({"title": null})),
+        ("POST", format!("/v1/chats/{chat}/messages"), json!({"text": "hi", "reply_to": null})),
+        ("POST", format!("/v1/chats/{chat}/messages"), json!({"text": "hi", "client_id": null})),
+        ("POST", "/v1/users".to_owned(), json!({"username": "bob", "password": "12345678", "display_name": null})),
+        (
+            "POST",
+            "/v1/chats".to_owned(),
+            json!({"kind": "group", "title": "T", "visibility": "public", "members": null}),
+        ),
+        ("PATCH", "/v1/users/me".to_owned(), json!([])),
+    ] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let r = s.call(method, &path).by(&alice).json(body.clone()).send().await;
+        r.expect_error(400, "invalid_request");
+    }
+    let me = s.get("/v1/users/me").by(&alice).send().await.expect(200);
+    assert_eq!((&me["display_name"], &me["bio"]), (&json!("alice"), &json!("")), "nothing changed");
+    let history = s.get(&format!("/v1/chats/{chat}/messages")).by(&alice).send().await.expect(200);
+    assert_eq!(history["messages"], json!([]), "nothing was sent");
+    s.post("/v1/sessions")
+        .json(json!({"username": "bob", "password": "12345678"}))
+        .send()
+        .await
+        .expect_error(401, "unauthenticated");
+}
