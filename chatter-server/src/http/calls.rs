@@ -2,9 +2,8 @@
 //! signalling run in the SFU and on the WebSocket.
 
 use super::auth::Auth;
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, Forbidden, Internal, NotFound, Unauthenticated, Unavailable};
 use super::extract::Path;
-use super::openapi::{Forbidden, Internal, NotFound, Unauthenticated, Unavailable};
 use crate::app::AppState;
 use crate::sfu::SfuError;
 use axum::extract::State;

@@ -1,9 +1,10 @@
 //! `/v1/chats`: create, list, search, read, update, join, leave, read marker.
 
 use super::auth::Auth;
-use super::error::ApiResult;
+use super::error::{
+    ApiResult, BadRequest, Forbidden, Internal, NotFound, PayloadTooLarge, Unauthenticated, Unavailable,
+};
 use super::extract::{Json, Path, Query};
-use super::openapi::{BadRequest, Forbidden, Internal, NotFound, PayloadTooLarge, Unauthenticated, Unavailable};
 use crate::app::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -1,7 +1,7 @@
 //! `/healthz` and `/readyz`.
 
+use super::error::Unavailable;
 use super::error::error_response;
-use super::openapi::Unavailable;
 use crate::app::AppState;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};

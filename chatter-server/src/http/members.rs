@@ -1,9 +1,10 @@
 //! `/v1/chats/{id}/members`: list, add, change role, remove.
 
 use super::auth::Auth;
-use super::error::ApiResult;
+use super::error::{
+    ApiResult, BadRequest, Forbidden, Internal, NotFound, PayloadTooLarge, Unauthenticated, Unavailable,
+};
 use super::extract::{Json, Path, Query};
-use super::openapi::{BadRequest, Forbidden, Internal, NotFound, PayloadTooLarge, Unauthenticated, Unavailable};
 use crate::app::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -1,9 +1,10 @@
 //! `/v1/chats/{id}/messages`: history windows, send, edit, delete.
 
 use super::auth::Auth;
-use super::error::{ApiResult, invalid};
+use super::error::{
+    ApiResult, BadRequest, Forbidden, Internal, NotFound, PayloadTooLarge, Unauthenticated, Unavailable, invalid,
+};
 use super::extract::{Json, Path, Query};
-use super::openapi::{BadRequest, Forbidden, Internal, NotFound, PayloadTooLarge, Unauthenticated, Unavailable};
 use crate::app::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -3,13 +3,13 @@
 //! Served at `/openapi.json`, rendered at `/docs`, and written to `docs/openapi.json`
 //! by `make openapi` (a test fails when the committed file is stale).
 
+use super::error::{
+    BadRequest, Conflict, Forbidden, ForbiddenOrWrongPassword, Internal, NotFound, PayloadTooLarge, RateLimited,
+    Unauthenticated, Unavailable,
+};
 use super::{calls, chats, health, members, messages, sessions, users, ws};
-use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response};
-use utoipa::{Modify, OpenApi, ToResponse};
+use utoipa::{Modify, OpenApi};
 
 /// The document.
 #[derive(OpenApi)]
@@ -108,54 +108,6 @@ impl Modify for Security {
         );
         components.add_security_scheme("cookie", SecurityScheme::ApiKey(ApiKey::Cookie(cookie)));
     }
-}
-
-/// An error answer of the API's error shape, with `Retry-After` when it says to wait.
-fn error(description: &str, retry_after: bool) -> RefOr<Response> {
-    let mut response = ResponseBuilder::new()
-        .description(description)
-        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build());
-    if retry_after {
-        let seconds = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0));
-        let header =
-            HeaderBuilder::new().schema(Some(seconds)).description(Some("Seconds to wait before trying again."));
-        response = response.header("Retry-After", header.build());
-    }
-    response.build().into()
-}
-
-/// Declares the error answers operations refer to by name.
-macro_rules! error_responses {
-    ($($name:ident: $retry:expr, $description:expr;)*) => {$(
-        #[doc = $description]
-        pub struct $name;
-
-        impl<'r> ToResponse<'r> for $name {
-            fn response() -> (&'r str, RefOr<Response>) {
-                (stringify!($name), error($description, $retry))
-            }
-        }
-    )*};
-}
-
-error_responses! {
-    BadRequest: false, "`invalid_request` (malformed JSON, unknown or missing fields, wrong types, or a call that \
-        makes no sense) or `validation_failed` (a value breaks a rule; `field` names it).";
-    Unauthenticated: false, "`unauthenticated`: missing, invalid, expired or revoked credentials. The only case in \
-        which a client must log in again.";
-    Forbidden: false, "`forbidden`: the caller can see the thing but may not do this. Also answered to a \
-        cookie-authenticated write whose `Origin` is missing or not accepted.";
-    ForbiddenOrWrongPassword: false, "`wrong_password`: the re-authentication password is wrong; or `forbidden`: a \
-        cookie-authenticated write without an accepted `Origin`.";
-    NotFound: false, "`not_found`: it does not exist, or the caller may not see it (a private chat is never \
-        revealed).";
-    Conflict: false, "`username_taken`: the username already exists (usernames are never reused).";
-    PayloadTooLarge: false, "`payload_too_large`: the body is over the limit (1 MiB by default).";
-    RateLimited: true, "`rate_limited`: too many requests; for password calls, the bounded password-hashing pool \
-        is saturated. Retry after `Retry-After` seconds.";
-    Unavailable: true, "`unavailable`: the store is unreachable. Answered within about 2 s, never hangs. Retry \
-        after `Retry-After` seconds.";
-    Internal: false, "`internal`: a bug. Details are only in the server log.";
 }
 
 #[cfg(test)]

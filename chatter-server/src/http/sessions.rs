@@ -2,11 +2,10 @@
 
 use super::auth::Auth;
 use super::cookie;
-use super::error::ApiResult;
-use super::extract::{Json, Path};
-use super::openapi::{
-    BadRequest, Forbidden, Internal, NotFound, PayloadTooLarge, RateLimited, Unauthenticated, Unavailable,
+use super::error::{
+    ApiResult, BadRequest, Forbidden, Internal, NotFound, PayloadTooLarge, RateLimited, Unauthenticated, Unavailable,
 };
+use super::extract::{Json, Path};
 use crate::app::AppState;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};

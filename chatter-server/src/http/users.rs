@@ -1,12 +1,11 @@
 //! `/v1/users`: register, profiles, password, account deletion, search.
 
 use super::auth::Auth;
-use super::error::ApiResult;
-use super::extract::{Json, Path, Query};
-use super::openapi::{
-    BadRequest, Conflict, Forbidden, ForbiddenOrWrongPassword, Internal, NotFound, PayloadTooLarge, RateLimited,
-    Unauthenticated, Unavailable,
+use super::error::{
+    ApiResult, BadRequest, Conflict, Forbidden, ForbiddenOrWrongPassword, Internal, NotFound, PayloadTooLarge,
+    RateLimited, Unauthenticated, Unavailable,
 };
+use super::extract::{Json, Path, Query};
 use super::sessions::login_response;
 use crate::app::AppState;
 use axum::extract::State;
