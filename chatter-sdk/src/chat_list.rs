@@ -4,21 +4,7 @@ use crate::client::Client;
 use eyeball_im::{Vector, VectorDiff};
 use futures::Stream;
 
-/// One chat in the user's list.
-///
-/// It is the server's chat summary (`chat_summary` in the API): `chat` (whose
-/// `last_event_seq` is the last event this client applied), `role`, `last_message`,
-/// `unread_count` and `read_seq`.
-///
-/// ```no_run
-/// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
-/// for item in client.chat_list().items() {
-///     let preview = item.last_message.map(|m| m.text).unwrap_or_default();
-///     println!("{:?} ({:?}): {preview}", item.chat.title, item.role);
-/// }
-/// # Ok(()) }
-/// ```
-pub type ChatListItem = chatter_core::protocol::ChatSummaryView;
+pub use crate::state::ChatListItem;
 
 /// A live view of the user's chats, most recently active first, kept current by the
 /// sync service (new messages, unread counts, renames, chats added and removed).
@@ -71,5 +57,20 @@ impl ChatList {
     /// ```
     pub fn subscribe(&self) -> (Vector<ChatListItem>, impl Stream<Item = VectorDiff<ChatListItem>> + use<>) {
         self.client.inner.state().subscribe_chats()
+    }
+}
+
+impl Client {
+    /// The user's chats, kept current by the sync service.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// for item in client.chat_list().items() {
+    ///     println!("{:?}: {} unread", item.chat.title, item.unread_count);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn chat_list(&self) -> ChatList {
+        ChatList::new(self.clone())
     }
 }

@@ -159,6 +159,17 @@ impl SdkError {
         }
     }
 
+    /// A rule of the core's, checked before anything is sent (the server would answer
+    /// the same).
+    pub(crate) fn from_core(e: chatter_core::Error) -> Self {
+        let field = e.field().map(str::to_owned);
+        let message = match &e {
+            chatter_core::Error::Validation { message, .. } => message.clone(),
+            other => other.to_string(),
+        };
+        Self::from_api(0, e.code(), message, field, None)
+    }
+
     /// Maps an HTTP error response with a body in the API's error shape (or not).
     pub(crate) fn from_response(status: u16, body: &str, retry_after: Option<Duration>) -> Self {
         match serde_json::from_str::<ErrorBody>(body) {

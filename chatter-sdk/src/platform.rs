@@ -28,16 +28,44 @@ pub trait SyncOutsideWasm {}
 #[cfg(target_family = "wasm")]
 impl<T> SyncOutsideWasm for T {}
 
-/// Runs `task` in the background (on the current tokio runtime natively).
-#[cfg(not(target_family = "wasm"))]
-pub(crate) fn spawn(task: impl Future<Output = ()> + Send + 'static) {
-    tokio::spawn(task);
+/// Where the SDK's background tasks run: natively the tokio runtime the client was built
+/// on (or was given), so a task never needs the calling thread to be inside a runtime
+/// (a Kotlin or Swift main thread is not); in the browser, the page's event loop.
+#[derive(Clone, Debug)]
+pub(crate) struct Spawner {
+    #[cfg(not(target_family = "wasm"))]
+    handle: tokio::runtime::Handle,
 }
 
-/// Runs `task` in the background (on the page's event loop).
-#[cfg(target_family = "wasm")]
-pub(crate) fn spawn(task: impl Future<Output = ()> + 'static) {
-    wasm_bindgen_futures::spawn_local(task);
+impl Spawner {
+    /// Spawns on `handle`, else on the runtime the caller runs in; none is an error.
+    #[cfg(not(target_family = "wasm"))]
+    pub(crate) fn new(handle: Option<tokio::runtime::Handle>) -> crate::Result<Self> {
+        let handle = handle.or_else(|| tokio::runtime::Handle::try_current().ok()).ok_or_else(|| {
+            crate::SdkError::InvalidRequest(
+                "no tokio runtime: build the client inside one, or give it one with ClientBuilder::runtime".into(),
+            )
+        })?;
+        Ok(Self { handle })
+    }
+
+    /// Spawns on the page's event loop.
+    #[cfg(target_family = "wasm")]
+    pub(crate) fn new() -> crate::Result<Self> {
+        Ok(Self {})
+    }
+
+    /// Runs `task` in the background.
+    #[cfg(not(target_family = "wasm"))]
+    pub(crate) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        self.handle.spawn(task);
+    }
+
+    /// Runs `task` in the background.
+    #[cfg(target_family = "wasm")]
+    pub(crate) fn spawn(&self, task: impl Future<Output = ()> + 'static) {
+        wasm_bindgen_futures::spawn_local(task);
+    }
 }
 
 /// Waits for `duration`.
@@ -69,18 +97,40 @@ pub(crate) fn now() -> Timestamp {
     Timestamp::from_micros(micros_now())
 }
 
-/// Small, fast, non-cryptographic randomness for backoff jitter and local ids
-/// (xorshift seeded from the clock and a counter: no OS randomness needed on wasm32).
+/// 64 random bits from the operating system's CSPRNG (the browser's `crypto` on wasm32):
+/// ids made from them do not collide across threads, tabs or processes, as a clock-
+/// seeded generator's can.
 pub(crate) fn random_u64() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static STATE: AtomicU64 = AtomicU64::new(0);
-    let mut x = STATE.load(Ordering::Relaxed);
-    if x == 0 {
-        x = (micros_now() as u64) ^ 0x9e37_79b9_7f4a_7c15;
+    let mut bytes = [0u8; 8];
+    if getrandom::getrandom(&mut bytes).is_err() {
+        // No OS randomness at all (never seen on supported platforms): still unique in
+        // this process, from the clock and a counter.
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        return (micros_now() as u64).rotate_left(20) ^ COUNTER.fetch_add(1, Ordering::Relaxed);
     }
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    STATE.store(x, Ordering::Relaxed);
-    x
+    u64::from_le_bytes(bytes)
+}
+
+/// A new idempotency key for a send: 128 random bits, hex.
+pub(crate) fn client_id() -> String {
+    format!("{:016x}{:016x}", random_u64(), random_u64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ids_from_many_threads_never_collide() {
+        let threads: Vec<_> =
+            (0..8).map(|_| std::thread::spawn(|| (0..2000).map(|_| client_id()).collect::<Vec<_>>())).collect();
+        let mut all = std::collections::HashSet::new();
+        for t in threads {
+            for id in t.join().expect("thread") {
+                assert_eq!(id.len(), 32);
+                assert!(all.insert(id), "a client id repeated");
+            }
+        }
+    }
 }

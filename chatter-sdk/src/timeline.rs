@@ -2,118 +2,22 @@
 //! with local echo, edits, deletions, typing and the read marker.
 
 use crate::client::Client;
-use crate::error::{Result, SdkError};
-use crate::send_queue::QueuedSend;
-use chatter_core::model::Message;
-use chatter_core::{ChatId, MessageId, Timestamp, UserId};
+use crate::error::Result;
+use chatter_core::{ChatId, MessageId, UserId};
 use eyeball::Subscriber;
 use eyeball_im::{Vector, VectorDiff};
 use futures::{Stream, StreamExt};
 
-/// Where a message of the user's stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-///
-/// ```no_run
-/// # async fn demo(timeline: chatter_sdk::Timeline) -> chatter_sdk::Result<()> {
-/// use chatter_sdk::SendState;
-/// for item in timeline.items() {
-///     match item.send_state {
-///         SendState::Pending => println!("{} (sending)", item.text),
-///         SendState::Sent => println!("{}", item.text),
-///         SendState::Failed { error, .. } => println!("{} (not sent: {error})", item.text),
-///     }
-/// }
-/// # Ok(()) }
-/// ```
-pub enum SendState {
-    /// Queued or on its way; shown as a local echo.
-    Pending,
-    /// Stored by the server (every message received from it is in this state).
-    Sent,
-    /// The server refused it, or it could not be sent.
-    Failed {
-        /// Why.
-        error: SdkError,
-        /// Whether sending it again may work ([`Timeline::retry_send`]).
-        retryable: bool,
-    },
-}
+pub use crate::state::{SendState, TimelineItem};
 
-/// One message in a timeline: a stored one (with `id` and `seq`), or a local echo of
-/// one the user is sending (with its `client_id`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-///
-/// ```no_run
-/// # async fn demo(timeline: chatter_sdk::Timeline) -> chatter_sdk::Result<()> {
-/// let newest = timeline.items().last().cloned();
-/// if let Some(item) = newest {
-///     println!("{:?} {} {}", item.seq, item.sender_id, if item.deleted { "(deleted)" } else { &item.text });
-/// }
-/// # Ok(()) }
-/// ```
-pub struct TimelineItem {
-    /// The message id, once stored.
-    pub id: Option<MessageId>,
-    /// Its seq in the chat, once stored.
-    pub seq: Option<u64>,
-    /// The idempotency key of a message sent from this client.
-    pub client_id: Option<String>,
-    /// Who wrote it.
-    pub sender_id: UserId,
-    /// The text (empty once deleted).
-    pub text: String,
-    /// The message it answers.
-    pub reply_to: Option<MessageId>,
-    /// When it was written.
-    pub created_at: Timestamp,
-    /// When it was last edited.
-    pub edited_at: Option<Timestamp>,
-    /// Whether it was deleted.
-    pub deleted: bool,
-    /// Sent, or still on its way.
-    pub send_state: SendState,
-}
-
-impl TimelineItem {
-    pub(crate) fn remote(m: Message) -> Self {
-        Self {
-            id: Some(m.id),
-            seq: Some(m.seq),
-            client_id: m.client_id,
-            sender_id: m.sender_id,
-            text: m.text,
-            reply_to: m.reply_to,
-            created_at: m.created_at,
-            edited_at: m.edited_at,
-            deleted: m.deleted,
-            send_state: SendState::Sent,
-        }
-    }
-
-    pub(crate) fn local(send: &QueuedSend, sender_id: UserId) -> Self {
-        Self {
-            id: None,
-            seq: None,
-            client_id: Some(send.client_id.clone()),
-            sender_id,
-            text: send.text.clone(),
-            reply_to: send.reply_to.clone(),
-            created_at: send.created_at,
-            edited_at: None,
-            deleted: false,
-            send_state: SendState::Pending,
-        }
-    }
-}
-
-/// A chat's timeline. Get one with [`Client::timeline`]; it stays current while the
+/// A chat's timeline. Get one with [`ChatHandle::timeline`](crate::ChatHandle::timeline); it stays current while the
 /// sync service runs, across reconnects, without re-reading what it already has.
 ///
 /// ```no_run
 /// # async fn demo(client: chatter_sdk::Client, chat_id: chatter_sdk::ChatId) -> chatter_sdk::Result<()> {
 /// use futures::StreamExt;
 ///
-/// let timeline = client.timeline(&chat_id).await?;
+/// let timeline = client.chat(&chat_id).timeline().await?;
 /// let (items, mut diffs) = timeline.subscribe();
 /// println!("{} messages loaded", items.len());
 /// timeline.send("hello").await?;
@@ -365,9 +269,6 @@ impl Timeline {
     /// # Ok(()) }
     /// ```
     pub async fn mark_read(&self) -> Result<()> {
-        let Some(seq) = self.client.inner.state().timeline_last_seq(&self.chat_id) else { return Ok(()) };
-        self.client.inner.api.mark_read(&self.chat_id, seq).await?;
-        self.client.inner.state().read_locally(&self.chat_id, seq);
-        Ok(())
+        self.client.chat(&self.chat_id).mark_read().await
     }
 }

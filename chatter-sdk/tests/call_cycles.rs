@@ -41,7 +41,7 @@ async fn two_hundred_join_and_leave_cycles_leave_nothing_behind() {
         let bob = clients[1].clone();
         let chat = chat.clone();
         async move {
-            let b = bob.join_call(&chat, options(&[TrackKind::Audio])).await.expect("join");
+            let b = bob.chat(&chat).join_call(options(&[TrackKind::Audio])).await.expect("join");
             feed(b.local_track(TrackKind::Audio).expect("mic"));
             receiving(&b, 1, &format!("cycle {n}: bob hears alice")).await;
             // Alice hears him on the line the last Bob's audio left idle.

@@ -10,7 +10,7 @@
 //! use chatter_sdk::protocol::TrackKind;
 //!
 //! client.start_sync();
-//! let call = client.join_call(&chat_id, CallOptions::publishing(&[TrackKind::Audio])).await?;
+//! let call = client.chat(&chat_id).join_call(CallOptions::publishing(&[TrackKind::Audio])).await?;
 //! let mut updates = call.updates();
 //! while let Some(update) = updates.next().await {
 //!     match update {
@@ -28,7 +28,7 @@ mod task;
 
 pub use media::{LocalTrack, RemoteTrack};
 
-use crate::client::Client;
+use crate::chat::ChatHandle;
 use crate::error::{Result, SdkError};
 use chatter_core::call::CallView;
 use chatter_core::protocol::{CallLeaveReason, Participant, Track, TrackKind};
@@ -206,20 +206,21 @@ impl CallUpdates {
     }
 }
 
-impl Client {
+impl ChatHandle {
     /// Joins the chat's call (starting it if none runs) and connects its media.
     ///
     /// ```no_run
     /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
     /// use chatter_sdk::call::CallOptions;
-    /// let call = client.join_call(&"c_team".into(), CallOptions::default()).await?;
+    /// let call = client.chat(&"c_team".into()).join_call(CallOptions::default()).await?;
     /// println!("{} people in the call", call.participants().len());
     /// # Ok(()) }
     /// ```
-    pub async fn join_call(&self, chat_id: &ChatId, options: CallOptions) -> Result<Call> {
-        let joined = self.call(self.inner.api.join_call(chat_id)).await?;
+    pub async fn join_call(&self, options: CallOptions) -> Result<Call> {
+        let (client, chat_id) = (self.client(), self.id());
+        let joined = client.call(client.inner.api.join_call(chat_id)).await?;
         let (frames_tx, frames) = mpsc::unbounded_channel();
-        self.inner.calls.register(joined.call_id.clone(), frames_tx.clone());
+        client.inner.calls.register(joined.call_id.clone(), frames_tx.clone());
         let (updates, _) = broadcast::channel(1024);
         let shared = Arc::new(Shared {
             chat_id: chat_id.clone(),
@@ -232,11 +233,11 @@ impl Client {
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let route = frames_tx.clone();
         let started =
-            task::CallTask::start(self.clone(), shared.clone(), &joined, options, (frames_tx, frames), commands_rx)
+            task::CallTask::start(client.clone(), shared.clone(), &joined, options, (frames_tx, frames), commands_rx)
                 .await;
         if let Err(e) = started {
-            self.inner.calls.unregister(&joined.call_id, &route);
-            let _ = self.inner.api.leave_call(chat_id).await;
+            client.inner.calls.unregister(&joined.call_id, &route);
+            let _ = client.inner.api.leave_call(chat_id).await;
             return Err(e);
         }
         Ok(Call {
@@ -252,13 +253,14 @@ impl Client {
     ///
     /// ```no_run
     /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
-    /// if let Some(call) = client.running_call(&"c_team".into()).await? {
+    /// if let Some(call) = client.chat(&"c_team".into()).running_call().await? {
     ///     println!("{} in the call", call.participants.len());
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn running_call(&self, chat_id: &ChatId) -> Result<Option<chatter_core::protocol::CallInfo>> {
-        match self.call(self.inner.api.call_info(chat_id)).await {
+    pub async fn running_call(&self) -> Result<Option<chatter_core::protocol::CallInfo>> {
+        let client = self.client();
+        match client.call(client.inner.api.call_info(self.id())).await {
             Ok(info) => Ok(Some(info)),
             Err(SdkError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),

@@ -69,7 +69,8 @@ impl CallTask {
             let _ = task.pc.close().await;
             return Err(e);
         }
-        platform::spawn(task.run(frames, media, commands));
+        let spawner = task.client.inner.spawner.clone();
+        spawner.spawn(task.run(frames, media, commands));
         Ok(())
     }
 
@@ -226,7 +227,7 @@ impl CallTask {
         }
         self.catching_up = Some(Vec::new());
         let (client, chat_id, route) = (self.client.clone(), self.shared.chat_id.clone(), self.route.clone());
-        platform::spawn(async move {
+        self.client.inner.spawner.spawn(async move {
             for attempt in 1..=5 {
                 match client.inner.api.call_info(&chat_id).await {
                     Ok(info) => {

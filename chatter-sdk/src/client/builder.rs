@@ -6,7 +6,7 @@ use crate::error::{Result, SdkError};
 use crate::send_queue::{MemorySendQueueStore, SendQueueStore};
 use crate::session::{MemorySessionStore, SessionStore};
 use crate::state::StateCell;
-use crate::sync::SyncState;
+use crate::sync::handle::SyncState;
 use crate::transport::{DefaultConnector, HttpTransport, ReqwestTransport, WebSocketConnector};
 use eyeball::SharedObservable;
 use std::sync::{Arc, Mutex, RwLock};
@@ -39,9 +39,30 @@ pub struct ClientBuilder {
     session_store: Option<Arc<dyn SessionStore>>,
     queue_store: Option<Arc<dyn SendQueueStore>>,
     device_name: Option<String>,
+    #[cfg(not(target_family = "wasm"))]
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl ClientBuilder {
+    /// Runs the client's background tasks (sync, calls) on `runtime` (default: the
+    /// runtime `build` is awaited in). With it, `start_sync` may be called from any
+    /// thread, a runtime's or not.
+    ///
+    /// ```no_run
+    /// # fn demo() -> chatter_sdk::Result<()> {
+    /// let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    /// let client = runtime.block_on(
+    ///     chatter_sdk::Client::builder().server("http://127.0.0.1:8080").runtime(runtime.handle().clone()).build(),
+    /// )?;
+    /// client.start_sync(); // from a thread outside the runtime
+    /// # Ok(()) }
+    /// ```
+    #[cfg(not(target_family = "wasm"))]
+    pub fn runtime(mut self, runtime: tokio::runtime::Handle) -> Self {
+        self.runtime = Some(runtime);
+        self
+    }
+
     /// The server's base URL, e.g. `http://127.0.0.1:8080` or `https://chat.example.com`.
     ///
     /// ```no_run
@@ -140,6 +161,10 @@ impl ClientBuilder {
         let http = self.http.unwrap_or_else(|| Arc::new(ReqwestTransport::new()));
         let session_store = self.session_store.unwrap_or_else(|| Arc::new(MemorySessionStore::default()));
         let queue_store = self.queue_store.unwrap_or_else(|| Arc::new(MemorySendQueueStore::default()));
+        #[cfg(not(target_family = "wasm"))]
+        let spawner = crate::platform::Spawner::new(self.runtime)?;
+        #[cfg(target_family = "wasm")]
+        let spawner = crate::platform::Spawner::new()?;
         let inner = ClientInner {
             api: Api::new(server, http),
             ws: self.ws.unwrap_or_else(|| Arc::new(DefaultConnector::default())),
@@ -153,6 +178,7 @@ impl ClientBuilder {
             sync: Mutex::new(None),
             persisting: tokio::sync::Mutex::new(()),
             calls: crate::call_router::CallRouter::default(),
+            spawner,
         };
         let client = Client::from_inner(inner);
         let queue = client.inner.queue_store.load().await?;

@@ -2,29 +2,25 @@
 //! chat list, timelines and the sync service.
 
 mod builder;
+pub(crate) mod inner;
 
 pub use builder::ClientBuilder;
+pub(crate) use inner::ClientInner;
 
-use crate::api::{Api, HistoryPage};
-use crate::call_router::CallRouter;
-use crate::chat_list::{ChatList, ChatListItem};
 use crate::error::{Result, SdkError};
-use crate::platform;
-use crate::send_queue::{QueuedSend, SendQueueStore};
-use crate::session::{Session, SessionStore};
-use crate::state::{State, StateCell};
-use crate::sync::{SyncCommand, SyncHandle, SyncState};
-use crate::timeline::Timeline;
-use crate::transport::WebSocketConnector;
+use crate::send_queue::QueuedSend;
+use crate::session::Session;
+use crate::state::ChatListItem;
+use crate::sync::handle::SyncState;
 use chatter_core::model::{Chat, Role, User, Visibility};
-use chatter_core::protocol::ws::ClientFrame;
 use chatter_core::protocol::{
-    ChangePasswordRequest, ChatView, CreateChatRequest, DeleteAccountRequest, LoginRequest, MemberView, PublicChatList,
-    RegisterRequest, SessionInfo, UpdateChatRequest, UpdateProfileRequest, UserList,
+    ChangePasswordRequest, CreateChatRequest, DeleteAccountRequest, LoginRequest, PublicChatList, RegisterRequest,
+    SessionInfo, UpdateProfileRequest, UserList,
 };
-use chatter_core::{ChatId, MessageId, SessionId, UserId};
-use eyeball::{SharedObservable, Subscriber};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use chatter_core::{CallId, ChatId, SessionId, UserId};
+use eyeball::Subscriber;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// A connection to one Chatter server as one user. Cheap to clone: clones share
 /// everything. Dropping the last clone (and every chat list and timeline made from it)
@@ -39,7 +35,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 /// client.register("alice", "correct horse battery", None).await?;
 /// client.start_sync();
 /// let chat = client.create_group("Team", Visibility::Private, &[]).await?;
-/// let timeline = client.timeline(&chat.id).await?;
+/// let timeline = client.chat(&chat.id).timeline().await?;
 /// timeline.send("hello").await?;
 /// # Ok(()) }
 /// ```
@@ -56,158 +52,6 @@ struct StopOnDrop(Arc<ClientInner>);
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
         self.0.stop_sync();
-    }
-}
-
-/// Everything a client shares with its clones and its sync task.
-#[derive(Debug)]
-pub(crate) struct ClientInner {
-    pub(crate) api: Api,
-    pub(crate) ws: Arc<dyn WebSocketConnector>,
-    session: RwLock<Option<Session>>,
-    session_store: Arc<dyn SessionStore>,
-    pub(crate) queue_store: Arc<dyn SendQueueStore>,
-    device_name: Option<String>,
-    state: StateCell,
-    sync_state: SharedObservable<SyncState>,
-    /// Bumped by every start of the sync service: only the newest task reports state.
-    sync_generation: std::sync::atomic::AtomicU64,
-    sync: Mutex<Option<SyncHandle>>,
-    persisting: tokio::sync::Mutex<()>,
-    /// The running calls, for the call frames the sync connection receives.
-    pub(crate) calls: CallRouter,
-}
-
-impl ClientInner {
-    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock()
-    }
-
-    /// The logged-in user, or `Unauthenticated`.
-    pub(crate) fn me(&self) -> Result<UserId> {
-        self.session().map(|s| s.user_id).ok_or(SdkError::Unauthenticated)
-    }
-
-    pub(crate) fn session(&self) -> Option<Session> {
-        self.session.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// Switches to `session` (or none) in memory: the token for requests and the state.
-    pub(crate) fn use_session(&self, session: Option<Session>) {
-        self.api.set_token(session.as_ref().map(|s| s.token.clone()));
-        self.state().set_me(session.as_ref().map(|s| s.user_id.clone()));
-        *self.session.write().unwrap_or_else(|e| e.into_inner()) = session;
-    }
-
-    async fn start_session(&self, session: Session) -> Result<()> {
-        self.session_store.save(&session).await?;
-        self.use_session(Some(session));
-        Ok(())
-    }
-
-    /// The server ended the session (401, or a 4001 close): forget it.
-    pub(crate) async fn session_ended(&self) {
-        self.use_session(None);
-        if let Err(e) = self.session_store.clear().await {
-            tracing::warn!(error = %e, "could not clear the saved session");
-        }
-    }
-
-    /// Asks the sync task to send a frame (dropped when not connected).
-    pub(crate) fn send_frame(&self, frame: ClientFrame) {
-        if let Some(sync) = self.sync.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            sync.send(SyncCommand::Frame(frame));
-        }
-    }
-
-    fn nudge_queue(&self) {
-        if let Some(sync) = self.sync.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            sync.send(SyncCommand::QueueChanged);
-        }
-    }
-
-    /// Saves the queue. Saves run one at a time and each copies the queue once it is
-    /// its turn, so an older copy never lands after a newer one.
-    pub(crate) async fn persist_queue(&self) -> Result<()> {
-        let _turn = self.persisting.lock().await;
-        let queue = self.state().queue();
-        self.queue_store.save(&queue).await
-    }
-
-    /// Saves the queue where a failure must not stop the caller (the queue in memory
-    /// still goes out; it is saved again at its next change).
-    pub(crate) async fn persist_queue_or_log(&self) {
-        if let Err(e) = self.persist_queue().await {
-            tracing::warn!(error = %e, "could not save the send queue");
-        }
-    }
-
-    pub(crate) async fn enqueue(&self, chat_id: &ChatId, text: String, reply_to: Option<MessageId>) -> Result<String> {
-        let me = self.me()?;
-        if text.trim().is_empty() {
-            return Err(SdkError::Validation { field: Some("text".into()), message: "a message needs text".into() });
-        }
-        let client_id = format!("{:016x}{:016x}", platform::random_u64(), platform::random_u64());
-        let send = QueuedSend {
-            chat_id: chat_id.clone(),
-            client_id: client_id.clone(),
-            text,
-            reply_to,
-            created_at: platform::now(),
-            sender_id: Some(me),
-        };
-        self.state().enqueue(send);
-        // Queued in memory, it will be sent: a failed save must not make the app send
-        // it again under a new client_id.
-        self.persist_queue_or_log().await;
-        self.nudge_queue();
-        Ok(client_id)
-    }
-
-    pub(crate) async fn retry(&self, client_id: &str) -> Result<()> {
-        let requeued = {
-            let mut state = self.state();
-            if state.queued(client_id).is_some() {
-                false
-            } else {
-                let send = state.failed_send(client_id).ok_or_else(|| SdkError::NotFound("no such send".into()))?;
-                state.echo_pending(&send);
-                state.requeue(send);
-                true
-            }
-        };
-        if requeued {
-            self.persist_queue().await?;
-        }
-        self.nudge_queue();
-        Ok(())
-    }
-
-    pub(crate) async fn cancel(&self, client_id: &str) -> Result<()> {
-        {
-            let mut state = self.state();
-            let chat = state
-                .queued(client_id)
-                .map(|q| q.chat_id.clone())
-                .or_else(|| state.failed_send(client_id).map(|q| q.chat_id))
-                .ok_or_else(|| SdkError::NotFound("no such send".into()))?;
-            state.dequeue(client_id);
-            state.remove_echo(&chat, client_id);
-        }
-        self.persist_queue().await
-    }
-
-    /// Reports the state of sync task `generation`, unless a newer one was started.
-    pub(crate) fn set_sync_state(&self, generation: u64, state: SyncState) {
-        if self.sync_generation.load(std::sync::atomic::Ordering::SeqCst) == generation {
-            self.sync_state.set(state);
-        }
-    }
-
-    fn stop_sync(&self) {
-        if let Some(sync) = self.sync.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            sync.send(SyncCommand::Stop);
-        }
     }
 }
 
@@ -466,32 +310,6 @@ impl Client {
 
     // Chats.
 
-    /// The user's chats, kept current by the sync service.
-    ///
-    /// ```no_run
-    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
-    /// for item in client.chat_list().items() {
-    ///     println!("{:?}: {} unread", item.chat.title, item.unread_count);
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub fn chat_list(&self) -> ChatList {
-        ChatList::new(self.clone())
-    }
-
-    /// A chat's timeline (reading its newest page the first time).
-    ///
-    /// ```no_run
-    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
-    /// # let chat_id = chatter_sdk::ChatId::new("c");
-    /// let timeline = client.timeline(&chat_id).await?;
-    /// println!("{} messages loaded", timeline.items().len());
-    /// # Ok(()) }
-    /// ```
-    pub async fn timeline(&self, chat_id: &ChatId) -> Result<Timeline> {
-        self.call(Timeline::open(self.clone(), chat_id.clone())).await
-    }
-
     /// Creates a group with the given members besides the user (its owner).
     ///
     /// ```no_run
@@ -537,150 +355,12 @@ impl Client {
     /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
     /// let found = client.public_chats("rust", None).await?;
     /// if let Some(first) = found.chats.first() {
-    ///     client.join(&first.id).await?;
+    ///     client.chat(&first.id).join().await?;
     /// }
     /// # Ok(()) }
     /// ```
     pub async fn public_chats(&self, query: &str, cursor: Option<&str>) -> Result<PublicChatList> {
         self.call(self.inner.api.public_chats(query, cursor)).await
-    }
-
-    /// Joins a public group; its timeline starts with the page the join returned.
-    ///
-    /// ```no_run
-    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
-    /// let chat = client.join(&"c_rust".into()).await?;
-    /// let timeline = client.timeline(&chat.id).await?; // no second read: the join brought a page
-    /// # Ok(()) }
-    /// ```
-    pub async fn join(&self, chat_id: &ChatId) -> Result<Chat> {
-        let joined = self.call(self.inner.api.join(chat_id)).await?;
-        let me = self.inner.me()?;
-        let mut state = self.inner.state();
-        let last = joined.messages.last().cloned();
-        let item = ChatListItem {
-            chat: joined.chat.clone(),
-            role: Role::Member,
-            unread_count: 0,
-            read_seq: last.as_ref().map_or(0, |m| m.seq),
-            last_message: last,
-        };
-        state.learn_chat(item);
-        state.open_timeline(chat_id, &me);
-        let size = joined.messages.len().max(1);
-        state.merge_page(chat_id, joined.messages, size, true);
-        Ok(joined.chat)
-    }
-
-    /// Leaves a group.
-    ///
-    /// ```no_run
-    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
-    /// client.leave(&"c_rust".into()).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn leave(&self, chat_id: &ChatId) -> Result<()> {
-        self.call(self.inner.api.leave(chat_id)).await?;
-        self.inner.state().forget_chat(chat_id);
-        Ok(())
-    }
-
-    /// A chat (its summary for members; the plain chat for visitors of a public group).
-    ///
-    /// ```no_run
-    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
-    /// use chatter_sdk::protocol::ChatView;
-    /// if let ChatView::Member(summary) = client.chat(&"c_team".into()).await? {
-    ///     println!("{} unread", summary.unread_count);
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn chat(&self, chat_id: &ChatId) -> Result<ChatView> {
-        self.call(self.inner.api.chat(chat_id)).await
-    }
-
-    /// Renames a group or changes its visibility (owners and admins).
-    ///
-    /// ```no_run
-    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
-    /// use chatter_sdk::model::Visibility;
-    /// client.update_chat(&"c_team".into(), Some("Team (archived)"), Some(Visibility::Private)).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn update_chat(
-        &self,
-        chat_id: &ChatId,
-        title: Option<&str>,
-        visibility: Option<Visibility>,
-    ) -> Result<Chat> {
-        let req = UpdateChatRequest { title: title.map(str::to_owned), visibility };
-        self.call(self.inner.api.update_chat(chat_id, &req)).await
-    }
-
-    /// Every member of a chat.
-    ///
-    /// ```no_run
-    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
-    /// for m in client.members(&"c_team".into()).await? {
-    ///     println!("{} ({:?})", m.user.username, m.role);
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn members(&self, chat_id: &ChatId) -> Result<Vec<MemberView>> {
-        let mut all = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self.call(self.inner.api.members(chat_id, cursor.as_deref())).await?;
-            all.extend(page.members);
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => return Ok(all),
-            }
-        }
-    }
-
-    /// Adds a user to a group (owners and admins; members of public groups).
-    ///
-    /// ```no_run
-    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
-    /// client.invite(&"c_team".into(), &"u_carol".into()).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn invite(&self, chat_id: &ChatId, user: &UserId) -> Result<MemberView> {
-        self.call(self.inner.api.add_member(chat_id, user)).await
-    }
-
-    /// Removes a member from a group (owners and admins).
-    ///
-    /// ```no_run
-    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
-    /// client.kick(&"c_team".into(), &"u_carol".into()).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn kick(&self, chat_id: &ChatId, user: &UserId) -> Result<()> {
-        self.call(self.inner.api.remove_member(chat_id, user)).await
-    }
-
-    /// Makes a member an `admin` or a `member` (the owner only).
-    ///
-    /// ```no_run
-    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
-    /// client.set_role(&"c_team".into(), &"u_bob".into(), "admin").await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn set_role(&self, chat_id: &ChatId, user: &UserId, role: &str) -> Result<MemberView> {
-        self.call(self.inner.api.set_role(chat_id, user, role)).await
-    }
-
-    /// Reads the newest `limit` messages of a chat straight from the server.
-    ///
-    /// ```no_run
-    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
-    /// let newest = client.latest_messages(&"c_team".into(), 20).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn latest_messages(&self, chat_id: &ChatId, limit: u32) -> Result<Vec<chatter_core::model::Message>> {
-        self.call(self.inner.api.messages(chat_id, HistoryPage::Latest, limit)).await
     }
 
     // Sync.
@@ -729,6 +409,38 @@ impl Client {
     /// ```
     pub fn sync_state(&self) -> Subscriber<SyncState> {
         self.inner.sync_state.subscribe()
+    }
+
+    /// The users seen online among those the user shares a direct chat or a group of at
+    /// most 100 members with, as the server announces them while sync runs.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// let mut online = client.online_users();
+    /// while let Some(users) = online.next().await {
+    ///     println!("{} online", users.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn online_users(&self) -> Subscriber<BTreeSet<UserId>> {
+        self.inner.state().awareness.online().subscribe()
+    }
+
+    /// The calls running in the user's chats, by chat: a new entry is an incoming call
+    /// to ring for (join it with [`ChatHandle::join_call`](crate::ChatHandle)).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// let mut calls = client.running_calls();
+    /// while let Some(calls) = calls.next().await {
+    ///     for chat_id in calls.keys() {
+    ///         println!("a call is running in {chat_id}");
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn running_calls(&self) -> Subscriber<BTreeMap<ChatId, CallId>> {
+        self.inner.state().awareness.calls().subscribe()
     }
 
     /// Messages waiting to be sent, oldest first.

@@ -2,12 +2,14 @@
 //! who is typing, and the send queue. Events are applied here in event_seq order per
 //! chat; nothing in this module does I/O.
 
+mod awareness;
+mod items;
 mod timeline;
 
-use crate::chat_list::ChatListItem;
+pub use items::{ChatListItem, SendState, TimelineItem};
+
 use crate::error::{Result, SdkError};
 use crate::send_queue::QueuedSend;
-use crate::timeline::{SendState, TimelineItem};
 use chatter_core::model::{ChatEvent, ChatEventKind, Message};
 use chatter_core::{ChatId, UserId};
 use eyeball::SharedObservable;
@@ -71,6 +73,8 @@ pub(crate) struct State {
     typing_generation: HashMap<(ChatId, UserId), u64>,
     next_generation: u64,
     queue: Vec<QueuedSend>,
+    /// Presence, read receipts and running calls.
+    pub(crate) awareness: awareness::Awareness,
 }
 
 impl Default for State {
@@ -85,6 +89,7 @@ impl Default for State {
             typing_generation: HashMap::new(),
             next_generation: 0,
             queue: Vec::new(),
+            awareness: awareness::Awareness::default(),
         }
     }
 }
@@ -186,6 +191,7 @@ impl State {
 
     /// Removes a chat (left, removed, or gone while away).
     pub(crate) fn forget_chat(&mut self, chat_id: &ChatId) {
+        self.awareness.forget_chat(chat_id);
         self.chats.remove(chat_id);
         self.unknown.remove(chat_id);
         if let Some(i) = self.list_index(chat_id) {

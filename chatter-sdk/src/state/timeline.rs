@@ -1,8 +1,8 @@
 //! One chat's loaded messages and local echoes, and the observable items built from them.
 
+use super::items::{SendState, TimelineItem};
 use crate::error::SdkError;
 use crate::send_queue::QueuedSend;
-use crate::timeline::{SendState, TimelineItem};
 use chatter_core::model::Message;
 use chatter_core::{MessageId, UserId};
 use eyeball_im::ObservableVector;

@@ -1,8 +1,8 @@
 //! One WebSocket connection of the sync service, from `auth` to its end.
 
-use super::{End, SyncCommand, SyncState};
+use super::handle::{SyncCommand, SyncState};
 use crate::call_router::CallFrame;
-use crate::client::ClientInner;
+use crate::client::inner::ClientInner;
 use crate::error::SdkError;
 use crate::platform;
 use crate::send_queue::QueuedSend;
@@ -17,6 +17,20 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
+
+/// How a connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum End {
+    /// Asked to stop.
+    Stopped,
+    /// The session is over.
+    Unauthenticated,
+    /// The connection failed or dropped; `caught_up` if it had reached `Connected`.
+    Lost {
+        /// Whether it had caught up before it dropped.
+        caught_up: bool,
+    },
+}
 
 /// How long connecting, or the server's `ready`, may take.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -292,19 +306,30 @@ impl Connection<'_> {
             ServerMessage::Typing { chat_id, user_id } if user_id != self.me => {
                 let generation = self.inner.state().typing_started(&chat_id, &user_id);
                 let inner = self.inner.clone();
-                platform::spawn(async move {
+                self.inner.spawner.spawn(async move {
                     platform::sleep(TYPING_SHOWS).await;
                     inner.state().typing_expired(&chat_id, &user_id, generation);
                 });
             }
-            ServerMessage::Read { chat_id, user_id, seq } if user_id == self.me => {
-                self.inner.state().read_locally(&chat_id, seq);
+            ServerMessage::Read { chat_id, user_id, seq } => {
+                let mut state = self.inner.state();
+                if user_id == self.me {
+                    state.read_locally(&chat_id, seq);
+                }
+                state.awareness.receipt(&chat_id, &user_id, seq);
+            }
+            ServerMessage::Presence { user_id, online } => self.inner.state().awareness.presence(&user_id, online),
+            ServerMessage::CallStarted { chat_id, call_id } => {
+                self.inner.state().awareness.call_started(&chat_id, &call_id);
             }
             ServerMessage::CallSignal(signal) => {
                 self.inner.calls.route(&signal.call_id().clone(), CallFrame::Signal(signal));
             }
             ServerMessage::Call(event) => self.inner.calls.route(&event.call_id().clone(), CallFrame::Event(event)),
-            ServerMessage::CallEnded { call_id, .. } => self.inner.calls.route(&call_id, CallFrame::Ended),
+            ServerMessage::CallEnded { chat_id, call_id } => {
+                self.inner.state().awareness.call_ended(&chat_id, &call_id);
+                self.inner.calls.route(&call_id, CallFrame::Ended);
+            }
             ServerMessage::Error { code, message, field, reference } => {
                 let Some((send, _)) = self.in_flight.take_if(|(q, _)| reference.as_deref() == Some(&q.client_id))
                 else {

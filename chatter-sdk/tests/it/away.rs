@@ -20,7 +20,7 @@ async fn after_time_away_new_chats_appear_lost_ones_go_and_busy_ones_reset() {
         alice.create_group("Doomed", Visibility::Private, std::slice::from_ref(&dave_id)).await.expect("create");
     dave.start_sync();
     wait_until("dave has both chats", LIMIT, || dave.chat_list().items().len() == 2).await;
-    let timeline = dave.timeline(&busy.id).await.expect("timeline");
+    let timeline = dave.chat(&busy.id).timeline().await.expect("timeline");
     let (_, mut list_changes) = dave.chat_list().subscribe();
 
     dave.stop_sync();
@@ -30,9 +30,9 @@ async fn after_time_away_new_chats_appear_lost_ones_go_and_busy_ones_reset() {
     })
     .await;
     let fresh = alice.create_group("Fresh", Visibility::Private, std::slice::from_ref(&dave_id)).await.expect("create");
-    alice.kick(&doomed.id, &dave_id).await.expect("kick");
+    alice.chat(&doomed.id).kick(&dave_id).await.expect("kick");
     alice.start_sync();
-    let alices = alice.timeline(&busy.id).await.expect("timeline");
+    let alices = alice.chat(&busy.id).timeline().await.expect("timeline");
     for i in 1..=1050 {
         alices.send(format!("busy {i}")).await.expect("send");
     }

@@ -105,7 +105,8 @@ async fn interop(server: Server, relay: Option<&crate::lossy::LossyRelay>) {
     let chat = alice.create_group("Interop", Visibility::Private, &[bob.user_id().unwrap()]).await.unwrap();
 
     let call = alice
-        .join_call(&chat.id, CallOptions::publishing(&[TrackKind::Video]).udp_addrs(&["127.0.0.1:0"]))
+        .chat(&chat.id)
+        .join_call(CallOptions::publishing(&[TrackKind::Video]).udp_addrs(&["127.0.0.1:0"]))
         .await
         .expect("native joins");
     send_video(call.local_track(TrackKind::Video).unwrap());

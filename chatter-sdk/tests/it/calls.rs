@@ -59,7 +59,7 @@ async fn three_clients_hear_and_see_each_other_mute_shows_and_the_last_one_out_e
     tokio::time::timeout(LIMIT, async { while !matches!(bob_updates.next().await, Some(CallUpdate::Ended) | None) {} })
         .await
         .expect("bob's call ends");
-    assert!(clients[0].running_call(&chat).await.expect("read").is_none());
+    assert!(clients[0].chat(&chat).running_call().await.expect("read").is_none());
 }
 
 #[tokio::test]
@@ -118,7 +118,7 @@ async fn with_five_percent_loss_each_way_video_is_repaired_by_retransmission() {
     .await;
     relay.start(server.state.sfu.local_addr());
     let (clients, chat) = team(&server, &["alice", "bob"]).await;
-    let a = clients[0].join_call(&chat, options(&[TrackKind::Video])).await.expect("alice joins");
+    let a = clients[0].chat(&chat).join_call(options(&[TrackKind::Video])).await.expect("alice joins");
     let b = join(&clients[1], &chat, &[]).await;
     let camera = a.local_track(TrackKind::Video).expect("camera");
     feed(camera.clone());
@@ -171,8 +171,8 @@ async fn the_loudest_participant_is_the_active_speaker() {
     let server = Server::start().await;
     let (clients, chat) = team(&server, &["alice", "bob", "carol"]).await;
     let (alice_level, bob_level) = (Arc::new(AtomicU8::new(20)), Arc::new(AtomicU8::new(110)));
-    let a = clients[0].join_call(&chat, options(&[TrackKind::Audio])).await.expect("join");
-    let b = clients[1].join_call(&chat, options(&[TrackKind::Audio])).await.expect("join");
+    let a = clients[0].chat(&chat).join_call(options(&[TrackKind::Audio])).await.expect("join");
+    let b = clients[1].chat(&chat).join_call(options(&[TrackKind::Audio])).await.expect("join");
     let c = join(&clients[2], &chat, &[]).await;
     let mut updates = c.updates();
     speak(a.local_track(TrackKind::Audio).unwrap(), alice_level.clone());

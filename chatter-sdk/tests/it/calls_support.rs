@@ -45,7 +45,7 @@ pub async fn connected(client: &Client) {
 }
 
 pub async fn join(client: &Client, chat: &chatter_sdk::ChatId, kinds: &[TrackKind]) -> Call {
-    let call = client.join_call(chat, options(kinds)).await.expect("join");
+    let call = client.chat(chat).join_call(options(kinds)).await.expect("join");
     for kind in kinds {
         feed(call.local_track(*kind).expect("published"));
     }

@@ -13,7 +13,7 @@ use std::time::Duration;
 async fn server_view(url: &str, name: &str, chat: &chatter_sdk::ChatId) -> Vec<TimelineItem> {
     let client = builder(url).build().await.expect("client");
     client.login(name, &password(name)).await.expect("login");
-    let timeline = client.timeline(chat).await.expect("timeline");
+    let timeline = client.chat(chat).timeline().await.expect("timeline");
     while !timeline.paginate_backwards(100).await.expect("page") {}
     timeline.items().into_iter().collect()
 }
@@ -70,7 +70,7 @@ async fn timelines_end_equal_to_the_server_when_connections_drop_at_random() {
     let chat = senders[0].create_group("Chaos", Visibility::Private, &members).await.expect("create");
     dave.start_sync();
     wait_until("dave knows the chat", Duration::from_secs(10), || !dave.chat_list().items().is_empty()).await;
-    let observed = dave.timeline(&chat.id).await.expect("timeline");
+    let observed = dave.chat(&chat.id).timeline().await.expect("timeline");
     for s in &senders {
         s.start_sync();
     }
@@ -92,10 +92,9 @@ async fn timelines_end_equal_to_the_server_when_connections_drop_at_random() {
     });
     let mut writers = Vec::new();
     for (n, sender) in senders.iter().enumerate() {
-        let sender = sender.clone();
-        let chat_id = chat.id.clone();
+        let (sender, chat) = (sender.clone(), sender.chat(&chat.id));
         writers.push(tokio::spawn(async move {
-            let timeline = retry(|| sender.timeline(&chat_id)).await;
+            let timeline = retry(|| chat.timeline()).await;
             let mut rng = Lcg(n as u64 + 1);
             for i in 0..100 {
                 timeline.send(format!("{n}-{i}")).await.expect("send");
@@ -164,7 +163,7 @@ async fn sends_queued_offline_survive_a_restart_of_the_app_and_arrive_once_in_or
     app.register("alice", &password("alice"), None).await.expect("register");
     let chat = app.create_group("Notes", Visibility::Private, &[]).await.expect("create");
     app.start_sync();
-    let timeline = app.timeline(&chat.id).await.expect("timeline");
+    let timeline = app.chat(&chat.id).timeline().await.expect("timeline");
 
     let (data, addr) = server.stop().await;
     for i in 1..=20 {

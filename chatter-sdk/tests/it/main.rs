@@ -8,6 +8,7 @@ mod browser;
 mod calls;
 mod calls_support;
 mod chaos;
+mod chat_handle;
 mod harness;
 mod lossy;
 mod multinode;

@@ -54,8 +54,8 @@ async fn members_on_two_nodes_join_one_call_and_exchange_media() {
     let chat = alice.create_group("Two nodes", Visibility::Private, &[bob.user_id().unwrap()]).await.unwrap();
 
     let av = [TrackKind::Audio, TrackKind::Video];
-    let a = alice.join_call(&chat.id, options(&av)).await.expect("alice joins on node one");
-    let b = bob.join_call(&chat.id, options(&av)).await.expect("bob joins through node two");
+    let a = alice.chat(&chat.id).join_call(options(&av)).await.expect("alice joins on node one");
+    let b = bob.chat(&chat.id).join_call(options(&av)).await.expect("bob joins through node two");
     assert_eq!(a.call_id(), b.call_id(), "one call");
     for call in [&a, &b] {
         for kind in av {
@@ -68,7 +68,7 @@ async fn members_on_two_nodes_join_one_call_and_exchange_media() {
     assert_eq!(two.state.sfu.stats().await.unwrap().peers, 0);
     assert_eq!(one.state.sfu.stats().await.unwrap().peers, 2);
     // Either node answers about the call.
-    let info = bob.running_call(&chat.id).await.unwrap().expect("the call");
+    let info = bob.chat(&chat.id).running_call().await.unwrap().expect("the call");
     assert_eq!(info.participants.len(), 2);
 
     // Mute and leave travel between nodes too.
@@ -80,5 +80,5 @@ async fn members_on_two_nodes_join_one_call_and_exchange_media() {
     b.leave().await.expect("bob leaves through node two");
     crate::harness::wait_until("alice is alone", crate::calls_support::LIMIT, || a.participants().len() == 1).await;
     a.leave().await.unwrap();
-    assert!(alice.running_call(&chat.id).await.unwrap().is_none());
+    assert!(alice.chat(&chat.id).running_call().await.unwrap().is_none());
 }

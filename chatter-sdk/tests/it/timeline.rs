@@ -25,8 +25,8 @@ async fn a_message_sent_by_one_client_shows_in_the_others_timeline_and_chat_list
 
     let chat = alice.create_group("Team", Visibility::Private, &[bob.user_id().expect("id")]).await.expect("create");
     wait_until("bob's list has the chat", LIMIT, || bob.chat_list().items().iter().any(|c| c.chat.id == chat.id)).await;
-    let bobs = bob.timeline(&chat.id).await.expect("timeline");
-    let alices = alice.timeline(&chat.id).await.expect("timeline");
+    let bobs = bob.chat(&chat.id).timeline().await.expect("timeline");
+    let alices = alice.chat(&chat.id).timeline().await.expect("timeline");
 
     let client_id = alices.send("hello bob").await.expect("send");
     let echo = alices.items().into_iter().find(|i| i.client_id.as_deref() == Some(&client_id)).expect("echo");
@@ -64,7 +64,7 @@ async fn paginating_backwards_reaches_seq_1_in_order() {
     let alice = user(&server.url(), "alice").await;
     alice.start_sync();
     let chat = alice.create_group("History", Visibility::Public, &[]).await.expect("create");
-    let timeline = alice.timeline(&chat.id).await.expect("timeline");
+    let timeline = alice.chat(&chat.id).timeline().await.expect("timeline");
     for i in 1..=130 {
         timeline.send(format!("m{i}")).await.expect("send");
     }
@@ -74,8 +74,8 @@ async fn paginating_backwards_reaches_seq_1_in_order() {
     .await;
 
     let reader = user(&server.url(), "reader").await;
-    reader.join(&chat.id).await.expect("join");
-    let history = reader.timeline(&chat.id).await.expect("timeline");
+    reader.chat(&chat.id).join().await.expect("join");
+    let history = reader.chat(&chat.id).timeline().await.expect("timeline");
     let first = history.items().len();
     assert!(first < 130, "the join gave one page, not everything ({first})");
     let mut pages = 0;

@@ -82,7 +82,7 @@ pub async fn run(screen: &mut Screen, line: &str) -> Result<Next> {
             open(screen, &chat.id).await?;
         }
         (Some("/join"), Some(id), _) => {
-            let chat = client.join(&ChatId::new(id)).await?;
+            let chat = client.chat(&ChatId::new(id)).join().await?;
             open(screen, &chat.id).await?;
         }
         (Some("/invite"), Some(username), _) => {
@@ -93,7 +93,7 @@ pub async fn run(screen: &mut Screen, line: &str) -> Result<Next> {
                 .into_iter()
                 .find(|u| u.username == username)
                 .ok_or_else(|| SdkError::NotFound(format!("user {username}")))?;
-            client.invite(timeline.chat_id(), &user.id).await?;
+            client.chat(timeline.chat_id()).invite(&user.id).await?;
             println!("Added {username}.");
         }
         (Some(command), ..) if command.starts_with('/') => println!("Unknown or incomplete command. /help"),
@@ -131,7 +131,7 @@ async fn names(client: &Client, items: &[TimelineItem]) -> HashMap<UserId, Strin
 async fn open(screen: &mut Screen, id: &ChatId) -> Result<()> {
     close(screen);
     let client = screen.client.clone();
-    let timeline: Timeline = client.timeline(id).await?;
+    let timeline: Timeline = client.chat(id).timeline().await?;
     let items: Vec<TimelineItem> = timeline.items().iter().cloned().collect();
     let mut known = names(&client, &items).await;
     for item in items.iter().rev().take(20).rev() {

@@ -15,9 +15,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         client.register(username, password, Some("Echo bot")).await?;
     }
     let chat = ChatId::new(chat.as_str());
-    client.join(&chat).await?;
+    client.chat(&chat).join().await?;
     client.start_sync();
-    let timeline = client.timeline(&chat).await?;
+    let timeline = client.chat(&chat).timeline().await?;
     let mut incoming = Box::pin(timeline.live_messages());
     println!("echo-bot is answering in {chat}");
     while let Some(message) = incoming.next().await {

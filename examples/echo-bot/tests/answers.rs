@@ -18,7 +18,7 @@ async fn the_bot_answers_a_message() {
     alice.register("alice", "alice's password", None).await.expect("register");
     let chat = alice.create_group("Bots welcome", Visibility::Public, &[]).await.expect("create");
     alice.start_sync();
-    let timeline = alice.timeline(&chat.id).await.expect("timeline");
+    let timeline = alice.chat(&chat.id).timeline().await.expect("timeline");
 
     let mut bot = tokio::process::Command::new(env!("CARGO_BIN_EXE_echo-bot"))
         .args([url.as_str(), "echo-bot", "the bot's password", chat.id.as_str()])
@@ -27,7 +27,7 @@ async fn the_bot_answers_a_message() {
         .spawn()
         .expect("the bot starts");
     let deadline = Instant::now() + Duration::from_secs(20);
-    while alice.members(&chat.id).await.expect("members").len() < 2 {
+    while alice.chat(&chat.id).members().await.expect("members").len() < 2 {
         assert!(Instant::now() < deadline, "the bot joined");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

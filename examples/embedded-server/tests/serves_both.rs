@@ -30,7 +30,7 @@ async fn the_host_routes_and_chatter_work_side_by_side() {
     client.register("host-user", "a host user's password", None).await.expect("register");
     client.start_sync();
     let chat = client.create_group("Mounted", Visibility::Private, &[]).await.expect("create");
-    let timeline = client.timeline(&chat.id).await.expect("timeline");
+    let timeline = client.chat(&chat.id).timeline().await.expect("timeline");
     timeline.send("through the host app").await.expect("send");
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while !timeline.items().iter().any(|i| i.seq == Some(1)) {

@@ -1,0 +1,113 @@
+//! The chat handle and what the client knows of others: roles and members through the
+//! handle, who is online, read receipts, calls running in the user's chats, sends
+//! checked before they are queued, and a client driven from threads outside tokio.
+
+use crate::harness::{Server, builder, password, user, wait_until};
+use chatter_sdk::model::{Role, Visibility};
+use chatter_sdk::{SdkError, SyncState};
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+async fn connected(client: &chatter_sdk::Client) {
+    client.start_sync();
+    let mut state = client.sync_state();
+    tokio::time::timeout(LIMIT, async { while state.next().await != Some(SyncState::Connected) {} })
+        .await
+        .expect("connects");
+}
+
+#[tokio::test]
+async fn the_chat_handle_manages_members_and_roles() {
+    let server = Server::start().await;
+    let alice = user(&server.url(), "alice").await;
+    let bob = user(&server.url(), "bob").await;
+    let group = alice.create_group("Team", Visibility::Public, &[]).await.expect("create");
+    let team = alice.chat(&group.id);
+    let bob_id = bob.user_id().expect("id");
+    team.invite(&bob_id).await.expect("invite");
+    assert_eq!(team.set_role(&bob_id, Role::Admin).await.expect("role").role, Role::Admin);
+    let refused = team.set_role(&bob_id, Role::Owner).await.expect_err("ownership is not given");
+    assert!(matches!(refused, SdkError::Validation { field: Some(ref f), .. } if f == "role"), "{refused:?}");
+    let members: Vec<_> =
+        team.members().await.expect("members").into_iter().map(|m| (m.user.username, m.role)).collect();
+    assert_eq!(members, [("alice".to_owned(), Role::Owner), ("bob".to_owned(), Role::Admin)]);
+    team.update(Some("Team two"), None).await.expect("rename");
+    assert!(matches!(bob.chat(&group.id).info().await.expect("info"), chatter_sdk::protocol::ChatView::Member(_)));
+    team.kick(&bob_id).await.expect("kick");
+    assert_eq!(team.members().await.expect("members").len(), 1);
+    // Bob joins again by himself (a public group), then leaves.
+    bob.chat(&group.id).join().await.expect("join");
+    assert!(bob.chat(&group.id).cached().is_some(), "the join put it in bob's list");
+    bob.chat(&group.id).leave().await.expect("leave");
+    assert!(bob.chat(&group.id).cached().is_none());
+}
+
+#[tokio::test]
+async fn a_send_the_server_would_refuse_is_never_queued() {
+    let server = Server::start().await;
+    let alice = user(&server.url(), "alice").await;
+    let chat = alice.create_group("Team", Visibility::Private, &[]).await.expect("create");
+    let timeline = alice.chat(&chat.id).timeline().await.expect("timeline");
+    for text in ["   ".to_owned(), "x".repeat(4001), "bell\u{7}".to_owned()] {
+        let e = timeline.send(text).await.expect_err("refused");
+        assert!(matches!(e, SdkError::Validation { field: Some(ref f), .. } if f == "text"), "{e:?}");
+    }
+    assert!(alice.queued_sends().is_empty() && timeline.items().is_empty());
+}
+
+#[tokio::test]
+async fn presence_receipts_and_running_calls_are_observable() {
+    let server = Server::start().await;
+    let alice = user(&server.url(), "alice").await;
+    let bob = user(&server.url(), "bob").await;
+    let bob_id = bob.user_id().expect("id");
+    let chat = alice.create_direct(&bob_id).await.expect("direct chat");
+    connected(&alice).await;
+    let online = alice.online_users();
+    connected(&bob).await;
+    wait_until("alice sees bob come online", LIMIT, || online.get().contains(&bob_id)).await;
+
+    let alices = alice.chat(&chat.id).timeline().await.expect("timeline");
+    alices.send("are you there?").await.expect("send");
+    let receipts = alice.chat(&chat.id).read_receipts();
+    wait_until("bob's list has the message", LIMIT, || {
+        bob.chat(&chat.id).cached().is_some_and(|c| c.chat.last_seq == 1)
+    })
+    .await;
+    bob.chat(&chat.id).mark_read().await.expect("read");
+    wait_until("alice sees bob's receipt", LIMIT, || receipts.get().get(&bob_id) == Some(&1)).await;
+
+    let calls = bob.running_calls();
+    let call = alice
+        .chat(&chat.id)
+        .join_call(chatter_sdk::call::CallOptions::publishing(&[]).udp_addrs(&["127.0.0.1:0"]))
+        .await
+        .expect("alice starts a call");
+    wait_until("bob's client rings", LIMIT, || calls.get().get(&chat.id) == Some(call.call_id())).await;
+    call.leave().await.expect("leave");
+    wait_until("the ringing stops when the call ends", LIMIT, || calls.get().is_empty()).await;
+
+    bob.stop_sync();
+    wait_until("alice sees bob go offline", LIMIT, || !online.get().contains(&bob_id)).await;
+}
+
+#[test]
+fn a_client_given_a_runtime_syncs_from_threads_outside_it() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let server = runtime.block_on(Server::start());
+    let url = server.url();
+    let client = runtime.block_on(builder(&url).runtime(runtime.handle().clone()).build()).expect("client");
+    runtime.block_on(client.register("alice", &password("alice"), None)).expect("register");
+    // A plain thread, as a Kotlin or Swift main thread is: no tokio context here.
+    let from_thread = client.clone();
+    std::thread::spawn(move || from_thread.start_sync()).join().expect("start_sync does not panic");
+    let mut state = client.sync_state();
+    runtime
+        .block_on(async {
+            tokio::time::timeout(LIMIT, async { while state.next().await != Some(SyncState::Connected) {} }).await
+        })
+        .expect("syncs on the given runtime");
+    client.stop_sync();
+    drop(server);
+}
