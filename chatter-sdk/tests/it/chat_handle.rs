@@ -63,10 +63,11 @@ async fn presence_receipts_and_running_calls_are_observable() {
     let bob = user(&server.url(), "bob").await;
     let bob_id = bob.user_id().expect("id");
     let chat = alice.create_direct(&bob_id).await.expect("direct chat");
-    connected(&alice).await;
-    let online = alice.online_users();
+    // Bob is online before alice connects: she learns it at once, not at his next change.
     connected(&bob).await;
-    wait_until("alice sees bob come online", LIMIT, || online.get().contains(&bob_id)).await;
+    let online = alice.online_users();
+    connected(&alice).await;
+    wait_until("alice sees bob online", LIMIT, || online.get().contains(&bob_id)).await;
 
     let alices = alice.chat(&chat.id).timeline().await.expect("timeline");
     alices.send("are you there?").await.expect("send");

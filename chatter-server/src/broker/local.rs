@@ -32,6 +32,10 @@ impl Broker for LocalBroker {
         self.hub.deliver(&broadcast);
     }
 
+    async fn online_among(&self, users: &[UserId]) -> Vec<UserId> {
+        users.iter().filter(|u| self.hub.is_online(u)).cloned().collect()
+    }
+
     async fn presence_changed(&self, user_id: UserId) {
         let _turn = self.locks.lock(&user_id).await;
         let here = self.hub.is_online(&user_id);

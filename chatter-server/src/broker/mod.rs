@@ -5,7 +5,7 @@
 //! presence between nodes through Redis.
 
 mod local;
-mod presence;
+pub(crate) mod presence;
 mod redis;
 
 pub use local::LocalBroker;
@@ -114,6 +114,9 @@ pub trait Broker: Send + Sync + std::fmt::Debug {
     /// holds one, and when that changes the user's presence over all nodes, announces
     /// it to the users who may see it.
     async fn presence_changed(&self, user_id: UserId);
+
+    /// Which of `users` are online (some node holds one of their sockets).
+    async fn online_among(&self, users: &[UserId]) -> Vec<UserId>;
 
     /// Which unbroken stretch of hearing the other nodes this is: the same number twice
     /// means nothing they sent in between was missed for want of a subscription; `None`

@@ -235,7 +235,7 @@ impl Writer {
     /// Subscribes to the user's chats, then says `ready`.
     async fn start(&mut self, id: u64) -> Result<(), Gone> {
         let store = self.state.service.store().clone();
-        let user = &self.caller.user.id;
+        let user = &self.caller.user.id.clone();
         let chats = store.chat_heads(user).await.map_err(|_| Gone)?;
         let subscribed = self.state.hub.subscribe(id, chats.into_iter().map(|(c, _)| c));
         // Heads read after subscribing: every later event reaches the queue.
@@ -251,7 +251,20 @@ impl Writer {
             heartbeat_ms: u64::try_from(self.state.realtime.heartbeat.as_millis()).unwrap_or(u64::MAX),
         };
         self.feed(frames::message(&ready));
+        self.online_now(user).await;
         self.flush().await
+    }
+
+    /// Tells a new socket who of the people whose presence it hears is online now (the
+    /// presence frames that follow are changes). Changes after this read are queued for
+    /// the socket already, so they arrive after it: the client ends up right.
+    async fn online_now(&mut self, user: &UserId) {
+        let Some(audience) = crate::broker::presence::audience(&**self.state.service.store(), user).await else {
+            return;
+        };
+        for user_id in self.state.broker.online_among(&audience).await {
+            self.feed(frames::message(&ServerMessage::Presence { user_id, online: true }));
+        }
     }
 
     async fn run(&mut self, registration: Registration, mut commands: mpsc::Receiver<Command>) {

@@ -135,6 +135,23 @@ async fn presence_goes_online_with_the_first_socket_and_offline_with_the_last() 
 }
 
 #[tokio::test]
+async fn a_new_socket_hears_at_once_who_is_online_already() {
+    let s = Server::start().await;
+    let alice = s.register("alice").await;
+    let bob = s.register("bob").await;
+    let carol = s.register("carol").await;
+    s.direct(&alice, &bob).await;
+    let _b = Ws::connect(&s, &bob).await;
+    let _c = Ws::connect(&s, &carol).await; // online, but shares no chat with alice
+    let mut a = Ws::connect_quietly(&s, &alice).await;
+    assert_eq!(a.next().await["type"], "ready");
+    let online = a.next().await;
+    assert_eq!((online["type"].as_str(), online["user_id"].as_str()), (Some("presence"), Some(bob.id.as_str())));
+    assert_eq!(online["online"], true);
+    a.expect_silence(QUIET).await;
+}
+
+#[tokio::test]
 async fn commands_into_foreign_chats_are_refused_and_reach_nobody() {
     let s = Server::start().await;
     let alice = s.register("alice").await;

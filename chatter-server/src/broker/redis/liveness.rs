@@ -82,6 +82,16 @@ pub async fn is_online(conn: &ConnectionManager, keys: &Keys, user_id: &UserId) 
     Ok(count > 0)
 }
 
+/// Which of `users` some node holds a socket of (one round trip).
+pub async fn online_among(conn: &ConnectionManager, keys: &Keys, users: &[UserId]) -> redis::RedisResult<Vec<bool>> {
+    let mut pipe = redis::pipe();
+    for user in users {
+        pipe.cmd("SCARD").arg(keys.online(user.as_str()));
+    }
+    let counts: Vec<u64> = pipe.query_async(&mut conn.clone()).await?;
+    Ok(counts.into_iter().map(|n| n > 0).collect())
+}
+
 /// Records whether `node` holds a socket of `user_id`; answers the user's new presence
 /// if that changed it.
 pub async fn mark(

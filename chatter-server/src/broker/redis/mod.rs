@@ -215,6 +215,15 @@ impl Broker for RedisBroker {
         self.shared.presence_changed(user_id).await;
     }
 
+    async fn online_among(&self, users: &[UserId]) -> Vec<UserId> {
+        let shared = &self.shared;
+        match liveness::online_among(&shared.conn, &shared.keys, users).await {
+            Ok(online) => users.iter().zip(online).filter(|(_, on)| *on).map(|(u, _)| u.clone()).collect(),
+            // Redis away: this node's view, as presence changes use then.
+            Err(_) => users.iter().filter(|u| shared.hub.is_online(u)).cloned().collect(),
+        }
+    }
+
     fn hearing(&self) -> Option<u64> {
         Some(self.shared.hearing.load(Ordering::Acquire)).filter(|n| *n > 0)
     }
