@@ -41,6 +41,8 @@ pub struct ClientBuilder {
     device_name: Option<String>,
     #[cfg(not(target_family = "wasm"))]
     runtime: Option<tokio::runtime::Handle>,
+    #[cfg(not(target_family = "wasm"))]
+    roots: crate::transport::tls::ExtraRoots,
 }
 
 impl ClientBuilder {
@@ -73,6 +75,26 @@ impl ClientBuilder {
     pub fn server(mut self, url: impl Into<String>) -> Self {
         self.server = Some(url.into());
         self
+    }
+
+    /// Also trusts the root certificates of `pem` (the contents of a PEM file) for
+    /// `https://` and `wss://`, besides Mozilla's roots: for a server whose certificate
+    /// a company's own CA signed. Applies to the default transports only.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> chatter_sdk::Result<()> {
+    /// let ca = std::fs::read("company-ca.pem").expect("the CA's certificate");
+    /// let client = chatter_sdk::Client::builder()
+    ///     .server("https://chat.internal.example")
+    ///     .add_root_certificate_pem(&ca)?
+    ///     .build()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(not(target_family = "wasm"))]
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self> {
+        self.roots.add_pem(pem).map_err(|e| SdkError::InvalidRequest(e.0))?;
+        Ok(self)
     }
 
     /// Sends HTTP requests through `transport` instead of reqwest.
@@ -158,7 +180,17 @@ impl ClientBuilder {
                 "the server URL must start with http:// or https://: {server}"
             )));
         }
-        let http = self.http.unwrap_or_else(|| Arc::new(ReqwestTransport::new()));
+        #[cfg(not(target_family = "wasm"))]
+        let (default_http, default_ws) = {
+            let tls = |e: crate::transport::TransportError| SdkError::InvalidRequest(e.0);
+            (
+                ReqwestTransport::trusting(&self.roots).map_err(tls)?,
+                DefaultConnector::trusting(&self.roots).map_err(tls)?,
+            )
+        };
+        #[cfg(target_family = "wasm")]
+        let (default_http, default_ws) = (ReqwestTransport::new(), DefaultConnector::default());
+        let http = self.http.unwrap_or_else(|| Arc::new(default_http));
         let session_store = self.session_store.unwrap_or_else(|| Arc::new(MemorySessionStore::default()));
         let queue_store = self.queue_store.unwrap_or_else(|| Arc::new(MemorySendQueueStore::default()));
         #[cfg(not(target_family = "wasm"))]
@@ -167,7 +199,7 @@ impl ClientBuilder {
         let spawner = crate::platform::Spawner::new()?;
         let inner = ClientInner {
             api: Api::new(server, http),
-            ws: self.ws.unwrap_or_else(|| Arc::new(DefaultConnector::default())),
+            ws: self.ws.unwrap_or_else(|| Arc::new(default_ws)),
             session: RwLock::new(None),
             session_store,
             queue_store,

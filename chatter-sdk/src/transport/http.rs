@@ -31,6 +31,19 @@ impl ReqwestTransport {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// A transport that also trusts `roots` for `https://`.
+    #[cfg(not(target_family = "wasm"))]
+    pub(crate) fn trusting(roots: &super::tls::ExtraRoots) -> Result<Self, TransportError> {
+        let mut builder = reqwest::Client::builder();
+        for pem in roots.pems() {
+            for cert in reqwest::Certificate::from_pem_bundle(pem).map_err(|e| TransportError(e.to_string()))? {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder.build().map_err(|e| TransportError(format!("HTTP set-up failed: {e}")))?;
+        Ok(Self { client })
+    }
 }
 
 #[cfg_attr(target_family = "wasm", async_trait::async_trait(?Send))]

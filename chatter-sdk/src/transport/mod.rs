@@ -6,6 +6,8 @@
 mod http;
 #[cfg(not(target_family = "wasm"))]
 mod native_ws;
+#[cfg(not(target_family = "wasm"))]
+pub(crate) mod tls;
 #[cfg(target_family = "wasm")]
 mod wasm_ws;
 

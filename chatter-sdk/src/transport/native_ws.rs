@@ -1,29 +1,51 @@
 //! WebSockets over tokio-tungstenite.
 
+use super::tls::ExtraRoots;
 use super::{TransportError, WebSocket, WebSocketConnector, WsEvent};
 use futures::{SinkExt, StreamExt};
+use std::sync::Arc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
 type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Opens WebSockets with tokio-tungstenite.
-#[derive(Debug, Clone, Default)]
+/// Opens WebSockets with tokio-tungstenite: `ws://`, and `wss://` over rustls trusting
+/// Mozilla's roots (and any added with [`ClientBuilder::add_root_certificate_pem`]).
+///
+/// [`ClientBuilder::add_root_certificate_pem`]: crate::ClientBuilder::add_root_certificate_pem
 ///
 /// ```no_run
 /// # fn demo() {
 /// use chatter_sdk::transport::TungsteniteConnector;
-/// let client = chatter_sdk::Client::builder().server("http://127.0.0.1:8080").websocket_connector(TungsteniteConnector);
+/// let client = chatter_sdk::Client::builder()
+///     .server("http://127.0.0.1:8080")
+///     .websocket_connector(TungsteniteConnector::default());
 /// # }
 /// ```
-pub struct TungsteniteConnector;
+#[derive(Debug, Clone, Default)]
+pub struct TungsteniteConnector {
+    /// The TLS configuration of `wss://` (built on first use without extra roots).
+    tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl TungsteniteConnector {
+    /// A connector that also trusts `roots`.
+    pub(crate) fn trusting(roots: &ExtraRoots) -> Result<Self, TransportError> {
+        Ok(Self { tls: Some(roots.client_config()?) })
+    }
+}
 
 #[async_trait::async_trait]
 impl WebSocketConnector for TungsteniteConnector {
     async fn connect(&self, url: &str) -> Result<Box<dyn WebSocket>, TransportError> {
+        let tls = match &self.tls {
+            Some(tls) => tls.clone(),
+            None => ExtraRoots::default().client_config()?,
+        };
+        let connector = tokio_tungstenite::Connector::Rustls(tls);
         // TCP_NODELAY: with Nagle, a small frame (a pong, a typing notice) can hold the
         // next one until the server's delayed ACK, ~40 ms later.
-        let (stream, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
+        let (stream, _) = tokio_tungstenite::connect_async_tls_with_config(url, None, true, Some(connector))
             .await
             .map_err(|e| TransportError(e.to_string()))?;
         Ok(Box::new(TungsteniteSocket { stream, closed: None }))

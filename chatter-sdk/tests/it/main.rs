@@ -13,3 +13,4 @@ mod harness;
 mod lossy;
 mod multinode;
 mod timeline;
+mod tls;
