@@ -23,6 +23,8 @@ pub(crate) enum CallFrame {
     Event(CallEvent),
     /// The call ended.
     Ended,
+    /// The client is being disposed of: leave the call and stop.
+    Leave,
     /// The sync connection is back (frames sent meanwhile were lost): read the call again.
     Reconnected,
     /// The call as read again after a reconnection.
@@ -79,6 +81,13 @@ impl CallRouter {
             routes.calls.remove(call_id);
         }
         routes.orphans.retain(|(id, _)| id != call_id);
+    }
+
+    /// Asks every running call to leave and stop (the client is disposed of).
+    pub(crate) fn leave_all(&self) {
+        for (_, to) in self.routes().calls.drain() {
+            let _ = to.send(CallFrame::Leave);
+        }
     }
 
     /// Tells every running call that the sync connection is back.

@@ -212,6 +212,12 @@ impl CallTask {
                 None => return self.event(event),
             },
             CallFrame::Ended => return Err(Over),
+            CallFrame::Leave => {
+                if let Err(e) = self.client.inner.api.leave_call(&self.shared.chat_id).await {
+                    tracing::debug!(error = %e, "leaving the call of a disposed client");
+                }
+                return Err(Over);
+            }
             CallFrame::Reconnected => self.read_again(),
             CallFrame::ReadAgain(found) => return self.caught_up(found),
         }

@@ -383,6 +383,21 @@ impl Client {
         *sync = Some(crate::sync::start(self.inner.clone(), generation));
     }
 
+    /// Stops everything the client runs: its calls leave, and the sync service stops
+    /// (queued sends stay queued, and saved if a queue store is set). For an app or a
+    /// browser page going away; the client can still make REST calls, and
+    /// [`start_sync`](Self::start_sync) starts sync again.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
+    /// client.dispose(); // e.g. on the page's `pagehide`
+    /// # Ok(()) }
+    /// ```
+    pub fn dispose(&self) {
+        self.inner.calls.leave_all();
+        self.inner.stop_sync();
+    }
+
     /// Stops the sync service (the WebSocket closes; queued sends wait).
     ///
     /// ```no_run

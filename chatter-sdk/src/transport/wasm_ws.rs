@@ -69,6 +69,22 @@ impl WebSocketConnector for BrowserWebSocketConnector {
     }
 }
 
+/// A dropped socket closes, and the browser forgets its handlers before their closures
+/// are freed: a late event would otherwise call into freed memory (a JavaScript error),
+/// and the open connection would outlive everything that could read it.
+impl Drop for BrowserSocket {
+    fn drop(&mut self) {
+        self.socket.set_onopen(None);
+        self.socket.set_onmessage(None);
+        self.socket.set_onclose(None);
+        self.socket.set_onerror(None);
+        let state = self.socket.ready_state();
+        if state == web_sys::WebSocket::CONNECTING || state == web_sys::WebSocket::OPEN {
+            let _ = self.socket.close_with_code(1000);
+        }
+    }
+}
+
 #[async_trait::async_trait(?Send)]
 impl WebSocket for BrowserSocket {
     async fn send(&mut self, text: String) -> Result<(), TransportError> {

@@ -112,3 +112,33 @@ fn a_client_given_a_runtime_syncs_from_threads_outside_it() {
     client.stop_sync();
     drop(server);
 }
+
+#[tokio::test]
+async fn dispose_leaves_the_calls_and_stops_sync() {
+    let server = Server::start().await;
+    let alice = user(&server.url(), "alice").await;
+    let bob = user(&server.url(), "bob").await;
+    let chat = alice.create_direct(&bob.user_id().expect("id")).await.expect("direct chat");
+    connected(&alice).await;
+    let options = || chatter_sdk::call::CallOptions::publishing(&[]).udp_addrs(&["127.0.0.1:0"]);
+    let _alices_call = alice.chat(&chat.id).join_call(options()).await.expect("alice joins");
+    let _bobs_call = bob.chat(&chat.id).join_call(options()).await.expect("bob joins");
+    let participants =
+        || async { bob.chat(&chat.id).running_call().await.expect("read").map(|c| c.participants.len()) };
+    assert_eq!(participants().await, Some(2));
+    // The app keeps its Call handle, but the client goes away.
+    alice.dispose();
+    let deadline = std::time::Instant::now() + LIMIT;
+    while participants().await != Some(1) {
+        assert!(std::time::Instant::now() < deadline, "alice's participant is still in the call");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut state = alice.sync_state();
+    tokio::time::timeout(LIMIT, async {
+        while !matches!(state.get(), SyncState::Disconnected { .. }) {
+            state.next().await;
+        }
+    })
+    .await
+    .expect("sync stops");
+}
