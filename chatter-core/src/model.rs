@@ -22,6 +22,7 @@ pub struct User {
     pub created_at: Timestamp,
     /// True once the account is deleted: the profile is blanked, messages stay.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub deleted: bool,
 }
 
@@ -148,10 +149,12 @@ pub struct Chat {
     /// Group or direct.
     pub kind: ChatKind,
     /// The title of a group; null for a direct chat.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub title: Option<String>,
     /// Public or private; direct chats are private.
     pub visibility: Visibility,
     /// The group's owner; null for a direct chat.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub owner_id: Option<UserId>,
     /// How many members it has.
     pub member_count: u64,
@@ -196,12 +199,15 @@ pub struct Message {
     /// Its text (empty once deleted).
     pub text: String,
     /// The sender's idempotency key, if given.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub client_id: Option<String>,
     /// The message it replies to, in the same chat.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub reply_to: Option<MessageId>,
     /// When it was sent.
     pub created_at: Timestamp,
     /// When it was last edited.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub edited_at: Option<Timestamp>,
     /// Whether it was deleted.
     pub deleted: bool,

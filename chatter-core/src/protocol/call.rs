@@ -65,6 +65,7 @@ pub struct Track {
     /// The `mid` of the m-line carrying it on the receiving connection: the publisher's
     /// own mid in its own view, the mid the server offered in everyone else's; `None`
     /// while the server has not offered it to this receiver yet.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub mid: Option<String>,
     /// Whether the publisher muted it.
     pub muted: bool,

@@ -89,6 +89,7 @@ pub struct SessionInfo {
     /// The session's id.
     pub id: SessionId,
     /// Its device name.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub device_name: Option<String>,
     /// When it was created.
     pub created_at: Timestamp,
@@ -166,6 +167,7 @@ pub struct UserList {
     /// Matching users.
     pub users: Vec<User>,
     /// Cursor of the next page; null at the end.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub next_cursor: Option<String>,
 }
 
@@ -215,6 +217,7 @@ pub struct ChatSummaryView {
     /// The caller's role.
     pub role: Role,
     /// The newest message.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub last_message: Option<Message>,
     /// Unread messages of others.
     pub unread_count: u64,
@@ -251,6 +254,7 @@ pub struct ChatList {
     /// The caller's chats, most recently active first.
     pub chats: Vec<ChatSummaryView>,
     /// Cursor of the next page; null at the end.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub next_cursor: Option<String>,
 }
 
@@ -261,6 +265,7 @@ pub struct PublicChatList {
     /// Matching public groups.
     pub chats: Vec<Chat>,
     /// Cursor of the next page; null at the end.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub next_cursor: Option<String>,
 }
 
@@ -299,6 +304,7 @@ pub struct MemberList {
     /// Members, oldest first.
     pub members: Vec<MemberView>,
     /// Cursor of the next page; null at the end.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub next_cursor: Option<String>,
 }
 
