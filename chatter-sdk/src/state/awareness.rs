@@ -20,6 +20,16 @@ impl Awareness {
         self.online.clone()
     }
 
+    /// A new connection: the server says again who is online (right after `ready`), so
+    /// what was known is dropped (someone who went offline meanwhile would stay).
+    pub(crate) fn reconnected(&self) {
+        self.online.update_if(|users| {
+            let had = !users.is_empty();
+            users.clear();
+            had
+        });
+    }
+
     /// `user` came online or went offline.
     pub(crate) fn presence(&self, user: &UserId, online: bool) {
         self.online.update_if(|users| if online { users.insert(user.clone()) } else { users.remove(user) });
@@ -84,6 +94,9 @@ mod tests {
         a.presence(&UserId::new("bob"), false);
         assert!(online.get().is_empty());
         assert!(online.next_now().is_empty());
+        a.presence(&UserId::new("carol"), true);
+        a.reconnected();
+        assert!(online.get().is_empty(), "the server says it again after a reconnect");
     }
 
     #[test]

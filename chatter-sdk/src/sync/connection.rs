@@ -151,6 +151,7 @@ pub(super) async fn run(
     }
     inner.set_sync_state(generation, SyncState::Connected);
     inner.calls.reconnected();
+    recheck_running_calls(inner);
     loop {
         if let Err(end) = conn.turn(commands, true).await {
             return match end {
@@ -159,6 +160,30 @@ pub(super) async fn run(
             };
         }
     }
+}
+
+/// Reads again the calls the client believes run: a `call.ended` sent while the socket
+/// was away is lost, and an app must not ring for a call that is over.
+fn recheck_running_calls(inner: &Arc<ClientInner>) {
+    let known = inner.state().awareness.calls().get();
+    if known.is_empty() {
+        return;
+    }
+    let checking = inner.clone();
+    inner.spawner.spawn(async move {
+        for (chat_id, call_id) in known {
+            match checking.api.call_info(&chat_id).await {
+                Ok(info) if info.call_id == call_id => {}
+                Ok(info) => {
+                    let awareness = &checking.state().awareness;
+                    awareness.call_ended(&chat_id, &call_id);
+                    awareness.call_started(&chat_id, &info.call_id);
+                }
+                Err(SdkError::NotFound(_)) => checking.state().awareness.call_ended(&chat_id, &call_id),
+                Err(e) => tracing::debug!(error = %e, "running call not read again"),
+            }
+        }
+    });
 }
 
 impl Connection<'_> {
@@ -172,6 +197,7 @@ impl Connection<'_> {
                         serde_json::from_str(&text)
                     {
                         self.heartbeat = Duration::from_millis(heartbeat_ms.max(1000));
+                        self.inner.state().awareness.reconnected();
                         return Ok(());
                     }
                 }

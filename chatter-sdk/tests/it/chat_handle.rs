@@ -142,3 +142,34 @@ async fn dispose_leaves_the_calls_and_stops_sync() {
     .await
     .expect("sync stops");
 }
+
+#[tokio::test]
+async fn a_reconnected_client_forgets_who_went_offline_and_calls_that_ended_while_away() {
+    let server = Server::start().await;
+    let proxy = crate::harness::Proxy::start(server.addr).await;
+    let alice = builder(&proxy.url()).build().await.expect("client");
+    alice.register("alice", &password("alice"), None).await.expect("register");
+    let bob = user(&server.url(), "bob").await;
+    let bob_id = bob.user_id().expect("id");
+    let chat = alice.create_direct(&bob_id).await.expect("direct chat");
+    connected(&bob).await;
+    connected(&alice).await;
+    let (online, calls) = (alice.online_users(), alice.running_calls());
+    wait_until("alice sees bob online", LIMIT, || online.get().contains(&bob_id)).await;
+    let options = chatter_sdk::call::CallOptions::publishing(&[]).udp_addrs(&["127.0.0.1:0"]);
+    let call = bob.chat(&chat.id).join_call(options).await.expect("bob calls");
+    wait_until("alice's client rings", LIMIT, || calls.get().contains_key(&chat.id)).await;
+
+    // Alice's socket is away while bob hangs up and goes offline.
+    proxy.hold(true);
+    proxy.cut();
+    call.leave().await.expect("leave");
+    bob.stop_sync();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    proxy.hold(false);
+    let state = alice.sync_state();
+    wait_until("alice is back, without bob online or his call", Duration::from_secs(20), || {
+        state.get() == SyncState::Connected && !online.get().contains(&bob_id) && calls.get().is_empty()
+    })
+    .await;
+}

@@ -251,6 +251,7 @@ impl Writer {
             heartbeat_ms: u64::try_from(self.state.realtime.heartbeat.as_millis()).unwrap_or(u64::MAX),
         };
         self.feed(frames::message(&ready));
+        self.flush().await?;
         self.online_now(user).await;
         self.flush().await
     }
