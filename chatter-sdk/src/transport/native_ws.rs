@@ -40,7 +40,7 @@ impl WebSocketConnector for TungsteniteConnector {
     async fn connect(&self, url: &str) -> Result<Box<dyn WebSocket>, TransportError> {
         let tls = match &self.tls {
             Some(tls) => tls.clone(),
-            None => ExtraRoots::default().client_config()?,
+            None => default_tls()?,
         };
         let connector = tokio_tungstenite::Connector::Rustls(tls);
         // TCP_NODELAY: with Nagle, a small frame (a pong, a typing notice) can hold the
@@ -50,6 +50,17 @@ impl WebSocketConnector for TungsteniteConnector {
             .map_err(|e| TransportError(e.to_string()))?;
         Ok(Box::new(TungsteniteSocket { stream, closed: None }))
     }
+}
+
+/// The TLS configuration with the built-in roots only, built once (every reconnect of
+/// every default connector would otherwise copy Mozilla's roots again).
+fn default_tls() -> Result<Arc<rustls::ClientConfig>, TransportError> {
+    static DEFAULT: std::sync::OnceLock<Arc<rustls::ClientConfig>> = std::sync::OnceLock::new();
+    if let Some(config) = DEFAULT.get() {
+        return Ok(config.clone());
+    }
+    let config = ExtraRoots::default().client_config()?;
+    Ok(DEFAULT.get_or_init(|| config).clone())
 }
 
 struct TungsteniteSocket {

@@ -2,7 +2,7 @@
 //! signalling run in the SFU and on the WebSocket.
 
 use super::auth::Auth;
-use super::error::{ApiError, ApiResult, Forbidden, Internal, NotFound, Unauthenticated, Unavailable};
+use super::error::{ApiError, ApiResult, Forbidden, NotFound, SignedIn};
 use super::extract::Path;
 use crate::app::AppState;
 use crate::sfu::SfuError;
@@ -39,10 +39,8 @@ impl From<SfuError> for ApiError {
     responses(
         (status = 200, description = "Joined.", body = JoinedCall),
         (status = 403, response = Forbidden),
-        (status = 401, response = Unauthenticated),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn join(
@@ -71,10 +69,8 @@ pub async fn join(
     responses(
         (status = 200, description = "The call.", body = CallInfo),
         (status = 403, response = Forbidden),
-        (status = 401, response = Unauthenticated),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn get(
@@ -103,10 +99,8 @@ pub async fn get(
     responses(
         (status = 204, description = "Done. No body."),
         (status = 403, response = Forbidden),
-        (status = 401, response = Unauthenticated),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn leave(State(state): State<AppState>, Auth(caller): Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {

@@ -1,9 +1,7 @@
 //! `/v1/chats`: create, list, search, read, update, join, leave, read marker.
 
 use super::auth::Auth;
-use super::error::{
-    ApiResult, BadRequest, Forbidden, Internal, NotFound, PayloadTooLarge, Unauthenticated, Unavailable,
-};
+use super::error::{ApiResult, BadRequest, Forbidden, NotFound, PayloadTooLarge, SignedIn};
 use super::extract::{Json, Path, Query};
 use crate::app::AppState;
 use axum::extract::State;
@@ -39,12 +37,10 @@ use chatter_core::store::Created;
         (status = 200, description = "Direct chat only: the existing chat with that user.", body = Chat),
         (status = 201, description = "The new chat.", body = Chat),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn create(
@@ -81,9 +77,7 @@ pub async fn create(
     responses(
         (status = 200, description = "A page of chat summaries.", body = ChatList),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn list(
@@ -112,9 +106,7 @@ pub async fn list(
     responses(
         (status = 200, description = "A page of public groups.", body = PublicChatList),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn public(
@@ -141,10 +133,8 @@ pub async fn public(
     ),
     responses(
         (status = 200, description = "The chat: a ChatSummary for members, a Chat otherwise.", body = ChatView),
-        (status = 401, response = Unauthenticated),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn get(
@@ -174,12 +164,10 @@ pub async fn get(
     responses(
         (status = 200, description = "The updated chat.", body = Chat),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn update(
@@ -211,11 +199,9 @@ pub async fn update(
     responses(
         (status = 200, description = "Joined (or already a member).", body = JoinResponse),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn join(
@@ -246,11 +232,9 @@ pub async fn join(
     responses(
         (status = 204, description = "Done. No body."),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn leave(State(state): State<AppState>, Auth(caller): Auth, Path(id): Path<String>) -> ApiResult<StatusCode> {
@@ -278,12 +262,10 @@ pub async fn leave(State(state): State<AppState>, Auth(caller): Auth, Path(id): 
     responses(
         (status = 204, description = "Done. No body."),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn read(

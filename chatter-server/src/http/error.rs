@@ -104,3 +104,30 @@ error_responses! {
         after `Retry-After` seconds.";
     Internal: false, "`internal`: a bug. Details are only in the server log.";
 }
+
+/// Refers to the error answer `name` among the document's components.
+fn answer_ref(name: &str) -> RefOr<DocResponse> {
+    RefOr::Ref(Ref::new(format!("#/components/responses/{name}")))
+}
+
+/// Declares bundles of error answers nearly every operation can give, so each
+/// `utoipa::path` names the bundle instead of repeating its lines.
+macro_rules! answer_bundles {
+    ($($(#[$doc:meta])* $bundle:ident: [$(($status:literal, $name:ident)),*];)*) => {$(
+        $(#[$doc])*
+        pub struct $bundle;
+
+        impl utoipa::IntoResponses for $bundle {
+            fn responses() -> std::collections::BTreeMap<String, RefOr<DocResponse>> {
+                [$(($status.to_owned(), answer_ref(stringify!($name)))),*].into_iter().collect()
+            }
+        }
+    )*};
+}
+
+answer_bundles! {
+    /// A store failure or outage: any operation that reads or writes the store.
+    StoreFailures: [("500", Internal), ("503", Unavailable)];
+    /// An authenticated operation's answers to a bad token and to a store failure.
+    SignedIn: [("401", Unauthenticated), ("500", Internal), ("503", Unavailable)];
+}

@@ -1,7 +1,6 @@
 //! `/healthz` and `/readyz`.
 
-use super::error::Unavailable;
-use super::error::error_response;
+use super::error::{Unavailable, error_response};
 use crate::app::AppState;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};

@@ -1,9 +1,7 @@
 //! `/v1/chats/{id}/members`: list, add, change role, remove.
 
 use super::auth::Auth;
-use super::error::{
-    ApiResult, BadRequest, Forbidden, Internal, NotFound, PayloadTooLarge, Unauthenticated, Unavailable,
-};
+use super::error::{ApiResult, BadRequest, Forbidden, NotFound, PayloadTooLarge, SignedIn};
 use super::extract::{Json, Path, Query};
 use crate::app::AppState;
 use axum::extract::State;
@@ -32,10 +30,8 @@ use chatter_core::{ChatId, UserId};
     responses(
         (status = 200, description = "A page of members.", body = MemberList),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn list(
@@ -72,12 +68,10 @@ pub async fn list(
         (status = 200, description = "Already a member.", body = MemberView),
         (status = 201, description = "Added.", body = MemberView),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn add(
@@ -113,12 +107,10 @@ pub async fn add(
     responses(
         (status = 200, description = "The member with the new role.", body = MemberView),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn set_role(
@@ -151,11 +143,9 @@ pub async fn set_role(
     responses(
         (status = 204, description = "Done. No body."),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn remove(

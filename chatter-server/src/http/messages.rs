@@ -1,9 +1,7 @@
 //! `/v1/chats/{id}/messages`: history windows, send, edit, delete.
 
 use super::auth::Auth;
-use super::error::{
-    ApiResult, BadRequest, Forbidden, Internal, NotFound, PayloadTooLarge, Unauthenticated, Unavailable, invalid,
-};
+use super::error::{ApiResult, BadRequest, Forbidden, NotFound, PayloadTooLarge, SignedIn, invalid};
 use super::extract::{Json, Path, Query};
 use crate::app::AppState;
 use axum::extract::State;
@@ -35,10 +33,8 @@ use chatter_core::{ChatId, MessageId};
     responses(
         (status = 200, description = "A page of messages, ascending by seq.", body = MessageList),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn list(
@@ -79,12 +75,10 @@ pub async fn list(
         (status = 200, description = "A message with this client_id was already sent by the caller: the first one.", body = Message),
         (status = 201, description = "Sent.", body = Message),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn send(
@@ -120,12 +114,10 @@ pub async fn send(
     responses(
         (status = 200, description = "The edited message.", body = Message),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn edit(
@@ -156,11 +148,9 @@ pub async fn edit(
     ),
     responses(
         (status = 204, description = "Done. No body."),
-        (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn delete(

@@ -2,9 +2,7 @@
 
 use super::auth::Auth;
 use super::cookie;
-use super::error::{
-    ApiResult, BadRequest, Forbidden, Internal, NotFound, PayloadTooLarge, RateLimited, Unauthenticated, Unavailable,
-};
+use super::error::{ApiResult, BadRequest, Forbidden, NotFound, PayloadTooLarge, RateLimited, SignedIn};
 use super::extract::{Json, Path};
 use crate::app::AppState;
 use axum::extract::State;
@@ -47,11 +45,9 @@ pub fn login_response(state: &AppState, headers: &HeaderMap, login: Login, set_c
     responses(
         (status = 201, description = "Logged in.", body = AuthResponse),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
         (status = 413, response = PayloadTooLarge),
         (status = 429, response = RateLimited),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     ),
     security(())
 )]
@@ -74,9 +70,7 @@ pub async fn login(
     tag = "Sessions",
     responses(
         (status = 200, description = "The caller's sessions.", body = SessionList),
-        (status = 401, response = Unauthenticated),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn list(State(state): State<AppState>, Auth(caller): Auth) -> ApiResult<axum::Json<SessionList>> {
@@ -96,10 +90,8 @@ pub async fn list(State(state): State<AppState>, Auth(caller): Auth) -> ApiResul
     tag = "Sessions",
     responses(
         (status = 204, description = "Logged out."),
-        (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap, Auth(caller): Auth) -> ApiResult<Response> {
@@ -125,11 +117,9 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap, Auth(call
     ),
     responses(
         (status = 204, description = "Done. No body."),
-        (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn revoke(

@@ -2,8 +2,8 @@
 
 use super::auth::Auth;
 use super::error::{
-    ApiResult, BadRequest, Conflict, Forbidden, ForbiddenOrWrongPassword, Internal, NotFound, PayloadTooLarge,
-    RateLimited, Unauthenticated, Unavailable,
+    ApiResult, BadRequest, Conflict, Forbidden, ForbiddenOrWrongPassword, NotFound, PayloadTooLarge, RateLimited,
+    SignedIn, StoreFailures,
 };
 use super::extract::{Json, Path, Query};
 use super::sessions::login_response;
@@ -46,8 +46,7 @@ use chatter_core::service::RegisterInput;
         (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge),
         (status = 429, response = RateLimited),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        StoreFailures
     ),
     security(())
 )]
@@ -78,9 +77,7 @@ pub async fn register(
     tag = "Users",
     responses(
         (status = 200, description = "The caller.", body = User),
-        (status = 401, response = Unauthenticated),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn me(Auth(caller): Auth) -> axum::Json<User> {
@@ -103,11 +100,9 @@ pub async fn me(Auth(caller): Auth) -> axum::Json<User> {
     responses(
         (status = 200, description = "The updated user.", body = User),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 413, response = PayloadTooLarge),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn update_me(
@@ -136,12 +131,10 @@ pub async fn update_me(
     responses(
         (status = 204, description = "Done. No body."),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
         (status = 403, response = ForbiddenOrWrongPassword),
         (status = 413, response = PayloadTooLarge),
         (status = 429, response = RateLimited),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn change_password(
@@ -174,12 +167,10 @@ pub async fn change_password(
     responses(
         (status = 204, description = "Done. No body."),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
         (status = 403, response = ForbiddenOrWrongPassword),
         (status = 413, response = PayloadTooLarge),
         (status = 429, response = RateLimited),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn delete_me(
@@ -209,9 +200,7 @@ pub async fn delete_me(
     responses(
         (status = 200, description = "A page of users.", body = UserList),
         (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn search(
@@ -237,10 +226,8 @@ pub async fn search(
     ),
     responses(
         (status = 200, description = "The user.", body = User),
-        (status = 401, response = Unauthenticated),
         (status = 404, response = NotFound),
-        (status = 500, response = Internal),
-        (status = 503, response = Unavailable)
+        SignedIn
     )
 )]
 pub async fn get(State(state): State<AppState>, Auth(_): Auth, Path(id): Path<String>) -> ApiResult<axum::Json<User>> {
