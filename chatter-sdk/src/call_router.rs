@@ -14,8 +14,6 @@ const ORPHANS: usize = 64;
 
 /// A call frame from the server.
 #[derive(Debug, Clone)]
-// Calls run natively only: on wasm32 frames are routed but nothing reads them yet.
-#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) enum CallFrame {
     /// SDP or ICE for this client's participant.
     Signal(CallSignal),
@@ -33,7 +31,6 @@ pub(crate) enum CallFrame {
 
 /// What reading a call again found.
 #[derive(Debug, Clone)]
-#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) enum ReadAgain {
     /// The call running in the chat.
     Running(CallInfo),
@@ -61,7 +58,6 @@ impl CallRouter {
     }
 
     /// Starts routing `call_id` to `to`, with the frames that came before.
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) fn register(&self, call_id: CallId, to: mpsc::UnboundedSender<CallFrame>) {
         let mut routes = self.routes();
         let (early, rest): (VecDeque<_>, VecDeque<_>) = routes.orphans.drain(..).partition(|(id, _)| id == &call_id);
@@ -74,7 +70,6 @@ impl CallRouter {
 
     /// Stops routing `call_id` to `to` (not to a later registration of the same call),
     /// and forgets the call's early frames.
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) fn unregister(&self, call_id: &CallId, to: &mpsc::UnboundedSender<CallFrame>) {
         let mut routes = self.routes();
         if routes.calls.get(call_id).is_some_and(|current| current.same_channel(to)) {

@@ -255,8 +255,6 @@ impl ChatHandle {
         self.client.inner.state().awareness.receipts(&self.id).subscribe()
     }
 
-    // Calls run natively only (their media is the `webrtc` crate's).
-    #[cfg_attr(target_family = "wasm", allow(dead_code))]
     pub(crate) fn client(&self) -> &Client {
         &self.client
     }

@@ -15,7 +15,6 @@
 #![warn(missing_docs)]
 
 mod api;
-#[cfg(not(target_family = "wasm"))]
 pub mod call;
 mod call_router;
 pub mod chat;
@@ -80,7 +79,7 @@ mod public_futures_are_send {
         send(chat.set_role(&user, model::Role::Admin));
         send(chat.latest_messages(5));
         send(chat.mark_read());
-        send(chat.join_call(call::CallOptions::default()));
+        send(chat.join_call(call::CallOptions::default(), call::webrtc_media::WebrtcMedia::new()));
         send(chat.running_call());
     }
 
@@ -100,6 +99,7 @@ mod public_futures_are_send {
         send(c.set_camera_enabled(true));
         send(c.set_screen_share_enabled(true));
         send(c.set_muted(model_track(), true));
+        send(c.restart_ice());
         send(c.leave());
     }
 

@@ -9,7 +9,7 @@ mod calls_support;
 #[path = "it/harness.rs"]
 mod harness;
 
-use calls_support::{LIMIT, feed, join, options, receiving, team};
+use calls_support::{LIMIT, join, receiving, team};
 use chatter_sdk::protocol::TrackKind;
 use harness::{Server, wait_until};
 use std::time::Duration;
@@ -41,8 +41,7 @@ async fn two_hundred_join_and_leave_cycles_leave_nothing_behind() {
         let bob = clients[1].clone();
         let chat = chat.clone();
         async move {
-            let b = bob.chat(&chat).join_call(options(&[TrackKind::Audio])).await.expect("join");
-            feed(b.local_track(TrackKind::Audio).expect("mic"));
+            let b = join(&bob, &chat, &[TrackKind::Audio]).await;
             receiving(&b, 1, &format!("cycle {n}: bob hears alice")).await;
             // Alice hears him on the line the last Bob's audio left idle.
             receiving(a, 1, &format!("cycle {n}: alice hears bob")).await;

@@ -1,20 +1,28 @@
-//! Calls (native only): join a chat's call, publish the microphone, camera and screen,
-//! receive everyone else's tracks, and follow who joins, leaves, mutes and speaks. Media
-//! runs on the `webrtc` crate; the app feeds encoded samples into its [`LocalTrack`]s and
-//! reads or counts what arrives on [`RemoteTrack`]s. Signalling rides the client's sync
-//! connection, so [`Client::start_sync`](crate::Client::start_sync) must run.
+//! Calls: join a chat's call, publish the microphone, camera and screen, receive
+//! everyone else's tracks, and follow who joins, leaves, mutes and speaks. The SDK does
+//! the signalling and keeps the call's state; the media is a [`MediaBackend`]'s: natively
+//! [`WebrtcMedia`](webrtc_media::WebrtcMedia) on the `webrtc` crate (the app feeds it
+//! encoded samples), in a browser `RTCPeerConnection`, on a phone the platform's WebRTC.
+//! Signalling rides the client's sync connection, so
+//! [`Client::start_sync`](crate::Client::start_sync) must run.
 //!
 //! ```no_run
+//! # #[cfg(not(target_family = "wasm"))]
 //! # async fn demo(client: chatter_sdk::Client, chat_id: chatter_sdk::ChatId) -> chatter_sdk::Result<()> {
+//! use chatter_sdk::call::webrtc_media::WebrtcMedia;
 //! use chatter_sdk::call::{CallOptions, CallUpdate};
 //! use chatter_sdk::protocol::TrackKind;
 //!
 //! client.start_sync();
-//! let call = client.chat(&chat_id).join_call(CallOptions::publishing(&[TrackKind::Audio])).await?;
+//! let media = WebrtcMedia::new();
+//! let call = client.chat(&chat_id).join_call(CallOptions::publishing(&[TrackKind::Audio]), media.clone()).await?;
 //! let mut updates = call.updates();
 //! while let Some(update) = updates.next().await {
 //!     match update {
-//!         CallUpdate::TrackSubscribed(track) => println!("hearing {}", track.participant_id()),
+//!         CallUpdate::TrackSubscribed(track) => {
+//!             let received = media.received(track.mid());
+//!             println!("hearing {}", track.participant_id());
+//!         }
 //!         CallUpdate::Ended => break,
 //!         _ => {}
 //!     }
@@ -22,18 +30,18 @@
 //! # Ok(()) }
 //! ```
 
-mod keyframes;
-mod media;
+mod backend;
 mod task;
+#[cfg(not(target_family = "wasm"))]
+pub mod webrtc_media;
 
-pub use media::{LocalTrack, RemoteTrack};
+pub use backend::{MediaBackend, MediaEvents, RemoteTrack};
 
 use crate::chat::ChatHandle;
 use crate::error::{Result, SdkError};
 use chatter_core::call::CallView;
 use chatter_core::protocol::{CallLeaveReason, Participant, Track, TrackKind};
 use chatter_core::{CallId, ChatId, ParticipantId};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -44,41 +52,22 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 /// use chatter_sdk::protocol::TrackKind;
 /// let options = CallOptions::publishing(&[TrackKind::Audio, TrackKind::Video]);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct CallOptions {
     /// Tracks published from the start (in the first offer).
     pub publish: Vec<TrackKind>,
-    /// Local UDP addresses for media (`0.0.0.0:0`: every interface but loopback; tests
-    /// on one machine use `127.0.0.1:0`).
-    pub udp_addrs: Vec<String>,
-}
-
-impl Default for CallOptions {
-    fn default() -> Self {
-        Self { publish: Vec::new(), udp_addrs: vec!["0.0.0.0:0".to_owned()] }
-    }
 }
 
 impl CallOptions {
     /// Publishing these tracks from the start.
     ///
-    /// ```no_run
+    /// ```
     /// use chatter_sdk::call::CallOptions;
     /// let listen_only = CallOptions::publishing(&[]);
+    /// assert!(listen_only.publish.is_empty());
     /// ```
     pub fn publishing(kinds: &[TrackKind]) -> Self {
-        Self { publish: kinds.to_vec(), ..Self::default() }
-    }
-
-    /// Media on these local UDP addresses.
-    ///
-    /// ```no_run
-    /// use chatter_sdk::call::CallOptions;
-    /// let on_loopback = CallOptions::default().udp_addrs(&["127.0.0.1:0"]);
-    /// ```
-    pub fn udp_addrs(mut self, addrs: &[&str]) -> Self {
-        self.udp_addrs = addrs.iter().map(|a| (*a).to_owned()).collect();
-        self
+        Self { publish: kinds.to_vec() }
     }
 }
 
@@ -138,8 +127,9 @@ pub enum CallUpdate {
 /// What the app asks of the call task.
 #[derive(Debug)]
 enum Command {
-    Publish { kind: TrackKind, enabled: bool, reply: oneshot::Sender<Result<Option<LocalTrack>>> },
+    Publish { kind: TrackKind, enabled: bool, reply: oneshot::Sender<Result<()>> },
     Mute { kind: TrackKind, muted: bool, reply: oneshot::Sender<Result<()>> },
+    RestartIce { reply: oneshot::Sender<Result<()>> },
     Leave { reply: oneshot::Sender<Result<()>> },
 }
 
@@ -148,7 +138,8 @@ enum Command {
 struct Shared {
     chat_id: ChatId,
     view: Mutex<CallView>,
-    local: Mutex<HashMap<TrackKind, LocalTrack>>,
+    /// What this client publishes, in the order it started.
+    published: Mutex<Vec<TrackKind>>,
     remote: Mutex<Vec<RemoteTrack>>,
     state: Mutex<ConnectionState>,
     updates: broadcast::Sender<CallUpdate>,
@@ -207,16 +198,19 @@ impl CallUpdates {
 }
 
 impl ChatHandle {
-    /// Joins the chat's call (starting it if none runs) and connects its media.
+    /// Joins the chat's call (starting it if none runs) and connects its media through
+    /// `media`, which the call owns from now on (keep a clone to reach the media, as
+    /// [`WebrtcMedia`](webrtc_media::WebrtcMedia) allows). One backend serves one call.
     ///
     /// ```no_run
+    /// # #[cfg(not(target_family = "wasm"))]
     /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
-    /// use chatter_sdk::call::CallOptions;
-    /// let call = client.chat(&"c_team".into()).join_call(CallOptions::default()).await?;
+    /// use chatter_sdk::call::{CallOptions, webrtc_media::WebrtcMedia};
+    /// let call = client.chat(&"c_team".into()).join_call(CallOptions::default(), WebrtcMedia::new()).await?;
     /// println!("{} people in the call", call.participants().len());
     /// # Ok(()) }
     /// ```
-    pub async fn join_call(&self, options: CallOptions) -> Result<Call> {
+    pub async fn join_call(&self, options: CallOptions, media: impl MediaBackend + 'static) -> Result<Call> {
         let (client, chat_id) = (self.client(), self.id());
         let joined = client.call(client.inner.api.join_call(chat_id)).await?;
         let (frames_tx, frames) = mpsc::unbounded_channel();
@@ -225,16 +219,23 @@ impl ChatHandle {
         let shared = Arc::new(Shared {
             chat_id: chat_id.clone(),
             view: Mutex::new(CallView::new(&joined)),
-            local: Mutex::default(),
+            published: Mutex::default(),
             remote: Mutex::default(),
             state: Mutex::new(ConnectionState::Connecting),
             updates,
         });
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let route = frames_tx.clone();
-        let started =
-            task::CallTask::start(client.clone(), shared.clone(), &joined, options, (frames_tx, frames), commands_rx)
-                .await;
+        let started = task::CallTask::start(
+            client.clone(),
+            shared.clone(),
+            &joined,
+            &options.publish,
+            Arc::new(media),
+            (frames_tx, frames),
+            commands_rx,
+        )
+        .await;
         if let Err(e) = started {
             client.inner.calls.unregister(&joined.call_id, &route);
             let _ = client.inner.api.leave_call(chat_id).await;
@@ -324,12 +325,13 @@ impl Call {
         lock(&self.shared.view).speakers().to_vec()
     }
 
-    /// The tracks of others arriving now.
+    /// The tracks of others arriving now (their media is the backend's, by
+    /// [`RemoteTrack::mid`]).
     ///
     /// ```no_run
     /// # fn demo(call: chatter_sdk::call::Call) {
     /// for t in call.remote_tracks() {
-    ///     println!("{} {}: {} packets", t.participant_id(), t.kind(), t.packets_received());
+    ///     println!("{} {} on line {}", t.participant_id(), t.kind(), t.mid());
     /// }
     /// # }
     /// ```
@@ -337,15 +339,15 @@ impl Call {
         lock(&self.shared.remote).clone()
     }
 
-    /// The track this client publishes of `kind`, if any.
+    /// What this client publishes now.
     ///
     /// ```no_run
     /// # fn demo(call: chatter_sdk::call::Call) {
-    /// let mic = call.local_track(chatter_sdk::protocol::TrackKind::Audio);
+    /// let on_air = call.published().contains(&chatter_sdk::protocol::TrackKind::Audio);
     /// # }
     /// ```
-    pub fn local_track(&self, kind: TrackKind) -> Option<LocalTrack> {
-        lock(&self.shared.local).get(&kind).cloned()
+    pub fn published(&self) -> Vec<TrackKind> {
+        lock(&self.shared.published).clone()
     }
 
     /// The media connection's state.
@@ -369,16 +371,15 @@ impl Call {
         CallUpdates(self.shared.updates.subscribe())
     }
 
-    /// Starts or stops publishing the microphone: the track to feed, when started. A
-    /// stopped track drops what it is given; started again, it is the same track (same
-    /// [`LocalTrack::ssrc`]) on the same line, published as a new track to the others.
+    /// Starts or stops publishing the microphone. Stopped, its line stays (sending
+    /// nothing); started again, it goes out on that line as a new track for the others.
     ///
     /// ```no_run
     /// # async fn demo(call: chatter_sdk::call::Call) -> chatter_sdk::Result<()> {
-    /// let mic = call.set_microphone_enabled(true).await?;
+    /// call.set_microphone_enabled(true).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn set_microphone_enabled(&self, enabled: bool) -> Result<Option<LocalTrack>> {
+    pub async fn set_microphone_enabled(&self, enabled: bool) -> Result<()> {
         self.ask(|reply| Command::Publish { kind: TrackKind::Audio, enabled, reply }).await
     }
 
@@ -387,27 +388,40 @@ impl Call {
     ///
     /// ```no_run
     /// # async fn demo(call: chatter_sdk::call::Call) -> chatter_sdk::Result<()> {
-    /// let camera = call.set_camera_enabled(true).await?;
+    /// call.set_camera_enabled(true).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn set_camera_enabled(&self, enabled: bool) -> Result<Option<LocalTrack>> {
+    pub async fn set_camera_enabled(&self, enabled: bool) -> Result<()> {
         self.ask(|reply| Command::Publish { kind: TrackKind::Video, enabled, reply }).await
     }
 
     /// Starts or stops sharing the screen (stopping and sharing again as for
-    /// [`Call::set_microphone_enabled`]: the same track and line, however often).
+    /// [`Call::set_microphone_enabled`]: the same line, however often).
     ///
     /// ```no_run
     /// # async fn demo(call: chatter_sdk::call::Call) -> chatter_sdk::Result<()> {
-    /// let screen = call.set_screen_share_enabled(true).await?;
+    /// call.set_screen_share_enabled(true).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn set_screen_share_enabled(&self, enabled: bool) -> Result<Option<LocalTrack>> {
+    pub async fn set_screen_share_enabled(&self, enabled: bool) -> Result<()> {
         self.ask(|reply| Command::Publish { kind: TrackKind::Screen, enabled, reply }).await
     }
 
-    /// Mutes or unmutes a published track: its samples are dropped while muted, and the
-    /// others see the state.
+    /// Restarts ICE: new credentials and a new offer, so the media finds a path again
+    /// after the network changed (Wi-Fi to cellular) or the connection went
+    /// [`ConnectionState::Disconnected`]. The tracks and the call stay as they are.
+    ///
+    /// ```no_run
+    /// # async fn demo(call: chatter_sdk::call::Call) -> chatter_sdk::Result<()> {
+    /// call.restart_ice().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn restart_ice(&self) -> Result<()> {
+        self.ask(|reply| Command::RestartIce { reply }).await
+    }
+
+    /// Mutes or unmutes a published track: its media stops while muted, and the others
+    /// see the state.
     ///
     /// ```no_run
     /// # async fn demo(call: chatter_sdk::call::Call) -> chatter_sdk::Result<()> {

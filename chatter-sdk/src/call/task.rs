@@ -1,39 +1,33 @@
-//! The call task: it owns the peer connection and runs, one at a time, the server's
-//! frames, the connection's events and the app's commands. Negotiation follows the
-//! core's [`Negotiation`]: the client offers first and yields on glare.
+//! The call task: signalling and state. It runs, one at a time, the server's frames,
+//! the media backend's events and the app's commands, and drives the backend through
+//! [`MediaBackend`]. Negotiation follows the core's [`Negotiation`]: the client offers
+//! first and yields on glare.
 
-use super::media::{Line, LocalTrack, MediaEvent, RemoteTrack, media_error, mid_of, peer_connection, read_into};
-use super::{CallOptions, CallUpdate, Command, ConnectionState, Shared, lock};
+use super::backend::{MediaBackend, MediaEvent, MediaEvents, RemoteTrack};
+use super::{CallUpdate, Command, ConnectionState, Shared, lock};
 use crate::call_router::{CallFrame, ReadAgain};
 use crate::client::Client;
 use crate::error::{Result, SdkError};
 use crate::platform;
 use crate::sync::backoff;
 use chatter_core::call::{Negotiation, NegotiationStep};
-use chatter_core::protocol::ws::{CallCommand, CallEvent, CallSignal, ClientFrame, IceCandidate};
+use chatter_core::protocol::ws::{CallCommand, CallEvent, CallSignal, ClientFrame};
 use chatter_core::protocol::{JoinedCall, TrackKind};
 use chatter_core::{CallId, ParticipantId};
-use rtc::peer_connection::transport::RTCIceCandidateInit;
-use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
-use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
-use std::collections::HashMap;
+use futures::{Stream, StreamExt, stream};
+use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::mpsc;
-use webrtc::peer_connection::{PeerConnection, RTCPeerConnectionState, RTCSessionDescription};
 
 pub(super) struct CallTask {
     client: Client,
     shared: Arc<Shared>,
     call_id: CallId,
     me: ParticipantId,
-    pc: Arc<dyn PeerConnection>,
+    media: Arc<dyn MediaBackend>,
     negotiation: Negotiation,
-    /// Receiving lines by mid.
-    lines: HashMap<String, Line>,
-    /// Tracks the app stopped, their lines kept and silent, to send again on the same
-    /// line: a new line per share would grow the SDP past the server's limit in a long
-    /// call.
-    stopped: HashMap<TrackKind, LocalTrack>,
+    /// Receiving lines (mids) media has arrived on.
+    lines: HashSet<String>,
     /// This task's route in the client's call router.
     route: mpsc::UnboundedSender<CallFrame>,
     /// Call events that came while the call was being read again after a reconnection:
@@ -41,47 +35,68 @@ pub(super) struct CallTask {
     catching_up: Option<Vec<CallEvent>>,
 }
 
+/// What the task runs next.
+enum Input {
+    Frame(CallFrame),
+    Media(MediaEvent),
+    Command(Command),
+    /// The frames' route or the app's commands are gone: the call is over.
+    Closed,
+}
+
+/// The task's three inputs as one stream, in arrival order per input.
+fn inputs(
+    mut frames: mpsc::UnboundedReceiver<CallFrame>,
+    mut media: mpsc::UnboundedReceiver<MediaEvent>,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+) -> impl Stream<Item = Input> {
+    let closed = || stream::once(async { Input::Closed });
+    let frames = stream::poll_fn(move |cx| frames.poll_recv(cx)).map(Input::Frame).chain(closed());
+    let commands = stream::poll_fn(move |cx| commands.poll_recv(cx)).map(Input::Command).chain(closed());
+    let media = stream::poll_fn(move |cx| media.poll_recv(cx)).map(Input::Media);
+    stream::select(frames, stream::select(media, commands))
+}
+
 impl CallTask {
-    /// Connects the call's media (the first offer is sent) and runs the task.
+    /// Opens the call's media, sends the first offer and runs the task.
     pub(super) async fn start(
         client: Client,
         shared: Arc<Shared>,
         joined: &JoinedCall,
-        options: CallOptions,
+        publish: &[TrackKind],
+        media: Arc<dyn MediaBackend>,
         (route, frames): (mpsc::UnboundedSender<CallFrame>, mpsc::UnboundedReceiver<CallFrame>),
         commands: mpsc::UnboundedReceiver<Command>,
     ) -> Result<()> {
-        let (media_tx, media) = mpsc::unbounded_channel();
-        let pc = peer_connection(&joined.ice_servers, options.udp_addrs.clone(), media_tx).await?;
+        let (events, media_events) = mpsc::unbounded_channel();
+        media.open(&joined.ice_servers, MediaEvents(events)).await?;
         let mut task = CallTask {
             client,
             shared,
             call_id: joined.call_id.clone(),
             me: joined.participant_id.clone(),
-            pc,
+            media,
             negotiation: Negotiation::new(),
-            lines: HashMap::new(),
-            stopped: HashMap::new(),
+            lines: HashSet::new(),
             route,
             catching_up: None,
         };
-        if let Err(e) = task.begin(&options.publish).await {
-            let _ = task.pc.close().await;
+        if let Err(e) = task.begin(publish).await {
+            task.media.close().await;
             return Err(e);
         }
         let spawner = task.client.inner.spawner.clone();
-        spawner.spawn(task.run(frames, media, commands));
+        spawner.spawn(task.run(inputs(frames, media_events, commands)));
         Ok(())
     }
 
     async fn begin(&mut self, publish: &[TrackKind]) -> Result<()> {
         for kind in publish {
-            self.add_track(*kind).await?;
+            self.publish(*kind, true).await?;
         }
         if publish.is_empty() {
             // An offer needs a media line: receive-only audio until something is published.
-            let init = RTCRtpTransceiverInit { direction: RTCRtpTransceiverDirection::Recvonly, ..Default::default() };
-            self.pc.add_transceiver_from_kind(RtpCodecKind::Audio, Some(init)).await.map_err(media_error)?;
+            self.media.add_receiver(TrackKind::Audio).await?;
         }
         if self.negotiation.offer_needed() {
             self.offer().await?;
@@ -97,26 +112,17 @@ impl CallTask {
         let _ = self.shared.updates.send(update);
     }
 
-    async fn run(
-        mut self,
-        mut frames: mpsc::UnboundedReceiver<CallFrame>,
-        mut media: mpsc::UnboundedReceiver<MediaEvent>,
-        mut commands: mpsc::UnboundedReceiver<Command>,
-    ) {
-        loop {
-            let outcome = tokio::select! {
-                frame = frames.recv() => match frame {
-                    Some(frame) => self.frame(frame).await,
-                    None => Err(Over),
-                },
-                event = media.recv() => match event {
-                    Some(event) => { self.media(event).await; Ok(()) }
-                    None => Ok(()),
-                },
-                command = commands.recv() => match command {
-                    Some(command) => self.command(command).await,
-                    None => Err(Over),
-                },
+    async fn run(mut self, inputs: impl Stream<Item = Input>) {
+        let mut inputs = std::pin::pin!(inputs);
+        while let Some(input) = inputs.next().await {
+            let outcome = match input {
+                Input::Frame(frame) => self.frame(frame).await,
+                Input::Media(event) => {
+                    self.media_event(event);
+                    Ok(())
+                }
+                Input::Command(command) => self.command(command).await,
+                Input::Closed => Err(Over),
             };
             if outcome.is_err() {
                 break;
@@ -128,23 +134,16 @@ impl CallTask {
     /// Closes the media and tells the app, once the call is over for this client.
     async fn close(&mut self) {
         self.client.inner.calls.unregister(&self.call_id, &self.route);
-        if let Err(e) = self.pc.close().await {
-            tracing::debug!(error = %e, "closing the call's connection");
-        }
+        self.media.close().await;
         lock(&self.shared.remote).clear();
-        lock(&self.shared.local).clear();
+        lock(&self.shared.published).clear();
         *lock(&self.shared.state) = ConnectionState::Closed;
         self.update(CallUpdate::ConnectionState(ConnectionState::Closed));
         self.update(CallUpdate::Ended);
     }
 
     async fn offer(&mut self) -> Result<()> {
-        let made = async {
-            let offer = self.pc.create_offer(None).await.map_err(media_error)?;
-            self.pc.set_local_description(offer.clone()).await.map_err(media_error)?;
-            Ok::<_, SdkError>(offer.sdp)
-        };
-        match made.await {
+        match self.media.create_offer().await {
             Ok(sdp) => {
                 self.send(ClientFrame::CallSignal(CallSignal::Offer { call_id: self.call_id.clone(), sdp }));
                 Ok(())
@@ -156,16 +155,12 @@ impl CallTask {
         }
     }
 
-    async fn answer(&mut self, sdp: String) -> Result<()> {
+    async fn answer(&mut self, offer: String) -> Result<()> {
         if self.negotiation.remote_offer() == NegotiationStep::RollbackThenAnswer {
-            let rollback = RTCSessionDescription::rollback(None).map_err(media_error)?;
-            self.pc.set_local_description(rollback).await.map_err(media_error)?;
+            self.media.rollback().await?;
         }
-        let offer = RTCSessionDescription::offer(sdp).map_err(media_error)?;
-        self.pc.set_remote_description(offer).await.map_err(media_error)?;
-        let answer = self.pc.create_answer(None).await.map_err(media_error)?;
-        self.pc.set_local_description(answer.clone()).await.map_err(media_error)?;
-        self.send(ClientFrame::CallSignal(CallSignal::Answer { call_id: self.call_id.clone(), sdp: answer.sdp }));
+        let sdp = self.media.accept_offer(offer).await?;
+        self.send(ClientFrame::CallSignal(CallSignal::Answer { call_id: self.call_id.clone(), sdp }));
         if self.negotiation.answered() {
             self.offer().await?;
         }
@@ -181,11 +176,7 @@ impl CallTask {
             }
             CallFrame::Signal(CallSignal::Answer { sdp, .. }) => {
                 if self.negotiation.remote_answer() {
-                    let applied = match RTCSessionDescription::answer(sdp) {
-                        Ok(answer) => self.pc.set_remote_description(answer).await.map_err(media_error),
-                        Err(e) => Err(media_error(e)),
-                    };
-                    if let Err(e) = applied {
+                    if let Err(e) = self.media.accept_answer(sdp).await {
                         tracing::warn!(error = %e, "the server's answer could not be applied");
                     }
                     if self.negotiation.answer_applied()
@@ -196,14 +187,7 @@ impl CallTask {
                 }
             }
             CallFrame::Signal(CallSignal::Ice { candidate, .. }) => {
-                let init = RTCIceCandidateInit {
-                    candidate: candidate.candidate,
-                    sdp_mid: candidate.sdp_mid,
-                    sdp_mline_index: candidate.sdp_mline_index,
-                    username_fragment: candidate.username_fragment,
-                    ..Default::default()
-                };
-                if let Err(e) = self.pc.add_ice_candidate(init).await {
+                if let Err(e) = self.media.add_ice_candidate(candidate).await {
                     tracing::debug!(error = %e, "server candidate not added");
                 }
             }
@@ -322,9 +306,12 @@ impl CallTask {
         Ok(())
     }
 
-    /// Line `mid` carries the track the call view names for it: count its packets there.
+    /// Line `mid` carries the track the call view names for it: tell the backend and the
+    /// app.
     fn attach(&mut self, mid: &str) {
-        let Some(line) = self.lines.get(mid) else { return }; // its packets have not arrived yet
+        if !self.lines.contains(mid) {
+            return; // its media has not arrived yet
+        }
         let Some((participant, track)) =
             lock(&self.shared.view).track_by_mid(mid).map(|(p, t)| (p.participant_id.clone(), t.clone()))
         else {
@@ -337,9 +324,9 @@ impl CallTask {
         let gone: Vec<RemoteTrack> = remote.iter().filter(|r| r.mid() == mid).cloned().collect();
         remote.retain(|r| r.mid() != mid);
         let new = RemoteTrack::new(participant, track.track_id, track.kind, mid.to_owned());
-        *lock(line) = Some(new.sink());
         remote.push(new.clone());
         drop(remote);
+        self.media.remote_track_changed(mid, Some(&new));
         for old in gone {
             self.update(CallUpdate::TrackUnsubscribed {
                 participant_id: old.participant_id().clone(),
@@ -349,7 +336,7 @@ impl CallTask {
         self.update(CallUpdate::TrackSubscribed(new));
     }
 
-    /// The remote tracks matching `which` are gone: their lines' packets are dropped.
+    /// The remote tracks matching `which` are gone: their lines carry nothing now.
     fn detach(&mut self, which: impl Fn(&RemoteTrack) -> bool) {
         let gone: Vec<RemoteTrack> = {
             let mut remote = lock(&self.shared.remote);
@@ -358,12 +345,7 @@ impl CallTask {
             gone
         };
         for track in gone {
-            if let Some(line) = self.lines.get(track.mid()) {
-                let mut current = lock(line);
-                if current.as_ref().is_some_and(|s| Arc::ptr_eq(s, &track.sink())) {
-                    *current = None;
-                }
-            }
+            self.media.remote_track_changed(track.mid(), None);
             self.update(CallUpdate::TrackUnsubscribed {
                 participant_id: track.participant_id().clone(),
                 track_id: track.track_id().to_owned(),
@@ -371,57 +353,20 @@ impl CallTask {
         }
     }
 
-    async fn media(&mut self, event: MediaEvent) {
+    fn media_event(&mut self, event: MediaEvent) {
         match event {
-            MediaEvent::Candidate(init) => {
-                let candidate = IceCandidate {
-                    candidate: init.candidate,
-                    sdp_mid: init.sdp_mid,
-                    sdp_mline_index: init.sdp_mline_index,
-                    username_fragment: init.username_fragment,
-                };
+            MediaEvent::Candidate(candidate) => {
                 self.send(ClientFrame::CallSignal(CallSignal::Ice { call_id: self.call_id.clone(), candidate }));
             }
             MediaEvent::State(state) => {
-                let state = match state {
-                    RTCPeerConnectionState::Connected => ConnectionState::Connected,
-                    RTCPeerConnectionState::Disconnected => ConnectionState::Disconnected,
-                    RTCPeerConnectionState::Failed => ConnectionState::Failed,
-                    RTCPeerConnectionState::Closed => ConnectionState::Closed,
-                    _ => ConnectionState::Connecting,
-                };
                 *lock(&self.shared.state) = state;
                 self.update(CallUpdate::ConnectionState(state));
             }
-            MediaEvent::Track(track) => {
-                let Some(mid) = mid_of(&self.pc, &track).await else {
-                    tracing::debug!("a remote track without a line");
-                    return;
-                };
-                let line = self.lines.entry(mid.clone()).or_default().clone();
-                read_into(track, line);
+            MediaEvent::Track(mid) => {
+                self.lines.insert(mid.clone());
                 self.attach(&mid);
             }
         }
-    }
-
-    /// Publishes a track of `kind` (the one published already, if any); answers it and
-    /// whether it added a line, which needs a renegotiation.
-    async fn add_track(&mut self, kind: TrackKind) -> Result<(LocalTrack, bool)> {
-        if let Some(track) = lock(&self.shared.local).get(&kind) {
-            return Ok((track.clone(), false));
-        }
-        self.send(ClientFrame::Call(CallCommand::Publish { call_id: self.call_id.clone(), kind, enabled: true }));
-        let (track, added) = match self.stopped.remove(&kind) {
-            // Its line is still negotiated: the server carries it again on `call.publish`.
-            Some(track) => {
-                track.set_muted(false);
-                (track, false)
-            }
-            None => (LocalTrack::add(&self.pc, kind, (platform::random_u64() as u32).max(1)).await?, true),
-        };
-        lock(&self.shared.local).insert(kind, track.clone());
-        Ok((track, added))
     }
 
     async fn command(&mut self, command: Command) -> Result<(), Over> {
@@ -431,7 +376,11 @@ impl CallTask {
                 Ok(())
             }
             Command::Mute { kind, muted, reply } => {
-                let _ = reply.send(self.mute(kind, muted));
+                let _ = reply.send(self.mute(kind, muted).await);
+                Ok(())
+            }
+            Command::RestartIce { reply } => {
+                let _ = reply.send(self.restart_ice().await);
                 Ok(())
             }
             Command::Leave { reply } => {
@@ -445,35 +394,55 @@ impl CallTask {
         }
     }
 
-    async fn publish(&mut self, kind: TrackKind, enabled: bool) -> Result<Option<LocalTrack>> {
-        if !enabled {
-            let Some(track) = lock(&self.shared.local).remove(&kind) else { return Ok(None) };
-            // The line stays, sending nothing (an inactive line would stop webrtc-rs's
-            // sender for good); `call.publish` tells the server the track is gone.
-            track.set_muted(true);
-            self.stopped.insert(kind, track);
-            self.send(ClientFrame::Call(CallCommand::Publish { call_id: self.call_id.clone(), kind, enabled: false }));
-            return Ok(None);
+    /// Starts or stops publishing `kind`. The server hears of a track before its media,
+    /// so it can name the line when the offer comes.
+    async fn publish(&mut self, kind: TrackKind, enabled: bool) -> Result<()> {
+        let published = lock(&self.shared.published).contains(&kind);
+        if enabled == published {
+            return Ok(());
         }
-        let (track, added) = self.add_track(kind).await?;
+        let command =
+            |enabled| ClientFrame::Call(CallCommand::Publish { call_id: self.call_id.clone(), kind, enabled });
+        if !enabled {
+            lock(&self.shared.published).retain(|k| *k != kind);
+            self.send(command(false));
+            return self.media.unpublish(kind).await;
+        }
+        self.send(command(true));
+        let added = match self.media.publish(kind).await {
+            Ok(added) => added,
+            Err(e) => {
+                self.send(command(false));
+                return Err(e);
+            }
+        };
+        lock(&self.shared.published).push(kind);
         if added && self.negotiation.offer_needed() {
             self.offer().await?;
         }
-        Ok(Some(track))
+        Ok(())
     }
 
-    fn mute(&mut self, kind: TrackKind, muted: bool) -> Result<()> {
-        let Some(local) = lock(&self.shared.local).get(&kind).cloned() else {
+    async fn mute(&mut self, kind: TrackKind, muted: bool) -> Result<()> {
+        if !lock(&self.shared.published).contains(&kind) {
             return Err(SdkError::InvalidRequest(format!("no {kind} track is published")));
-        };
-        local.set_muted(muted);
+        }
+        self.media.set_muted(kind, muted).await?;
         let track_id = lock(&self.shared.view)
             .participant(&self.me)
             .and_then(|p| p.tracks.iter().find(|t| t.kind == kind).map(|t| t.track_id.clone()));
-        // Before the server has seen the track there is no id to name yet: the samples
-        // are still dropped.
+        // Before the server has seen the track there is no id to name yet: the media is
+        // muted all the same.
         if let Some(track_id) = track_id {
             self.send(ClientFrame::Call(CallCommand::Mute { call_id: self.call_id.clone(), track_id, muted }));
+        }
+        Ok(())
+    }
+
+    async fn restart_ice(&mut self) -> Result<()> {
+        self.media.restart_ice().await?;
+        if self.negotiation.offer_needed() {
+            self.offer().await?;
         }
         Ok(())
     }

@@ -3,9 +3,10 @@
 //! beside a native SDK participant sending real VP8. Each receives the other's video:
 //! the page's getStats shows frames decoded rising, the native side counts packets.
 
+use crate::calls_support::join_quiet;
 use crate::harness::{Server, user};
 use chatter_sdk::SyncState;
-use chatter_sdk::call::{CallOptions, LocalTrack};
+use chatter_sdk::call::webrtc_media::LocalTrack;
 use chatter_sdk::model::Visibility;
 use chatter_sdk::protocol::TrackKind;
 use std::path::{Path, PathBuf};
@@ -104,11 +105,7 @@ async fn interop(server: Server, relay: Option<&crate::lossy::LossyRelay>) {
         .expect("alice connects");
     let chat = alice.create_group("Interop", Visibility::Private, &[bob.user_id().unwrap()]).await.unwrap();
 
-    let call = alice
-        .chat(&chat.id)
-        .join_call(CallOptions::publishing(&[TrackKind::Video]).udp_addrs(&["127.0.0.1:0"]))
-        .await
-        .expect("native joins");
+    let call = join_quiet(&alice, &chat.id, &[TrackKind::Video]).await;
     send_video(call.local_track(TrackKind::Video).unwrap());
 
     // Bob is the browser.

@@ -1,9 +1,12 @@
 //! Calls between SDK clients through the server's SFU, with synthetic media over real
 //! WebRTC on loopback: packets are counted on arrival, never assumed.
 
-use crate::calls_support::{LIMIT, connected, feed, first_update, join, options, receiving, receiving_kind, team};
+use crate::calls_support::{
+    Joined, LIMIT, connected, feed, first_update, join, join_quiet, receiving, receiving_kind, team,
+};
 use crate::harness::{Proxy, Server, user, wait_until};
-use chatter_sdk::call::{CallUpdate, LocalTrack};
+use chatter_sdk::call::CallUpdate;
+use chatter_sdk::call::webrtc_media::LocalTrack;
 use chatter_sdk::protocol::{CallLeaveReason, TrackKind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -76,7 +79,7 @@ async fn a_late_joiner_gets_everyones_tracks_and_a_screen_share_reaches_the_othe
     assert_eq!(a.remote_tracks().len(), 1, "carol publishes nothing");
 
     // Bob shares his screen mid-call: it reaches alice and carol as a screen.
-    let screen = b.set_screen_share_enabled(true).await.expect("share").expect("a track");
+    let screen = b.publish(TrackKind::Screen).await;
     assert_eq!(screen.kind(), TrackKind::Screen);
     feed(screen);
     for (call, who) in [(&a, "alice"), (&c, "carol")] {
@@ -102,7 +105,7 @@ async fn a_late_joiner_gets_everyones_tracks_and_a_screen_share_reaches_the_othe
         .await;
     }
     // And shares again: the others get it on the line the first share left idle.
-    feed(b.set_screen_share_enabled(true).await.expect("share again").expect("a track"));
+    feed(b.publish(TrackKind::Screen).await);
     for (call, who) in [(&a, "alice"), (&c, "carol")] {
         receiving_kind(call, TrackKind::Screen, &format!("{who} gets bob's second screen share")).await;
     }
@@ -118,7 +121,7 @@ async fn with_five_percent_loss_each_way_video_is_repaired_by_retransmission() {
     .await;
     relay.start(server.state.sfu.local_addr());
     let (clients, chat) = team(&server, &["alice", "bob"]).await;
-    let a = clients[0].chat(&chat).join_call(options(&[TrackKind::Video])).await.expect("alice joins");
+    let a = join_quiet(&clients[0], &chat, &[TrackKind::Video]).await;
     let b = join(&clients[1], &chat, &[]).await;
     let camera = a.local_track(TrackKind::Video).expect("camera");
     feed(camera.clone());
@@ -171,8 +174,8 @@ async fn the_loudest_participant_is_the_active_speaker() {
     let server = Server::start().await;
     let (clients, chat) = team(&server, &["alice", "bob", "carol"]).await;
     let (alice_level, bob_level) = (Arc::new(AtomicU8::new(20)), Arc::new(AtomicU8::new(110)));
-    let a = clients[0].chat(&chat).join_call(options(&[TrackKind::Audio])).await.expect("join");
-    let b = clients[1].chat(&chat).join_call(options(&[TrackKind::Audio])).await.expect("join");
+    let a = join_quiet(&clients[0], &chat, &[TrackKind::Audio]).await;
+    let b = join_quiet(&clients[1], &chat, &[TrackKind::Audio]).await;
     let c = join(&clients[2], &chat, &[]).await;
     let mut updates = c.updates();
     speak(a.local_track(TrackKind::Audio).unwrap(), alice_level.clone());
@@ -198,29 +201,29 @@ async fn a_screen_shared_and_stopped_many_times_still_reaches_the_others() {
     // Each share after the first goes out on the line the first one opened, with the
     // same track: 80 new lines would take the SDP past the server's 32 KiB limit.
     // A share stopped before the server saw its line never reaches alice.
-    b.set_screen_share_enabled(true).await.expect("share").expect("a track");
+    b.publish(TrackKind::Screen).await;
     b.set_screen_share_enabled(false).await.expect("stop at once");
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!a.participants().iter().any(|p| p.tracks.iter().any(|t| t.kind == TrackKind::Screen)));
-    let first = b.set_screen_share_enabled(true).await.expect("share").expect("a track");
+    let first = b.publish(TrackKind::Screen).await;
     let ssrc = first.ssrc();
     feed(first);
     receiving_kind(&a, TrackKind::Screen, "alice gets bob's first screen share").await;
     let bob = b.participant_id().clone();
-    let shares = |a: &chatter_sdk::call::Call| {
+    let shares = |a: &Joined| {
         a.participants().iter().any(|p| p.participant_id == bob && p.tracks.iter().any(|t| t.kind == TrackKind::Screen))
     };
     for round in 0..80 {
         wait_until(&format!("alice sees share {round}"), LIMIT, || shares(&a)).await;
         b.set_screen_share_enabled(false).await.expect("stop sharing");
         wait_until(&format!("alice sees share {round} stop"), LIMIT, || !shares(&a)).await;
-        let track = b.set_screen_share_enabled(true).await.expect("share again").expect("a track");
+        let track = b.publish(TrackKind::Screen).await;
         assert_eq!(track.ssrc(), ssrc, "the same track, on the same line");
     }
     // And quicker than the server can answer.
     for _ in 0..20 {
         b.set_screen_share_enabled(false).await.expect("stop sharing");
-        b.set_screen_share_enabled(true).await.expect("share again").expect("a track");
+        b.set_screen_share_enabled(true).await.expect("share again");
     }
     receiving_kind(&a, TrackKind::Screen, "alice gets bob's last screen share").await;
 }
@@ -233,17 +236,17 @@ async fn a_camera_stopped_stays_stopped_when_a_screen_is_shared_and_comes_back_a
     let b = join(&clients[1], &chat, &[TrackKind::Video]).await;
     receiving(&a, 1, "alice gets bob's camera").await;
     b.set_camera_enabled(false).await.expect("camera off");
-    let kinds = |a: &chatter_sdk::call::Call| {
+    let kinds = |a: &Joined| {
         let mut kinds: Vec<TrackKind> = a.remote_tracks().iter().map(|t| t.kind()).collect();
         kinds.sort();
         kinds
     };
     wait_until("alice loses bob's camera", LIMIT, || kinds(&a).is_empty()).await;
     // The first screen share gets a line of its own, not the camera's paused one.
-    feed(b.set_screen_share_enabled(true).await.expect("share").expect("a track"));
+    feed(b.publish(TrackKind::Screen).await);
     receiving_kind(&a, TrackKind::Screen, "alice gets bob's screen").await;
     assert_eq!(kinds(&a), [TrackKind::Screen], "the camera stays off");
-    b.set_camera_enabled(true).await.expect("camera on").expect("a track");
+    b.publish(TrackKind::Video).await;
     receiving_kind(&a, TrackKind::Video, "alice gets bob's camera again, as a camera").await;
     assert_eq!(kinds(&a), [TrackKind::Video, TrackKind::Screen]);
 }
@@ -294,4 +297,94 @@ async fn a_client_whose_socket_was_away_catches_up_on_the_call_when_it_is_back()
     .await;
     receiving(&a, 2, "alice gets bob's and carol's audio").await;
     assert_eq!(a.participants().len(), 3);
+}
+
+/// A backend of the app's own, as a phone or browser app brings: here it forwards to the
+/// native one and keeps every offer it makes.
+#[derive(Debug)]
+struct RecordingMedia {
+    inner: chatter_sdk::call::webrtc_media::WebrtcMedia,
+    offers: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl chatter_sdk::call::MediaBackend for RecordingMedia {
+    async fn open(
+        &self,
+        ice_servers: &[chatter_sdk::protocol::IceServer],
+        events: chatter_sdk::call::MediaEvents,
+    ) -> chatter_sdk::Result<()> {
+        self.inner.open(ice_servers, events).await
+    }
+    async fn create_offer(&self) -> chatter_sdk::Result<String> {
+        let offer = self.inner.create_offer().await?;
+        self.offers.lock().unwrap().push(offer.clone());
+        Ok(offer)
+    }
+    async fn accept_offer(&self, offer: String) -> chatter_sdk::Result<String> {
+        self.inner.accept_offer(offer).await
+    }
+    async fn rollback(&self) -> chatter_sdk::Result<()> {
+        self.inner.rollback().await
+    }
+    async fn accept_answer(&self, answer: String) -> chatter_sdk::Result<()> {
+        self.inner.accept_answer(answer).await
+    }
+    async fn add_ice_candidate(&self, candidate: chatter_sdk::protocol::ws::IceCandidate) -> chatter_sdk::Result<()> {
+        self.inner.add_ice_candidate(candidate).await
+    }
+    async fn add_receiver(&self, kind: TrackKind) -> chatter_sdk::Result<()> {
+        self.inner.add_receiver(kind).await
+    }
+    async fn publish(&self, kind: TrackKind) -> chatter_sdk::Result<bool> {
+        self.inner.publish(kind).await
+    }
+    async fn unpublish(&self, kind: TrackKind) -> chatter_sdk::Result<()> {
+        self.inner.unpublish(kind).await
+    }
+    async fn set_muted(&self, kind: TrackKind, muted: bool) -> chatter_sdk::Result<()> {
+        self.inner.set_muted(kind, muted).await
+    }
+    async fn restart_ice(&self) -> chatter_sdk::Result<()> {
+        self.inner.restart_ice().await
+    }
+    fn remote_track_changed(&self, mid: &str, track: Option<&chatter_sdk::call::RemoteTrack>) {
+        self.inner.remote_track_changed(mid, track)
+    }
+    async fn close(&self) {
+        self.inner.close().await
+    }
+}
+
+fn ice_ufrag(sdp: &str) -> Option<&str> {
+    sdp.lines().find_map(|l| l.strip_prefix("a=ice-ufrag:")).map(str::trim)
+}
+
+#[tokio::test]
+async fn an_ice_restart_on_an_apps_own_backend_renews_the_credentials_and_media_keeps_flowing() {
+    let server = Server::start().await;
+    let (clients, chat) = team(&server, &["alice", "bob"]).await;
+    let media = crate::calls_support::media();
+    let recording = Arc::new(RecordingMedia { inner: media.clone(), offers: Default::default() });
+    let call = clients[0]
+        .chat(&chat)
+        .join_call(chatter_sdk::call::CallOptions::publishing(&[]), recording.clone())
+        .await
+        .expect("alice joins with her own backend");
+    let a = Joined { call, media };
+    let _b = join(&clients[1], &chat, &[TrackKind::Audio]).await;
+    receiving(&a, 1, "alice gets bob's audio through her own backend").await;
+    let first = recording.offers.lock().unwrap().first().cloned().expect("an offer");
+    let before = a.remote_tracks()[0].packets_received();
+
+    a.restart_ice().await.expect("restart ICE");
+    wait_until("a new offer restarts ICE", LIMIT, || {
+        recording.offers.lock().unwrap().last().and_then(|o| ice_ufrag(o)) != ice_ufrag(&first)
+    })
+    .await;
+    wait_until("bob's audio keeps coming after the restart", LIMIT, || {
+        a.remote_tracks().first().is_some_and(|t| t.packets_received() > before + 100)
+    })
+    .await;
+    assert_eq!(a.connection_state(), chatter_sdk::call::ConnectionState::Connected);
 }

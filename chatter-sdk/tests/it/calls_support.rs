@@ -1,7 +1,8 @@
 //! What the call tests share: joining with synthetic media, waiting for packets.
 
 use crate::harness::{Server, user, wait_until};
-use chatter_sdk::call::{Call, CallOptions, CallUpdate, CallUpdates, LocalTrack};
+use chatter_sdk::call::webrtc_media::{LocalTrack, ReceivedTrack, WebrtcMedia};
+use chatter_sdk::call::{Call, CallOptions, CallUpdate, CallUpdates};
 use chatter_sdk::model::Visibility;
 use chatter_sdk::protocol::TrackKind;
 use chatter_sdk::{Client, SyncState};
@@ -9,8 +10,52 @@ use std::time::Duration;
 
 pub const LIMIT: Duration = Duration::from_secs(15);
 
-pub fn options(kinds: &[TrackKind]) -> CallOptions {
-    CallOptions::publishing(kinds).udp_addrs(&["127.0.0.1:0"])
+/// Native media on loopback.
+pub fn media() -> WebrtcMedia {
+    WebrtcMedia::new().udp_addrs(&["127.0.0.1:0"])
+}
+
+/// A call joined with native media, and that media.
+pub struct Joined {
+    pub call: Call,
+    pub media: WebrtcMedia,
+}
+
+impl std::ops::Deref for Joined {
+    type Target = Call;
+    fn deref(&self) -> &Call {
+        &self.call
+    }
+}
+
+impl Joined {
+    /// The tracks of others arriving now, with their packet counts.
+    pub fn remote_tracks(&self) -> Vec<ReceivedTrack> {
+        self.media.received_tracks()
+    }
+
+    /// The track published of `kind`.
+    pub fn local_track(&self, kind: TrackKind) -> Option<LocalTrack> {
+        self.media.local_track(kind)
+    }
+
+    /// Publishes `kind` through the call's API and answers the track to feed.
+    pub async fn publish(&self, kind: TrackKind) -> LocalTrack {
+        match kind {
+            TrackKind::Audio => self.call.set_microphone_enabled(true).await,
+            TrackKind::Video => self.call.set_camera_enabled(true).await,
+            TrackKind::Screen => self.call.set_screen_share_enabled(true).await,
+        }
+        .expect("publish");
+        self.local_track(kind).expect("published")
+    }
+}
+
+/// Joins with loopback media publishing `kinds`, without feeding them.
+pub async fn join_quiet(client: &Client, chat: &chatter_sdk::ChatId, kinds: &[TrackKind]) -> Joined {
+    let media = media();
+    let call = client.chat(chat).join_call(CallOptions::publishing(kinds), media.clone()).await.expect("join");
+    Joined { call, media }
 }
 
 /// Feeds a published track with synthetic frames: 20 ms Opus-sized audio or 30 fps
@@ -44,8 +89,9 @@ pub async fn connected(client: &Client) {
         .expect("sync connects");
 }
 
-pub async fn join(client: &Client, chat: &chatter_sdk::ChatId, kinds: &[TrackKind]) -> Call {
-    let call = client.chat(chat).join_call(options(kinds)).await.expect("join");
+/// Joins publishing `kinds`, fed with synthetic media.
+pub async fn join(client: &Client, chat: &chatter_sdk::ChatId, kinds: &[TrackKind]) -> Joined {
+    let call = join_quiet(client, chat, kinds).await;
     for kind in kinds {
         feed(call.local_track(*kind).expect("published"));
     }
@@ -53,13 +99,13 @@ pub async fn join(client: &Client, chat: &chatter_sdk::ChatId, kinds: &[TrackKin
 }
 
 /// Waits until `call` receives a remote track of `kind` with packets flowing.
-pub async fn receiving_kind(call: &Call, kind: TrackKind, what: &str) {
+pub async fn receiving_kind(call: &Joined, kind: TrackKind, what: &str) {
     wait_until(what, LIMIT, || call.remote_tracks().iter().any(|t| t.kind() == kind && t.packets_received() > 10))
         .await;
 }
 
 /// Waits until `call` receives `count` remote tracks, each with packets flowing.
-pub async fn receiving(call: &Call, count: usize, what: &str) {
+pub async fn receiving(call: &Joined, count: usize, what: &str) {
     wait_until(what, LIMIT, || {
         let tracks = call.remote_tracks();
         tracks.len() == count && tracks.iter().all(|t| t.packets_received() > 10)

@@ -2,6 +2,7 @@
 //! handle, who is online, read receipts, calls running in the user's chats, sends
 //! checked before they are queued, and a client driven from threads outside tokio.
 
+use crate::calls_support::join_quiet;
 use crate::harness::{Server, builder, password, user, wait_until};
 use chatter_sdk::model::{Role, Visibility};
 use chatter_sdk::{SdkError, SyncState};
@@ -80,11 +81,7 @@ async fn presence_receipts_and_running_calls_are_observable() {
     wait_until("alice sees bob's receipt", LIMIT, || receipts.get().get(&bob_id) == Some(&1)).await;
 
     let calls = bob.running_calls();
-    let call = alice
-        .chat(&chat.id)
-        .join_call(chatter_sdk::call::CallOptions::publishing(&[]).udp_addrs(&["127.0.0.1:0"]))
-        .await
-        .expect("alice starts a call");
+    let call = join_quiet(&alice, &chat.id, &[]).await;
     wait_until("bob's client rings", LIMIT, || calls.get().get(&chat.id) == Some(call.call_id())).await;
     call.leave().await.expect("leave");
     wait_until("the ringing stops when the call ends", LIMIT, || calls.get().is_empty()).await;
@@ -120,9 +117,8 @@ async fn dispose_leaves_the_calls_and_stops_sync() {
     let bob = user(&server.url(), "bob").await;
     let chat = alice.create_direct(&bob.user_id().expect("id")).await.expect("direct chat");
     connected(&alice).await;
-    let options = || chatter_sdk::call::CallOptions::publishing(&[]).udp_addrs(&["127.0.0.1:0"]);
-    let _alices_call = alice.chat(&chat.id).join_call(options()).await.expect("alice joins");
-    let _bobs_call = bob.chat(&chat.id).join_call(options()).await.expect("bob joins");
+    let _alices_call = join_quiet(&alice, &chat.id, &[]).await;
+    let _bobs_call = join_quiet(&bob, &chat.id, &[]).await;
     let participants =
         || async { bob.chat(&chat.id).running_call().await.expect("read").map(|c| c.participants.len()) };
     assert_eq!(participants().await, Some(2));
@@ -156,8 +152,7 @@ async fn a_reconnected_client_forgets_who_went_offline_and_calls_that_ended_whil
     connected(&alice).await;
     let (online, calls) = (alice.online_users(), alice.running_calls());
     wait_until("alice sees bob online", LIMIT, || online.get().contains(&bob_id)).await;
-    let options = chatter_sdk::call::CallOptions::publishing(&[]).udp_addrs(&["127.0.0.1:0"]);
-    let call = bob.chat(&chat.id).join_call(options).await.expect("bob calls");
+    let call = join_quiet(&bob, &chat.id, &[]).await;
     wait_until("alice's client rings", LIMIT, || calls.get().contains_key(&chat.id)).await;
 
     // Alice's socket is away while bob hangs up and goes offline.

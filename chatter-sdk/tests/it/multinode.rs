@@ -2,7 +2,7 @@
 //! nodes join the same call and exchange media. The call lives on the node where it
 //! started; the other node forwards its clients' requests and signalling there.
 
-use crate::calls_support::{connected, feed, options, receiving};
+use crate::calls_support::{connected, join, receiving};
 use crate::harness::{Server, user};
 use chatter_sdk::model::Visibility;
 use chatter_sdk::protocol::TrackKind;
@@ -54,14 +54,9 @@ async fn members_on_two_nodes_join_one_call_and_exchange_media() {
     let chat = alice.create_group("Two nodes", Visibility::Private, &[bob.user_id().unwrap()]).await.unwrap();
 
     let av = [TrackKind::Audio, TrackKind::Video];
-    let a = alice.chat(&chat.id).join_call(options(&av)).await.expect("alice joins on node one");
-    let b = bob.chat(&chat.id).join_call(options(&av)).await.expect("bob joins through node two");
+    let a = join(&alice, &chat.id, &av).await; // on node one
+    let b = join(&bob, &chat.id, &av).await; // through node two
     assert_eq!(a.call_id(), b.call_id(), "one call");
-    for call in [&a, &b] {
-        for kind in av {
-            feed(call.local_track(kind).unwrap());
-        }
-    }
     receiving(&a, 2, "alice gets bob's audio and video").await;
     receiving(&b, 2, "bob gets alice's audio and video").await;
     // The call lives on node one: node two's SFU carries nothing.
