@@ -48,8 +48,9 @@ pub struct Cli {
     #[arg(long, env = "CHATTER_NODE_TTL_SECS", default_value_t = 10)]
     pub node_ttl_secs: u64,
 
-    /// An Origin allowed for cookie-authenticated writes besides the server's own
-    /// (repeatable; the env var takes a comma-separated list).
+    /// An Origin (`https://app.example.org`) allowed besides the server's own: for
+    /// cookie-authenticated writes and sockets, and for cross-origin requests (CORS,
+    /// credentials included). Repeatable; the env var takes a comma-separated list.
     #[arg(long = "allowed-origin", env = "CHATTER_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
 

@@ -73,8 +73,8 @@ pub struct ClusterConfig {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HttpConfig {
-    /// Origins allowed for cookie-authenticated writes and sockets besides the server's
-    /// own.
+    /// Origins allowed besides the server's own: for cookie-authenticated writes and
+    /// sockets, and for cross-origin requests (CORS with credentials).
     pub allowed_origins: Vec<String>,
     /// Mark the session cookie `Secure` (when TLS ends at a proxy in front).
     pub secure_cookies: bool,

@@ -4,6 +4,7 @@ mod auth;
 mod calls;
 mod chats;
 mod cookie;
+mod cors;
 pub(crate) mod error;
 mod extract;
 mod health;
@@ -108,10 +109,12 @@ pub fn router(state: AppState) -> Router {
     for (path, handler) in reference_routes() {
         router = router.route(path, handler);
     }
+    let cors = cors::layer(&state.http.allowed_origins);
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(tower::util::option_layer(cors))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(request_id::span))

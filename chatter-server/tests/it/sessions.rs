@@ -178,3 +178,41 @@ async fn repeated_wrong_passwords_lock_that_username_for_a_while() {
     attempt("ALICE", "wrong password").await.expect_error(429, "rate_limited");
     attempt("bob", "password-bob").await.expect(201);
 }
+
+#[tokio::test]
+async fn an_allowed_origin_gets_cors_with_credentials_and_others_get_nothing() {
+    let app = "https://app.example.org";
+    let s = Server::start_adjusted(|c| c.http.allowed_origins = vec![format!("{app}/")]).await;
+    let preflight = |origin: &'static str| {
+        s.call(reqwest::Method::OPTIONS, "/v1/chats")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization,content-type")
+            .send()
+    };
+    let allowed = preflight(app).await;
+    assert!(allowed.status < 300, "preflight answered: {}", allowed.status);
+    let h = |name: &str| allowed.headers.get(name).map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(h("access-control-allow-origin").as_deref(), Some(app));
+    assert_eq!(h("access-control-allow-credentials").as_deref(), Some("true"));
+    let headers = h("access-control-allow-headers").unwrap_or_default().to_lowercase();
+    assert!(headers.contains("authorization") && headers.contains("content-type"), "{headers}");
+    assert!(h("access-control-allow-methods").unwrap_or_default().contains("POST"));
+
+    let foreign = preflight("https://evil.example").await;
+    assert!(foreign.headers.get("access-control-allow-origin").is_none(), "no CORS for a foreign origin");
+
+    // A real cross-origin call from the app: its answer names the origin and exposes
+    // what a client reads (Retry-After, the request id).
+    let r = s.get("/healthz").header("origin", app).send().await;
+    assert_eq!(r.headers.get("access-control-allow-origin").unwrap(), app);
+    let exposed = r.headers.get("access-control-expose-headers").unwrap().to_str().unwrap().to_lowercase();
+    assert!(exposed.contains("retry-after") && exposed.contains("x-request-id"), "{exposed}");
+}
+
+#[tokio::test]
+async fn without_allowed_origins_no_cors_header_is_sent() {
+    let s = Server::start().await;
+    let r = s.get("/healthz").header("origin", "https://app.example.org").send().await;
+    assert!(r.headers.get("access-control-allow-origin").is_none());
+}
