@@ -1,5 +1,5 @@
 # Thin targets: the logic lives in the crates and in scripts/.
-.PHONY: run test check fmt clippy wasm bench openapi
+.PHONY: run test check fmt clippy wasm wasm-test bench openapi
 
 # Runs the server with its embedded defaults: http://127.0.0.1:8080, data in ./chatter-data.
 run:
@@ -22,6 +22,12 @@ clippy:
 
 wasm:
 	cargo build -p chatter-core -p chatter-sdk --target wasm32-unknown-unknown
+
+# The SDK's wasm32 suite in headless Chromium (installs wasm-bindgen-cli and chromedriver
+# when missing).
+wasm-test:
+	cargo build -p chatter-server
+	./scripts/wasm-test.sh target/debug/chatter-server
 
 # The benchmarks (release builds): fanout against the `ws` peer, e2e-send on two nodes
 # with a throwaway Postgres and Redis, then sfu-audio; results on stdout and in

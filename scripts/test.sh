@@ -41,6 +41,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc -p chatter-core -p chatter-sdk --no-deps
 step "wasm32 build of chatter-core and chatter-sdk"
 cargo build -p chatter-core -p chatter-sdk --target wasm32-unknown-unknown
 
+step "the SDK on wasm32 in headless Chromium against a real server (login, live, reconnect, stores)"
+scripts/wasm-test.sh target/debug/chatter-server
+
 step "benchmark smoke run (tiny numbers)"
 npm ci --prefix tools/chatter-bench/peer --no-audit --no-fund --silent
 cargo build -p chatter-server -p chatter-bench

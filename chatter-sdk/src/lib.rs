@@ -15,6 +15,8 @@
 #![warn(missing_docs)]
 
 mod api;
+#[cfg(target_family = "wasm")]
+mod browser;
 pub mod call;
 mod call_router;
 pub mod chat;

@@ -9,6 +9,9 @@ use chatter_core::{ChatId, MessageId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 
+#[cfg(target_family = "wasm")]
+pub use crate::browser::BrowserSendQueueStore;
+
 /// A message waiting to be sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 ///

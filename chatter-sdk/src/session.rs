@@ -7,6 +7,9 @@ use chatter_core::{SessionId, UserId};
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 
+#[cfg(target_family = "wasm")]
+pub use crate::browser::BrowserSessionStore;
+
 /// What a client needs to act as a user without logging in again. Keep it secret: the
 /// token is a bearer credential.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
