@@ -37,6 +37,7 @@ scripts/api-fuzz.sh target/debug/chatter-server
 
 step "API docs of chatter-core and chatter-sdk (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc -p chatter-core -p chatter-sdk --no-deps
+RUSTDOCFLAGS="-D warnings" cargo doc -p chatter-sdk --no-deps --target wasm32-unknown-unknown
 
 step "wasm32 build of chatter-core and chatter-sdk"
 cargo build -p chatter-core -p chatter-sdk --target wasm32-unknown-unknown

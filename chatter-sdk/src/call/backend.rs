@@ -2,7 +2,7 @@
 //! offers and answers with the server, glare, ICE trickle, who publishes what, mutes,
 //! speakers, catching up after a reconnection); a [`MediaBackend`] owns the peer
 //! connection and the actual audio and video. The native backend is
-//! [`WebrtcMedia`](super::webrtc_media::WebrtcMedia) on the `webrtc` crate; a browser
+//! `webrtc_media::WebrtcMedia` on the `webrtc` crate; a browser
 //! implements it on `RTCPeerConnection`, a phone app on its platform's WebRTC stack.
 //!
 //! Every method maps onto the W3C `RTCPeerConnection` API, so an implementation is

@@ -1,7 +1,7 @@
 //! Calls: join a chat's call, publish the microphone, camera and screen, receive
 //! everyone else's tracks, and follow who joins, leaves, mutes and speaks. The SDK does
 //! the signalling and keeps the call's state; the media is a [`MediaBackend`]'s: natively
-//! [`WebrtcMedia`](webrtc_media::WebrtcMedia) on the `webrtc` crate (the app feeds it
+//! `webrtc_media::WebrtcMedia` on the `webrtc` crate (the app feeds it
 //! encoded samples), in a browser `RTCPeerConnection`, on a phone the platform's WebRTC.
 //! Signalling rides the client's sync connection, so
 //! [`Client::start_sync`](crate::Client::start_sync) must run.
@@ -200,7 +200,7 @@ impl CallUpdates {
 impl ChatHandle {
     /// Joins the chat's call (starting it if none runs) and connects its media through
     /// `media`, which the call owns from now on (keep a clone to reach the media, as
-    /// [`WebrtcMedia`](webrtc_media::WebrtcMedia) allows). One backend serves one call.
+    /// `webrtc_media::WebrtcMedia` allows). One backend serves one call.
     ///
     /// ```no_run
     /// # #[cfg(not(target_family = "wasm"))]
