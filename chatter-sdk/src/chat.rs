@@ -146,7 +146,8 @@ impl ChatHandle {
         self.client.call(self.client.inner.api.update_chat(&self.id, &req)).await
     }
 
-    /// Every member, oldest first (read page by page).
+    /// Every member, oldest first (read page by page), with their read markers, which
+    /// also fill [`ChatHandle::read_receipts`].
     ///
     /// ```no_run
     /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {
@@ -160,6 +161,13 @@ impl ChatHandle {
         let mut cursor = None;
         loop {
             let page = self.client.call(self.client.inner.api.members(&self.id, cursor.as_deref())).await?;
+            {
+                // The list carries every member's read marker: it seeds the receipts.
+                let mut state = self.client.inner.state();
+                for member in &page.members {
+                    state.awareness.receipt(&self.id, &member.user.id, member.read_seq);
+                }
+            }
             all.extend(page.members);
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
@@ -242,8 +250,10 @@ impl ChatHandle {
         Ok(())
     }
 
-    /// How far each member has read the chat (their read marker, by user), as the
-    /// server announces the markers while sync runs.
+    /// How far each member has read the chat (their read marker, by user): as
+    /// [`ChatHandle::members`] last read them, then as the server announces changes while
+    /// sync runs. Read the members once when the chat opens to know the markers from the
+    /// start.
     ///
     /// ```no_run
     /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {

@@ -289,11 +289,15 @@ pub struct MemberView {
     pub role: Role,
     /// When they joined.
     pub joined_at: Timestamp,
+    /// Their read marker: the highest seq they have read (0: nothing yet). Members see
+    /// each other's markers change live as `chat.read` frames.
+    #[serde(default)]
+    pub read_seq: u64,
 }
 
 impl From<MemberEntry> for MemberView {
     fn from(e: MemberEntry) -> Self {
-        Self { user: e.user, role: e.member.role, joined_at: e.member.joined_at }
+        Self { user: e.user, role: e.member.role, joined_at: e.member.joined_at, read_seq: e.member.read_seq }
     }
 }
 

@@ -79,6 +79,15 @@ async fn presence_receipts_and_running_calls_are_observable() {
     .await;
     bob.chat(&chat.id).mark_read().await.expect("read");
     wait_until("alice sees bob's receipt", LIMIT, || receipts.get().get(&bob_id) == Some(&1)).await;
+    // A client that starts later knows the markers from the members list, not only
+    // from changes it hears.
+    let later = builder(&server.url()).build().await.expect("client");
+    later.restore(alice.session().expect("session")).await.expect("restore");
+    let markers = later.chat(&chat.id).read_receipts();
+    assert!(markers.get().is_empty(), "nothing known before the members are read");
+    let members = later.chat(&chat.id).members().await.expect("members");
+    assert_eq!(members.iter().find(|m| m.user.id == bob_id).map(|m| m.read_seq), Some(1));
+    assert_eq!(markers.get().get(&bob_id), Some(&1), "the list seeded the receipts");
 
     let calls = bob.running_calls();
     let call = join_quiet(&alice, &chat.id, &[]).await;

@@ -120,3 +120,19 @@ async fn removing_yourself_is_400_use_leave() {
         .await
         .expect_error(400, "invalid_request");
 }
+
+#[tokio::test]
+async fn the_member_list_carries_each_members_read_marker() {
+    let s = Server::start().await;
+    let ([alice, bob], chat) = s.team(["alice", "bob"]).await;
+    for text in ["one", "two", "three"] {
+        s.say(&chat, &alice, text).await;
+    }
+    s.post(&format!("/v1/chats/{chat}/read")).by(&bob).json(json!({"seq": 2})).send().await.expect(204);
+    let list = s.get(&format!("/v1/chats/{chat}/members")).by(&alice).send().await.expect(200);
+    let marker = |id: &str| {
+        list["members"].as_array().unwrap().iter().find(|m| m["user"]["id"] == id).map(|m| m["read_seq"].clone())
+    };
+    assert_eq!(marker(&bob.id), Some(json!(2)));
+    assert!(marker(&alice.id).is_some_and(|m| m.is_u64()));
+}
