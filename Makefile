@@ -1,5 +1,5 @@
 # Thin targets: the logic lives in the crates and in scripts/.
-.PHONY: run test check fmt clippy wasm wasm-test bench openapi
+.PHONY: run test check fmt clippy wasm wasm-test js js-test bench openapi
 
 # Runs the server with its embedded defaults: http://127.0.0.1:8080, data in ./chatter-data.
 run:
@@ -28,6 +28,15 @@ wasm:
 wasm-test:
 	cargo build -p chatter-server
 	./scripts/wasm-test.sh target/debug/chatter-server
+
+# The npm package @chatter/sdk in bindings/js (wasm module, JS glue, TypeScript types).
+js:
+	./scripts/js-build.sh
+
+# Its suites: the types type-check an app, and Node drives two clients against a server.
+js-test: js
+	cargo build -p chatter-server
+	./scripts/js-test.sh target/debug/chatter-server
 
 # The benchmarks (release builds): fanout against the `ws` peer, e2e-send on two nodes
 # with a throwaway Postgres and Redis, then sfu-audio; results on stdout and in

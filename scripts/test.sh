@@ -17,6 +17,7 @@ cargo fmt --all -- --check
 
 step "lints"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
+cargo clippy -p chatter-sdk -p chatter-js --target wasm32-unknown-unknown --lib --test wasm -- -D warnings
 
 step "services for the tests (throwaway, stopped on exit)"
 start_postgres
@@ -44,6 +45,10 @@ cargo build -p chatter-core -p chatter-sdk --target wasm32-unknown-unknown
 
 step "the SDK on wasm32 in headless Chromium against a real server (login, live, reconnect, stores)"
 scripts/wasm-test.sh target/debug/chatter-server
+
+step "the JS package: built, its types checked, its Node suite against a real server"
+scripts/js-build.sh
+scripts/js-test.sh target/debug/chatter-server
 
 step "benchmark smoke run (tiny numbers)"
 npm ci --prefix tools/chatter-bench/peer --no-audit --no-fund --silent

@@ -8,6 +8,12 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Timestamp(i64);
 
+// On the wire a timestamp is an RFC 3339 UTC string.
+#[cfg(feature = "tsify")]
+#[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
+const TIMESTAMP_TS: &str =
+    "/** An RFC 3339 UTC time, e.g. `2026-12-04T18:07:50.123456Z`. */\nexport type Timestamp = string;";
+
 impl Timestamp {
     /// A timestamp from microseconds since the Unix epoch.
     pub const fn from_micros(micros: i64) -> Self {

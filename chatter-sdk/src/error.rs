@@ -126,6 +126,47 @@ impl SdkError {
         }
     }
 
+    /// A stable code for the error, for apps and the language bindings: the API's error
+    /// code where the server gave one (`validation_failed`, `not_found`, `rate_limited`,
+    /// …), else `network`, `storage` or `media`.
+    ///
+    /// ```
+    /// use chatter_sdk::SdkError;
+    /// assert_eq!(SdkError::Unauthenticated.code(), "unauthenticated");
+    /// assert_eq!(SdkError::Network("reset".into()).code(), "network");
+    /// let taken = SdkError::Conflict { code: "username_taken".into(), message: "taken".into() };
+    /// assert_eq!(taken.code(), "username_taken");
+    /// ```
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Network(_) => "network",
+            Self::Unauthenticated => "unauthenticated",
+            Self::NotFound(_) => "not_found",
+            Self::Forbidden(_) => "forbidden",
+            Self::WrongPassword => "wrong_password",
+            Self::Validation { .. } => "validation_failed",
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::Conflict { code, .. } | Self::Server { code, .. } => code,
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Storage(_) => "storage",
+            Self::Media(_) => "media",
+        }
+    }
+
+    /// The input field the error is about, when the server named one.
+    ///
+    /// ```
+    /// use chatter_sdk::SdkError;
+    /// let e = SdkError::Validation { field: Some("title".into()), message: "too long".into() };
+    /// assert_eq!(e.field(), Some("title"));
+    /// ```
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Validation { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Maps an error answer (`status`, the API's error code and message) to its variant.
     ///
     /// ```no_run

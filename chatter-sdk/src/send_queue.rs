@@ -14,6 +14,7 @@ pub use crate::browser::BrowserSendQueueStore;
 
 /// A message waiting to be sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(all(feature = "tsify", target_family = "wasm"), derive(tsify::Tsify))]
 ///
 /// ```no_run
 /// # async fn demo(client: chatter_sdk::Client) -> chatter_sdk::Result<()> {

@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 /// What a track carries.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TrackKind {
@@ -56,6 +57,7 @@ impl FromStr for TrackKind {
 
 /// One published track of a participant.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Track {
     /// Unique in the call.
@@ -73,6 +75,7 @@ pub struct Track {
 
 /// One device in a call.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Participant {
     /// Unique in the call.
@@ -85,6 +88,7 @@ pub struct Participant {
 
 /// A STUN or TURN server for the client's peer connection (the browser's `RTCIceServer`).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IceServer {
     /// `stun:` or `turn:`/`turns:` URLs.
@@ -99,6 +103,7 @@ pub struct IceServer {
 
 /// `POST /v1/chats/{id}/call`: the caller is in the chat's call.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JoinedCall {
     /// The call.
@@ -113,6 +118,7 @@ pub struct JoinedCall {
 
 /// `GET /v1/chats/{id}/call`: the running call.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallInfo {
     /// The call.

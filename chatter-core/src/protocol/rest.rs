@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// The body of every error answer: `{"error": {"code", "message", "field"?}}`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// The error.
@@ -15,6 +16,7 @@ pub struct ErrorBody {
 
 /// An error's code, message and offending field.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDetail {
     /// Machine-readable code (`not_found`, `validation_failed`, …).
@@ -28,6 +30,7 @@ pub struct ErrorDetail {
 
 /// `POST /v1/users`: register and log in.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
@@ -53,6 +56,7 @@ pub struct RegisterRequest {
 
 /// `POST /v1/sessions`: log in.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
@@ -72,6 +76,7 @@ pub struct LoginRequest {
 
 /// The answer to register and login.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthResponse {
     /// The logged-in user.
@@ -84,6 +89,7 @@ pub struct AuthResponse {
 
 /// One session in `GET /v1/sessions`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
     /// The session's id.
@@ -114,6 +120,7 @@ impl SessionInfo {
 
 /// `GET /v1/sessions`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionList {
     /// The caller's sessions, oldest first.
@@ -122,6 +129,7 @@ pub struct SessionList {
 
 /// `PATCH /v1/users/me`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProfileRequest {
@@ -141,6 +149,7 @@ pub struct UpdateProfileRequest {
 
 /// `POST /v1/users/me/password`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
@@ -153,6 +162,7 @@ pub struct ChangePasswordRequest {
 
 /// `DELETE /v1/users/me`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteAccountRequest {
@@ -162,6 +172,7 @@ pub struct DeleteAccountRequest {
 
 /// `GET /v1/users`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserList {
     /// Matching users.
@@ -194,6 +205,7 @@ pub enum CreateChatRequest {
 
 /// `PATCH /v1/chats/{id}`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateChatRequest {
@@ -209,6 +221,7 @@ pub struct UpdateChatRequest {
 
 /// A chat with the caller's own state in it (`chat_summary` in API.md).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatSummaryView {
     /// The chat.
@@ -239,6 +252,7 @@ impl From<ChatSummary> for ChatSummaryView {
 
 /// `GET /v1/chats/{id}`: a summary for members, the plain chat for others.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(untagged)]
 pub enum ChatView {
     /// The caller is a member.
@@ -249,6 +263,7 @@ pub enum ChatView {
 
 /// `GET /v1/chats`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatList {
     /// The caller's chats, most recently active first.
@@ -260,6 +275,7 @@ pub struct ChatList {
 
 /// `GET /v1/chats/public`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicChatList {
     /// Matching public groups.
@@ -271,6 +287,7 @@ pub struct PublicChatList {
 
 /// `POST /v1/chats/{id}/join`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JoinResponse {
     /// The chat joined.
@@ -281,6 +298,7 @@ pub struct JoinResponse {
 
 /// A member as member lists show them.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberView {
     /// The member's profile.
@@ -303,6 +321,7 @@ impl From<MemberEntry> for MemberView {
 
 /// `GET /v1/chats/{id}/members`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberList {
     /// Members, oldest first.
@@ -314,6 +333,7 @@ pub struct MemberList {
 
 /// `POST /v1/chats/{id}/members`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddMemberRequest {
@@ -323,6 +343,7 @@ pub struct AddMemberRequest {
 
 /// `PATCH /v1/chats/{id}/members/{user_id}`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SetRoleRequest {
@@ -333,6 +354,7 @@ pub struct SetRoleRequest {
 
 /// `POST /v1/chats/{id}/read`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReadRequest {
@@ -344,6 +366,7 @@ pub struct ReadRequest {
 
 /// `POST /v1/chats/{id}/messages`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessageRequest {
@@ -362,6 +385,7 @@ pub struct SendMessageRequest {
 
 /// `PATCH /v1/chats/{id}/messages/{message_id}`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EditMessageRequest {
@@ -372,6 +396,7 @@ pub struct EditMessageRequest {
 
 /// `GET /v1/chats/{id}/messages`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageList {
     /// Messages in ascending seq.

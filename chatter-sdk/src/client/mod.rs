@@ -85,6 +85,9 @@ impl Client {
         ClientBuilder::default()
     }
 
+    // On wasm32 the client holds JavaScript values (not `Send`) and runs on one thread:
+    // the `Arc` is for sharing, not for threads.
+    #[cfg_attr(target_family = "wasm", allow(clippy::arc_with_non_send_sync))]
     fn from_inner(inner: ClientInner) -> Self {
         let inner = Arc::new(inner);
         Self { _alive: Arc::new(StopOnDrop(inner.clone())), inner }

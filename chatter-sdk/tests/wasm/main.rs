@@ -3,6 +3,7 @@
 //! and the browser's session and send-queue stores. Run by `scripts/wasm-test.sh`, which
 //! starts the server and the proxy and passes their addresses at build time.
 #![cfg(target_family = "wasm")]
+#![allow(clippy::unwrap_used)] // test code: a failed step is a failed test
 
 use chatter_sdk::model::Visibility;
 use chatter_sdk::send_queue::{BrowserSendQueueStore, QueuedSend, SendQueueStore};
@@ -13,19 +14,27 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+/// A setting scripts/wasm-test.sh passes at build time.
+fn setting(value: Option<&'static str>, name: &str) -> &'static str {
+    match value {
+        Some(value) => value,
+        None => panic!("{name} is not set at build time: run scripts/wasm-test.sh"),
+    }
+}
+
 /// The server, through the proxy.
 fn server() -> &'static str {
-    option_env!("CHATTER_WASM_SERVER").expect("CHATTER_WASM_SERVER at build time: run scripts/wasm-test.sh")
+    setting(option_env!("CHATTER_WASM_SERVER"), "CHATTER_WASM_SERVER")
 }
 
 /// The server itself, for the other side of a conversation (the proxy's cuts spare it).
 fn direct() -> &'static str {
-    option_env!("CHATTER_WASM_DIRECT_SERVER").expect("CHATTER_WASM_DIRECT_SERVER at build time")
+    setting(option_env!("CHATTER_WASM_DIRECT_SERVER"), "CHATTER_WASM_DIRECT_SERVER")
 }
 
 /// Tells the proxy to `cut`, `hold` or `release`.
 async fn proxy(action: &str) {
-    let control = option_env!("CHATTER_WASM_PROXY_CONTROL").expect("CHATTER_WASM_PROXY_CONTROL at build time");
+    let control = setting(option_env!("CHATTER_WASM_PROXY_CONTROL"), "CHATTER_WASM_PROXY_CONTROL");
     let answer = reqwest::get(format!("{control}/{action}")).await.expect("the proxy answers");
     assert!(answer.status().is_success(), "proxy {action}: {}", answer.status());
 }

@@ -1,6 +1,6 @@
-// A TCP proxy in front of the server for the browser suite, controlled over HTTP so a
-// test in the page can drop its connections and keep it out:
-//   node proxy.mjs LISTEN_PORT TARGET_HOST:TARGET_PORT CONTROL_PORT
+// A TCP proxy in front of the server for the browser and JS suites, controlled over HTTP so a
+// test can drop its connections and keep it out:
+//   node test-proxy.mjs LISTEN_PORT TARGET_HOST:TARGET_PORT CONTROL_PORT
 //   GET /cut      closes every connection through the proxy
 //   GET /hold     refuses new connections (closes them at once) until /release
 //   GET /release  lets them through again

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The JS package's suites: its TypeScript declarations type-check an app, and Node's
+# test runner drives two clients against a real server (direct and through a proxy the
+# tests can cut). Takes the server binary; the package must be built
+# (scripts/js-build.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/services.sh
+source scripts/test-server.sh
+
+server_bin=${1:?usage: scripts/js-test.sh path/to/chatter-server}
+(cd bindings/js && node_modules/.bin/tsc -p tsconfig.json)
+start_test_server "$server_bin" "http://127.0.0.1:1"
+(cd bindings/js && node --test --test-concurrency=1 test/*.test.mjs) || { test_server_logs; exit 1; }
