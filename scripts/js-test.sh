@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The JS package's suites: its TypeScript declarations type-check an app, and Node's
-# test runner drives two clients against a real server (direct and through a proxy the
-# tests can cut). Takes the server binary; the package must be built
+# The JS package's suites: its TypeScript declarations type-check an app; Node's test
+# runner drives clients against a real server (direct and through a proxy the tests can
+# cut) and the package in headless Chromium (on the server's origin, an allowed origin
+# and a foreign one). Takes the server binary; the package must be built
 # (scripts/js-build.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,9 @@ source scripts/services.sh
 source scripts/test-server.sh
 
 server_bin=${1:?usage: scripts/js-test.sh path/to/chatter-server}
+ensure_chromium
 (cd bindings/js && node_modules/.bin/tsc -p tsconfig.json)
-start_test_server "$server_bin" "http://127.0.0.1:1"
+allowed_port=$(free_port)
+start_test_server "$server_bin" "http://127.0.0.1:$allowed_port"
+export TEST_ALLOWED_ORIGIN_PORT=$allowed_port
 (cd bindings/js && node --test --test-concurrency=1 test/*.test.mjs) || { test_server_logs; exit 1; }

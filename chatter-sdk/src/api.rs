@@ -77,7 +77,9 @@ impl Api {
     }
 
     async fn raw(&self, method: Method, path: &str, body: Option<String>) -> Result<String> {
-        let request = HttpRequest { method, url: format!("{}{path}", self.base), bearer: self.token(), body };
+        // An empty token is a cookie session: the browser sends the cookie.
+        let bearer = self.token().filter(|t| !t.is_empty());
+        let request = HttpRequest { method, url: format!("{}{path}", self.base), bearer, body };
         let response = self.http.send(request).await.map_err(|e| SdkError::Network(e.0))?;
         if (200..300).contains(&response.status) {
             Ok(response.body)

@@ -4,11 +4,23 @@ use crate::chat::ChatHandle;
 use crate::convert::{from_js, to_js};
 use crate::error::{JsResult, js};
 use crate::subscription::{Subscription, observe, observe_list};
-use crate::views::{ClientOptions, GroupOptions, ProfileChanges, SyncState};
+use crate::views::{ClientOptions, GroupOptions, ProfileChanges, SessionMode, SyncState};
 use chatter_sdk::send_queue::BrowserSendQueueStore;
 use chatter_sdk::session::BrowserSessionStore;
 use chatter_sdk::{ChatId, ProfileUpdate, SessionId, UserId};
 use wasm_bindgen::prelude::*;
+
+/// The cookie in a page on the server's own origin (`location.origin`), else a token.
+fn default_mode(server: &str) -> SessionMode {
+    let origin = js_sys::Reflect::get(&js_sys::global(), &"location".into())
+        .and_then(|location| js_sys::Reflect::get(&location, &"origin".into()))
+        .ok()
+        .and_then(|o| o.as_string());
+    match origin {
+        Some(origin) if origin == server.trim_end_matches('/') => SessionMode::Cookie,
+        _ => SessionMode::Token,
+    }
+}
 
 /// A Chatter client: one user's connection to one server.
 #[wasm_bindgen]
@@ -22,7 +34,11 @@ impl Client {
     /// session.
     pub async fn create(#[wasm_bindgen(unchecked_param_type = "ClientOptions")] options: JsValue) -> JsResult<Client> {
         let options: ClientOptions = from_js(options, "options")?;
+        let mode = options.session.unwrap_or_else(|| default_mode(&options.server));
         let mut builder = chatter_sdk::Client::builder().server(options.server);
+        if mode == SessionMode::Cookie {
+            builder = builder.cookie_session();
+        }
         if let Some(name) = &options.persist_as {
             builder = builder
                 .session_store(BrowserSessionStore::new(name))

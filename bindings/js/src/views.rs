@@ -141,6 +141,13 @@ pub struct ClientOptions {
     #[serde(default)]
     #[tsify(optional)]
     pub persist_as: Option<String>,
+    /// `cookie`: the session lives in the server's HttpOnly cookie, so script never holds
+    /// the token (the default in a browser page on the server's own origin); `token`: a
+    /// bearer token, kept in memory or, with `persistAs`, in `localStorage` (the default
+    /// in Node and on other origins).
+    #[serde(default)]
+    #[tsify(optional, type = "\"cookie\" | \"token\"")]
+    pub session: Option<SessionMode>,
     /// The device name sessions are listed with.
     #[serde(default)]
     #[tsify(optional)]
@@ -151,6 +158,16 @@ pub struct ClientOptions {
 #[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
 const CHAT_LIST_ITEM_TS: &str =
     "/** One chat in the user's list: the API's chat summary. */\nexport type ChatListItem = ChatSummaryView;";
+
+/// Where the session lives.
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionMode {
+    /// The server's HttpOnly cookie.
+    Cookie,
+    /// A bearer token.
+    Token,
+}
 
 /// `createGroup`'s options.
 #[derive(Deserialize, Tsify)]

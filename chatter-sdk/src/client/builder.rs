@@ -39,6 +39,7 @@ pub struct ClientBuilder {
     session_store: Option<Arc<dyn SessionStore>>,
     queue_store: Option<Arc<dyn SendQueueStore>>,
     device_name: Option<String>,
+    cookie_session: bool,
     #[cfg(not(target_family = "wasm"))]
     runtime: Option<tokio::runtime::Handle>,
     #[cfg(not(target_family = "wasm"))]
@@ -165,6 +166,22 @@ impl ClientBuilder {
         self
     }
 
+    /// Keeps the session in the server's HttpOnly cookie instead of a bearer token (in a
+    /// browser, for an app served from the server's own origin): script never holds the
+    /// token, and the session store keeps only the user and session ids. Requests go with
+    /// the browser's credentials; the socket is authenticated by the cookie.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> chatter_sdk::Result<()> {
+    /// let client = chatter_sdk::Client::builder().server("https://chat.example.org").cookie_session().build().await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(target_family = "wasm")]
+    pub fn cookie_session(mut self) -> Self {
+        self.cookie_session = true;
+        self
+    }
+
     /// Builds the client, restoring the saved session and send queue, if any.
     ///
     /// ```no_run
@@ -189,7 +206,10 @@ impl ClientBuilder {
             )
         };
         #[cfg(target_family = "wasm")]
-        let (default_http, default_ws) = (ReqwestTransport::new(), DefaultConnector::default());
+        let (default_http, default_ws) = (
+            if self.cookie_session { ReqwestTransport::with_credentials() } else { ReqwestTransport::new() },
+            DefaultConnector::default(),
+        );
         let http = self.http.unwrap_or_else(|| Arc::new(default_http));
         let session_store = self.session_store.unwrap_or_else(|| Arc::new(MemorySessionStore::default()));
         let queue_store = self.queue_store.unwrap_or_else(|| Arc::new(MemorySendQueueStore::default()));
@@ -204,6 +224,7 @@ impl ClientBuilder {
             session_store,
             queue_store,
             device_name: self.device_name,
+            cookie_session: self.cookie_session,
             state: StateCell::default(),
             sync_state: SharedObservable::new(SyncState::Idle),
             sync_generation: std::sync::atomic::AtomicU64::new(0),

@@ -11,7 +11,7 @@ use crate::state::{State, StateCell};
 use crate::sync::handle::{SyncCommand, SyncHandle, SyncState};
 use crate::transport::WebSocketConnector;
 use chatter_core::protocol::ws::ClientFrame;
-use chatter_core::{ChatId, MessageId, UserId};
+use chatter_core::{ChatId, MessageId, SessionId, UserId};
 use eyeball::SharedObservable;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
@@ -24,6 +24,8 @@ pub(crate) struct ClientInner {
     pub(super) session_store: Arc<dyn SessionStore>,
     pub(crate) queue_store: Arc<dyn SendQueueStore>,
     pub(super) device_name: Option<String>,
+    /// The session lives in the server's cookie: no bearer token is kept or sent.
+    pub(super) cookie_session: bool,
     pub(super) state: StateCell,
     pub(super) sync_state: SharedObservable<SyncState>,
     /// Bumped by every start of the sync service: only the newest task reports state.
@@ -55,6 +57,12 @@ impl ClientInner {
         self.api.set_token(session.as_ref().map(|s| s.token.clone()));
         self.state().set_me(session.as_ref().map(|s| s.user_id.clone()));
         *self.session.write().unwrap_or_else(|e| e.into_inner()) = session;
+    }
+
+    /// The session a login answered; with the cookie, its token is dropped at once.
+    pub(super) fn session_from(&self, user_id: UserId, session_id: SessionId, token: String) -> Session {
+        let token = if self.cookie_session { String::new() } else { token };
+        Session { user_id, session_id, token }
     }
 
     pub(super) async fn start_session(&self, session: Session) -> Result<()> {

@@ -145,11 +145,10 @@ impl Client {
             password: password.to_owned(),
             display_name: display_name.map(str::to_owned),
             device_name: self.inner.device_name.clone(),
-            cookie: None,
+            cookie: self.inner.cookie_session.then_some(true),
         };
         let auth = self.inner.api.register(&req).await?;
-        let session = Session { user_id: auth.user.id.clone(), session_id: auth.session_id, token: auth.token };
-        self.inner.start_session(session).await?;
+        self.inner.start_session(self.inner.session_from(auth.user.id.clone(), auth.session_id, auth.token)).await?;
         Ok(auth.user)
     }
 
@@ -165,11 +164,10 @@ impl Client {
             username: username.to_owned(),
             password: password.to_owned(),
             device_name: self.inner.device_name.clone(),
-            cookie: None,
+            cookie: self.inner.cookie_session.then_some(true),
         };
         let auth = self.inner.api.login(&req).await?;
-        let session = Session { user_id: auth.user.id.clone(), session_id: auth.session_id, token: auth.token };
-        self.inner.start_session(session).await?;
+        self.inner.start_session(self.inner.session_from(auth.user.id.clone(), auth.session_id, auth.token)).await?;
         Ok(auth.user)
     }
 

@@ -124,7 +124,8 @@ pub(super) async fn run(
         last_heard: now_micros(),
         last_ping: now_micros(),
     };
-    if conn.socket.send(to_json(&ClientFrame::Auth { token })).await.is_err() {
+    // With a cookie session the upgrade itself was authenticated: `ready` comes unasked.
+    if !token.is_empty() && conn.socket.send(to_json(&ClientFrame::Auth { token })).await.is_err() {
         return lost;
     }
     if let Err(end) = conn.wait_ready().await {

@@ -17,6 +17,9 @@ use std::time::Duration;
 /// ```
 pub struct ReqwestTransport {
     client: reqwest::Client,
+    /// Send the browser's cookies with every request (`credentials: "include"`).
+    #[cfg(target_family = "wasm")]
+    credentials: bool,
 }
 
 impl ReqwestTransport {
@@ -30,6 +33,13 @@ impl ReqwestTransport {
     /// ```
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A transport that sends the browser's cookies with every request, for a session
+    /// kept in the server's cookie.
+    #[cfg(target_family = "wasm")]
+    pub(crate) fn with_credentials() -> Self {
+        Self { credentials: true, ..Self::default() }
     }
 
     /// A transport that also trusts `roots` for `https://`.
@@ -57,6 +67,10 @@ impl HttpTransport for ReqwestTransport {
             Method::Delete => reqwest::Method::DELETE,
         };
         let mut builder = self.client.request(method, &request.url);
+        #[cfg(target_family = "wasm")]
+        if self.credentials {
+            builder = builder.fetch_credentials_include();
+        }
         if let Some(token) = &request.bearer {
             builder = builder.bearer_auth(token);
         }
