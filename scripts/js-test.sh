@@ -11,6 +11,7 @@ source scripts/test-server.sh
 
 server_bin=${1:?usage: scripts/js-test.sh path/to/chatter-server}
 ensure_chromium
+cargo build -q -p call-bot # the native participant of the call test
 (cd bindings/js && node_modules/.bin/tsc -p tsconfig.json)
 allowed_port=$(free_port)
 start_test_server "$server_bin" "http://127.0.0.1:$allowed_port"

@@ -114,6 +114,16 @@ impl ChatHandle {
         observe(self.inner.read_receipts(), to_js, callback)
     }
 
+    /// Joins the chat's call (starting it if none runs): the microphone on by default,
+    /// the camera with `{ camera: true }`.
+    #[wasm_bindgen(js_name = joinCall)]
+    pub async fn join_call(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "JoinCallOptions | undefined")] options: JsValue,
+    ) -> JsResult<crate::call::Call> {
+        crate::call::join(&self.inner, options).await
+    }
+
     /// The chat's running call, or `null`.
     #[wasm_bindgen(js_name = runningCall, unchecked_return_type = "CallInfo | null")]
     pub async fn running_call(&self) -> JsResult<JsValue> {

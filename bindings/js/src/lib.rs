@@ -5,10 +5,12 @@
 //! [`Subscription`](subscription::Subscription) to `unsubscribe()`.
 #![cfg(target_family = "wasm")]
 
+mod call;
 mod chat;
 mod client;
 mod convert;
 mod error;
+mod media;
 mod subscription;
 mod timeline;
 mod views;

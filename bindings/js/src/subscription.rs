@@ -22,19 +22,20 @@ impl Subscription {
 
 fn call(callback: &js_sys::Function, value: &JsValue) {
     if let Err(e) = callback.call1(&JsValue::NULL, value) {
-        web_log(&e);
+        log_error(&e);
     }
 }
 
 /// A callback that throws is the app's bug: it is logged, and the subscription lives on.
-fn web_log(e: &JsValue) {
+pub(crate) fn log_error(e: &JsValue) {
     let console = js_sys::Reflect::get(&js_sys::global(), &"console".into()).ok();
     if let Some(error) = console.as_ref().and_then(|c| js_sys::Reflect::get(c, &"error".into()).ok()) {
         let _ = js_sys::Function::from(error).call2(&JsValue::NULL, &"a subscriber threw:".into(), e);
     }
 }
 
-fn spawn(task: impl Future<Output = ()> + 'static) -> Subscription {
+/// Runs `task` until it ends or the subscription is stopped.
+pub(crate) fn spawn(task: impl Future<Output = ()> + 'static) -> Subscription {
     let (abort, registration) = AbortHandle::new_pair();
     wasm_bindgen_futures::spawn_local(async move {
         let _ = Abortable::new(task, registration).await;

@@ -2,69 +2,28 @@
 // origin with the HttpOnly session cookie, and on other origins with a bearer token.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { chromium } from "playwright-core";
 import { Client } from "@chatter/sdk";
 import { server, sleep, synced, unique, until } from "./helpers.mjs";
+import { freePort, launch, origin, pageAt, stopOrigins } from "./browser/harness.mjs";
 
-const packageDir = new URL("..", import.meta.url).pathname;
-const originServer = new URL("./browser/origin-server.mjs", import.meta.url).pathname;
 const allowedPort = process.env.TEST_ALLOWED_ORIGIN_PORT;
-const children = [];
 let browser;
 let sameOrigin;
 let allowedOrigin;
 let foreignOrigin;
 
-async function freePort() {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts an origin server on `port` (proxying the API when `api` is given). */
-async function origin(port, api) {
-  const child = spawn("node", [originServer, String(port), packageDir, ...(api ? [api] : [])], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  children.push(child);
-  await new Promise((resolve, reject) => {
-    child.stdout.once("data", resolve);
-    child.once("exit", (code) => reject(new Error(`origin server exited with ${code}`)));
-  });
-  return `http://127.0.0.1:${port}`;
-}
-
 before(async () => {
   sameOrigin = await origin(await freePort(), server);
   allowedOrigin = await origin(Number(allowedPort));
   foreignOrigin = await origin(await freePort());
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launch();
 });
 
 after(async () => {
   await browser?.close();
-  for (const child of children) child.kill();
+  stopOrigins();
 });
 
-/** A fresh page at `origin`, with the package loaded as window.sdk. */
-async function pageAt(context, origin) {
-  const page = await context.newPage();
-  const problems = [];
-  page.on("pageerror", (e) => problems.push(e.message));
-  await page.goto(`${origin}/`);
-  await page.waitForFunction(() => window.sdkReady === true, null, { timeout: 20_000 });
-  return { page, problems };
-}
 
 test("on the server's origin: cookie login, a live message, and a reload that stays logged in", { timeout: 90_000 }, async () => {
   const context = await browser.newContext();

@@ -5,7 +5,8 @@ import { readFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 
 // Set from the first measured build (386,157 bytes gzipped here, December 2026, before
-// the browser call backend) plus a quarter; the ceiling asked for is 1.5 MiB.
+// the browser call backend; about 428,000 with it) plus a quarter; the ceiling asked
+// for is 1.5 MiB.
 const BUDGET = 480_000;
 
 test(`the gzipped .wasm stays under ${BUDGET} bytes`, async () => {
