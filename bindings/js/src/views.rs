@@ -50,15 +50,25 @@ pub enum SendState {
 /// One message in a timeline: stored (`id`, `seq`) or a local echo (`client_id`).
 #[derive(Serialize, Tsify)]
 pub struct TimelineItem {
+    /// The message id, once stored.
     id: Option<MessageId>,
+    /// Its seq in the chat, once stored.
     seq: Option<u64>,
+    /// The idempotency key of a message sent from this client.
     client_id: Option<String>,
+    /// Who wrote it.
     sender_id: UserId,
+    /// The text (empty once deleted).
     text: String,
+    /// The message it answers.
     reply_to: Option<MessageId>,
+    /// When it was written.
     created_at: Timestamp,
+    /// When it was last edited.
     edited_at: Option<Timestamp>,
+    /// Whether it was deleted.
     deleted: bool,
+    /// Sent, or still on its way.
     send_state: SendState,
 }
 
@@ -187,12 +197,15 @@ pub struct GroupOptions {
 #[derive(Deserialize, Tsify)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProfileChanges {
+    /// 1–64 characters.
     #[serde(default)]
     #[tsify(optional)]
     pub display_name: Option<String>,
+    /// 0–500 characters.
     #[serde(default)]
     #[tsify(optional)]
     pub bio: Option<String>,
+    /// An `https://` URL, or empty to remove it.
     #[serde(default)]
     #[tsify(optional)]
     pub avatar_url: Option<String>,
@@ -202,9 +215,11 @@ pub struct ProfileChanges {
 #[derive(Deserialize, Tsify)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChatChanges {
+    /// 1–100 characters.
     #[serde(default)]
     #[tsify(optional)]
     pub title: Option<String>,
+    /// `public` or `private`.
     #[serde(default)]
     #[tsify(optional)]
     pub visibility: Option<chatter_sdk::model::Visibility>,

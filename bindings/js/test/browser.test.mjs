@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Client } from "@chatter/sdk";
-import { server, sleep, synced, unique, until } from "./helpers.mjs";
+import { server, synced, unique, until } from "./helpers.mjs";
 import { freePort, launch, origin, pageAt, stopOrigins } from "./browser/harness.mjs";
 
 const allowedPort = process.env.TEST_ALLOWED_ORIGIN_PORT;
@@ -102,6 +102,5 @@ test("a page on an allowed origin uses the API with a bearer token; another orig
     }
   }, { server, name: unique("foreign") });
   assert.equal(refused, "ChatterError:network", "the browser refuses the answer to a foreign origin");
-  await sleep(0);
   await context.close();
 });

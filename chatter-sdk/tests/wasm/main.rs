@@ -58,6 +58,11 @@ async fn until(what: &str, done: impl Fn() -> bool) {
     panic!("timed out: {what}");
 }
 
+/// A client keeping its session in `localStorage` slot `slot` (as a page reloaded).
+async fn in_slot(slot: &str) -> Client {
+    Client::builder().server(server()).session_store(BrowserSessionStore::new(slot)).build().await.expect("client")
+}
+
 async fn registered(server: &str, name: &str) -> Client {
     let client = Client::builder().server(server).build().await.expect("client");
     client.register(name, "correct horse battery", None).await.expect("register");
@@ -113,36 +118,20 @@ async fn a_live_message_arrives_and_a_dropped_socket_resumes_without_gaps() {
 async fn the_session_survives_in_local_storage_until_logout() {
     let slot = unique("slot");
     let name = unique("carol");
-    let first = Client::builder()
-        .server(server())
-        .session_store(BrowserSessionStore::new(&slot))
-        .build()
-        .await
-        .expect("client");
+    let first = in_slot(&slot).await;
     first.register(&name, "correct horse battery", None).await.expect("register");
     let carol = first.user_id().expect("logged in");
 
     // A reload: a new client on the same slot opens logged in, and its token works.
-    let again = Client::builder()
-        .server(server())
-        .session_store(BrowserSessionStore::new(&slot))
-        .build()
-        .await
-        .expect("client");
+    let again = in_slot(&slot).await;
     assert_eq!(again.user_id(), Some(carol));
     assert_eq!(again.profile().await.expect("the saved token works").username, name);
     // Another slot is another account's.
-    let other =
-        Client::builder().server(server()).session_store(BrowserSessionStore::new("other")).build().await.unwrap();
+    let other = in_slot("other").await;
     assert_eq!(other.user_id(), None);
 
     again.logout().await.expect("logout");
-    let after = Client::builder()
-        .server(server())
-        .session_store(BrowserSessionStore::new(&slot))
-        .build()
-        .await
-        .expect("client");
+    let after = in_slot(&slot).await;
     assert_eq!(after.user_id(), None, "logout cleared the saved session");
 }
 

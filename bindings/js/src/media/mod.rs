@@ -77,6 +77,21 @@ fn description(kind: RtcSdpType, sdp: Option<&str>) -> RtcSessionDescriptionInit
     init
 }
 
+/// Waits for a promise of the connection, its rejection as a media error.
+async fn settle(promise: js_sys::Promise) -> Result<JsValue> {
+    JsFuture::from(promise).await.map_err(media_error)
+}
+
+/// Sets the local description (`sdp: None` for a rollback).
+async fn set_local(pc: &RtcPeerConnection, kind: RtcSdpType, sdp: Option<&str>) -> Result<()> {
+    settle(pc.set_local_description(&description(kind, sdp))).await.map(drop)
+}
+
+/// Sets the remote description.
+async fn set_remote(pc: &RtcPeerConnection, kind: RtcSdpType, sdp: &str) -> Result<()> {
+    settle(pc.set_remote_description(&description(kind, Some(sdp)))).await.map(drop)
+}
+
 /// The `sdp` of a description a promise answered.
 fn sdp_of(value: &JsValue) -> Result<String> {
     js_sys::Reflect::get(value, &"sdp".into()).ok().and_then(|s| s.as_string()).ok_or_else(|| media_error("no sdp"))
@@ -113,7 +128,7 @@ impl BrowserMedia {
         if let Some((transceiver, Some(old))) = published {
             let (track, _) = self.capture(kind).await?;
             track.set_enabled(old.enabled());
-            JsFuture::from(transceiver.sender().replace_track(Some(&track))).await.map_err(media_error)?;
+            settle(transceiver.sender().replace_track(Some(&track))).await?;
             old.stop();
             if let Some(local) = self.state.borrow_mut().local.get_mut(&kind) {
                 local.track = Some(track);
@@ -201,41 +216,25 @@ impl MediaBackend for BrowserMedia {
 
     async fn create_offer(&self) -> Result<String> {
         let pc = self.pc()?;
-        let offer = JsFuture::from(pc.create_offer()).await.map_err(media_error)?;
-        let sdp = sdp_of(&offer)?;
-        JsFuture::from(pc.set_local_description(&description(RtcSdpType::Offer, Some(&sdp))))
-            .await
-            .map_err(media_error)?;
+        let sdp = sdp_of(&settle(pc.create_offer()).await?)?;
+        set_local(&pc, RtcSdpType::Offer, Some(&sdp)).await?;
         Ok(sdp)
     }
 
     async fn accept_offer(&self, offer: String) -> Result<String> {
         let pc = self.pc()?;
-        JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Offer, Some(&offer))))
-            .await
-            .map_err(media_error)?;
-        let answer = JsFuture::from(pc.create_answer()).await.map_err(media_error)?;
-        let sdp = sdp_of(&answer)?;
-        JsFuture::from(pc.set_local_description(&description(RtcSdpType::Answer, Some(&sdp))))
-            .await
-            .map_err(media_error)?;
+        set_remote(&pc, RtcSdpType::Offer, &offer).await?;
+        let sdp = sdp_of(&settle(pc.create_answer()).await?)?;
+        set_local(&pc, RtcSdpType::Answer, Some(&sdp)).await?;
         Ok(sdp)
     }
 
     async fn rollback(&self) -> Result<()> {
-        let pc = self.pc()?;
-        JsFuture::from(pc.set_local_description(&description(RtcSdpType::Rollback, None)))
-            .await
-            .map_err(media_error)?;
-        Ok(())
+        set_local(&self.pc()?, RtcSdpType::Rollback, None).await
     }
 
     async fn accept_answer(&self, answer: String) -> Result<()> {
-        let pc = self.pc()?;
-        JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Answer, Some(&answer))))
-            .await
-            .map_err(media_error)?;
-        Ok(())
+        set_remote(&self.pc()?, RtcSdpType::Answer, &answer).await
     }
 
     async fn add_ice_candidate(&self, candidate: IceCandidate) -> Result<()> {
@@ -245,10 +244,7 @@ impl MediaBackend for BrowserMedia {
         if let Some(ufrag) = &candidate.username_fragment {
             let _ = js_sys::Reflect::set(&init, &"usernameFragment".into(), &ufrag.into());
         }
-        JsFuture::from(self.pc()?.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init)))
-            .await
-            .map_err(media_error)?;
-        Ok(())
+        settle(self.pc()?.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init))).await.map(drop)
     }
 
     async fn add_receiver(&self, kind: TrackKind) -> Result<()> {
@@ -266,7 +262,7 @@ impl MediaBackend for BrowserMedia {
         let kept = self.state.borrow().local.get(&kind).map(|l| l.transceiver.clone());
         if let Some(transceiver) = kept {
             // Its line is still negotiated: the new track goes out on it, no offer needed.
-            JsFuture::from(transceiver.sender().replace_track(Some(&track))).await.map_err(media_error)?;
+            settle(transceiver.sender().replace_track(Some(&track))).await?;
             if let Some(local) = self.state.borrow_mut().local.get_mut(&kind) {
                 local.track = Some(track);
             }
@@ -285,7 +281,7 @@ impl MediaBackend for BrowserMedia {
         if let Some((transceiver, Some(track))) = local {
             // The line stays for the next time; the device is released (its light goes off).
             track.stop();
-            JsFuture::from(transceiver.sender().replace_track(None)).await.map_err(media_error)?;
+            settle(transceiver.sender().replace_track(None)).await?;
         }
         Ok(())
     }
